@@ -1,0 +1,63 @@
+// The port the dispatcher persists through. One command is one unit of work:
+//
+//   claim(intent)  -> repeat (the intent record exists)      -> answer from it
+//                  -> in flight past the wait bound          -> in_flight_timeout
+//                  -> claimed (+ the target aggregate, locked for this command)
+//   decide in memory
+//   commit(state + intent record + outbox)  -- atomically, or not at all
+//
+// Contract every adapter must keep (tests/application/command_store_contract.hpp
+// states it once and runs it against each adapter):
+// - the claim is atomic in the store: of simultaneous claims of one intent,
+//   from any number of threads or processes, exactly one is claimed; the others
+//   wait (bounded) for it and then see its record, or claim anew if it rolled back;
+// - a claimed_intent destroyed without commit rolls everything back and frees
+//   the intent: a crash never leaves it "in progress";
+// - commit fails with error_code::aborted when the aggregate's version moved,
+//   and with outcome_unknown when it cannot tell whether the commit happened;
+// - a record whose expires_at has passed is treated as absent by claim.
+// Implementations are thread-safe; a claimed_intent belongs to one thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include <once/application/error.hpp>
+#include <once/application/records.hpp>
+
+namespace once::application {
+
+// An intent claimed for execution: an open transaction holding the claim and
+// the lock on the target aggregate. Destroying it without commit rolls back.
+class claimed_intent {
+ public:
+  virtual ~claimed_intent() = default;
+  // The target aggregate as it is now, or none if it does not exist yet.
+  [[nodiscard]] virtual std::optional<stored_aggregate> const& current() const = 0;
+  [[nodiscard]] virtual result<void> commit(command_effects const& effects) = 0;
+};
+
+struct claim_waits {
+  std::chrono::milliseconds in_flight{5000};  // how long a duplicate waits for the first attempt
+  std::chrono::milliseconds aggregate{10000}; // how long a command waits for its aggregate's lock
+};
+
+struct claim_result {
+  enum class status { claimed, repeat, in_flight };
+  status state = status::claimed;
+  std::unique_ptr<claimed_intent> claim;  // when claimed
+  std::optional<intent_record> existing;  // when repeat
+};
+
+class command_store {
+ public:
+  virtual ~command_store() = default;
+  [[nodiscard]] virtual result<claim_result> claim(intent_claim const& claim, claim_waits const& waits) = 0;
+  // The aggregate as last committed, without locking it.
+  [[nodiscard]] virtual result<std::optional<stored_aggregate>> read(aggregate_ref const& ref) = 0;
+  // The intent record, if one exists and has not expired.
+  [[nodiscard]] virtual result<std::optional<intent_record>> find(domain::intent_key const& intent) = 0;
+};
+
+}  // namespace once::application

@@ -1,0 +1,82 @@
+// The untyped records that cross the store port: what the command log, the
+// aggregate table and the outbox hold. JSON payloads are canonical JSON text.
+#pragma once
+
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <once/domain/intent_id.hpp>
+
+namespace once::application {
+
+using time_point = std::chrono::system_clock::time_point;
+
+struct aggregate_ref {
+  std::string type;  // the aggregate's type_name
+  std::string id;
+
+  friend bool operator==(aggregate_ref const&, aggregate_ref const&) = default;
+  friend auto operator<=>(aggregate_ref const&, aggregate_ref const&) = default;
+};
+
+struct stored_aggregate {
+  aggregate_ref ref;
+  std::int64_t version = 0;  // 1 after the first applied command; 0 never stored
+  std::string state;         // canonical JSON of the aggregate's state
+};
+
+enum class intent_status {
+  applied,   // executed; stored_result holds the result
+  rejected,  // refused by the domain; stored_result holds the rejection
+};
+
+// The command log's row: the durable intent record.
+struct intent_record {
+  domain::intent_key intent;
+  std::string command_type;
+  std::string fingerprint;  // hex SHA-256 of the command's canonical business fields
+  aggregate_ref target;
+  std::int64_t aggregate_version = 0;  // the version the stored result describes
+  intent_status status = intent_status::applied;
+  std::string stored_result;  // canonical JSON of the result or of the rejection
+  time_point created_at{};
+  std::optional<time_point> expires_at;  // none: kept forever
+};
+
+// An attempt to become the one execution of an intent.
+struct intent_claim {
+  domain::intent_key intent;
+  std::string command_type;
+  std::string fingerprint;
+  aggregate_ref target;
+  time_point requested_at{};
+  std::optional<time_point> expires_at;
+};
+
+// One event on its way out, written in the same transaction as the state.
+struct outbox_message {
+  std::string message_id;  // stable across relays: consumers deduplicate on it
+  aggregate_ref source;
+  std::int64_t aggregate_version = 0;
+  std::string event_type;
+  std::string topic;
+  std::string key;      // partition key: the aggregate id, so one aggregate's events keep their order
+  std::string payload;  // canonical JSON of the event
+  std::map<std::string, std::string> headers;  // intent id, tenant, correlation, trace context
+  time_point created_at{};
+};
+
+// Everything one command changes, committed as one unit.
+struct command_effects {
+  std::optional<stored_aggregate> new_state;  // none for a rejection or a command with no events
+  std::int64_t expected_version = 0;          // optimistic check: the version the decision was made on
+  intent_record record;
+  std::vector<outbox_message> outbox;
+};
+
+}  // namespace once::application

@@ -1,0 +1,29 @@
+# Warnings (and, by default, warnings as errors) for the project's own targets.
+# Third-party headers are found as system headers, so their warnings stay out.
+function(once_target_defaults target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local
+    -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
+    -Wconversion -Wsign-conversion -Wnull-dereference -Wimplicit-fallthrough)
+  if(ONCE_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(ONCE_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# Public headers must stand alone: compile each of them as its own translation unit.
+function(once_header_check target include_dir)
+  file(GLOB_RECURSE headers RELATIVE ${include_dir} CONFIGURE_DEPENDS ${include_dir}/*.hpp)
+  set(sources)
+  foreach(header IN LISTS headers)
+    string(MAKE_C_IDENTIFIER ${header} stem)
+    set(source ${CMAKE_CURRENT_BINARY_DIR}/header_check/${stem}.cpp)
+    file(GENERATE OUTPUT ${source} CONTENT "#include <${header}>\n")
+    list(APPEND sources ${source})
+  endforeach()
+  add_library(${target}_header_check OBJECT ${sources})
+  target_link_libraries(${target}_header_check PRIVATE ${target})
+  once_target_defaults(${target}_header_check)
+endfunction()

@@ -1,0 +1,241 @@
+// The command table: one per aggregate, in its own header, stating for every
+// command the aggregate handles how its intent id is formed and what a repeat
+// means. Read it like a sentence:
+//
+//   inline constexpr auto account_commands = once::domain::command_table(
+//       on<open_account>()
+//           .key(&open_account::account_id)      // the business id is the key
+//           .target(&open_account::account_id)   // the aggregate it acts on
+//           .repeat(return_prior),
+//       on<authorize_payment>()
+//           .scope([](authorize_payment const& c) { return "account/" + c.account_id + "/authorize"; })
+//           .key(client_key)                     // the client's Idempotency-Key
+//           .target(&authorize_payment::account_id)
+//           .repeat(return_prior)
+//           .retain(std::chrono::days{30}));
+//
+// The table is a boost::hana::map keyed by the command type, so dispatching a
+// command the table does not declare is a compile error, not a runtime lookup.
+// The scope defaults to the command's type_name, so two command types never
+// share a scope unless they say so.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <boost/hana/at_key.hpp>
+#include <boost/hana/contains.hpp>
+#include <boost/hana/map.hpp>
+#include <boost/hana/pair.hpp>
+#include <boost/hana/type.hpp>
+
+#include <once/domain/envelope.hpp>
+#include <once/domain/intent_id.hpp>
+#include <once/domain/repeat_policy.hpp>
+
+namespace once::domain {
+
+// Commands and events carry a stable name: `static constexpr std::string_view type_name = "payments.open_account";`
+template <class T>
+concept named_type = requires {
+  { T::type_name } -> std::convertible_to<std::string_view>;
+};
+
+// Marks a command whose key is the client's key from the envelope (Idempotency-Key, message id).
+struct client_key_t {
+  explicit constexpr client_key_t() = default;
+};
+inline constexpr client_key_t client_key{};
+
+namespace detail {
+
+struct unset {};
+struct default_scope {};
+struct fixed_scope {
+  std::string_view text;
+};
+
+// A member pointer to a std::string field, or a function of the command returning a string.
+template <class Source, class Command>
+concept text_source =
+    std::is_same_v<Source, std::string Command::*> ||
+    (std::is_invocable_v<Source const&, Command const&> &&
+     std::is_constructible_v<std::string, std::invoke_result_t<Source const&, Command const&>>);
+
+template <class Command, class Source>
+std::string read_text(Source const& source, Command const& command) {
+  if constexpr (std::is_member_object_pointer_v<Source>) {
+    return command.*source;
+  } else {
+    return std::string{source(command)};
+  }
+}
+
+}  // namespace detail
+
+template <class Command, class Policy = detail::unset, class Scope = detail::default_scope,
+          class Key = detail::unset, class Target = detail::unset, class Current = detail::unset>
+class command_declaration {
+ public:
+  using command_type = Command;
+
+  static constexpr bool has_policy = !std::is_same_v<Policy, detail::unset>;
+  static constexpr bool has_key = !std::is_same_v<Key, detail::unset>;
+  static constexpr bool has_target = !std::is_same_v<Target, detail::unset>;
+  static constexpr bool has_current = !std::is_same_v<Current, detail::unset>;
+  static constexpr bool uses_client_key = std::is_same_v<Key, client_key_t>;
+
+  constexpr command_declaration() = default;
+  constexpr command_declaration(Scope scope, Key key, Target target, Current current,
+                                std::optional<std::chrono::seconds> retention)
+      : scope_(scope), key_(key), target_(target), current_(current), retention_(retention) {}
+
+  // --- the declaration, step by step ---
+
+  template <repeat_policy P>
+  constexpr auto repeat(repeat_policy_constant<P> policy) const {
+    return command_declaration<Command, decltype(policy), Scope, Key, Target, Current>{scope_, key_, target_,
+                                                                                       current_, retention_};
+  }
+  constexpr auto scope(std::string_view fixed) const {
+    return command_declaration<Command, Policy, detail::fixed_scope, Key, Target, Current>{
+        detail::fixed_scope{fixed}, key_, target_, current_, retention_};
+  }
+  template <class Function>
+    requires detail::text_source<Function, Command> && (!std::is_convertible_v<Function, std::string_view>)
+  constexpr auto scope(Function function) const {
+    return command_declaration<Command, Policy, Function, Key, Target, Current>{function, key_, target_, current_,
+                                                                               retention_};
+  }
+  constexpr auto key(client_key_t) const {
+    return command_declaration<Command, Policy, Scope, client_key_t, Target, Current>{scope_, client_key_t{},
+                                                                                      target_, current_, retention_};
+  }
+  template <class Source>
+    requires detail::text_source<Source, Command>
+  constexpr auto key(Source source) const {
+    return command_declaration<Command, Policy, Scope, Source, Target, Current>{scope_, source, target_, current_,
+                                                                                retention_};
+  }
+  template <class Source>
+    requires detail::text_source<Source, Command>
+  constexpr auto target(Source source) const {
+    return command_declaration<Command, Policy, Scope, Key, Source, Current>{scope_, key_, source, current_,
+                                                                             retention_};
+  }
+  // For no_op commands: the aggregate's current representation, (state, command) -> result.
+  template <class Function>
+  constexpr auto current(Function function) const {
+    return command_declaration<Command, Policy, Scope, Key, Target, Function>{scope_, key_, target_, function,
+                                                                              retention_};
+  }
+  // How long the intent record lives; without it, forever.
+  constexpr command_declaration retain(std::chrono::seconds retention) const {
+    return {scope_, key_, target_, current_, retention};
+  }
+  constexpr command_declaration retain_forever() const { return {scope_, key_, target_, current_, std::nullopt}; }
+
+  // --- what the dispatcher reads ---
+
+  static constexpr repeat_policy policy() noexcept
+    requires has_policy
+  {
+    return Policy::value;
+  }
+
+  [[nodiscard]] std::string scope_of(Command const& command) const {
+    if constexpr (std::is_same_v<Scope, detail::default_scope>) {
+      return std::string{Command::type_name};
+    } else if constexpr (std::is_same_v<Scope, detail::fixed_scope>) {
+      return std::string{scope_.text};
+    } else {
+      return detail::read_text(scope_, command);
+    }
+  }
+
+  // The key, or nothing when it comes from the envelope and the envelope has none.
+  [[nodiscard]] std::optional<std::string> key_of(Command const& command, envelope const& env) const {
+    if constexpr (uses_client_key) {
+      return env.client_key;
+    } else {
+      return detail::read_text(key_, command);
+    }
+  }
+
+  [[nodiscard]] std::string target_of(Command const& command) const { return detail::read_text(target_, command); }
+
+  template <class State>
+  [[nodiscard]] auto current_of(State const& state, Command const& command) const
+    requires has_current
+  {
+    return current_(state, command);
+  }
+
+  [[nodiscard]] constexpr std::optional<std::chrono::seconds> retention() const noexcept { return retention_; }
+
+ private:
+  Scope scope_{};
+  Key key_{};
+  Target target_{};
+  Current current_{};
+  std::optional<std::chrono::seconds> retention_{};
+};
+
+// Starts the declaration of one command of an aggregate's table.
+template <named_type Command>
+constexpr command_declaration<Command> on() {
+  return {};
+}
+
+namespace detail {
+
+template <class Declaration>
+constexpr bool check_declaration() {
+  static_assert(Declaration::has_policy,
+                "once: a command declaration needs .repeat(return_prior), .repeat(no_op) or .repeat(reject_conflict)");
+  static_assert(Declaration::has_key, "once: a command declaration needs .key(field | function | client_key)");
+  static_assert(Declaration::has_target, "once: a command declaration needs .target(field | function): the aggregate id");
+  if constexpr (Declaration::has_policy) {
+    static_assert(Declaration::policy() != repeat_policy::no_op || Declaration::has_current,
+                  "once: a no_op command needs .current(state, command) -> result: its current representation");
+  }
+  return true;
+}
+
+template <class Command, class... Commands>
+inline constexpr std::size_t occurrences = (std::size_t{std::is_same_v<Command, Commands>} + ... + 0);
+
+}  // namespace detail
+
+template <class... Declarations>
+constexpr auto command_table(Declarations... declarations) {
+  static_assert((detail::check_declaration<Declarations>() && ...));
+  static_assert(((detail::occurrences<typename Declarations::command_type,
+                                      typename Declarations::command_type...> == 1) && ...),
+                "once: a command appears twice in one command table");
+  return boost::hana::make_map(
+      boost::hana::make_pair(boost::hana::type_c<typename Declarations::command_type>, declarations)...);
+}
+
+// True when the table declares Command.
+template <class Command, class Table>
+inline constexpr bool declares =
+    decltype(boost::hana::contains(std::declval<Table const&>(), boost::hana::type_c<Command>))::value;
+
+// The declaration of Command in the table. A command the table does not
+// declare fails here, at compile time, with Command named in the instantiation.
+template <class Command, class Table>
+constexpr auto const& declaration_of(Table const& table) {
+  static_assert(declares<Command, Table>,
+                "once: this command has no repeat policy: add on<Command>()...repeat(...) to the aggregate's command "
+                "table (the command type is named in the instantiation below)");
+  return table[boost::hana::type_c<Command>];
+}
+
+}  // namespace once::domain

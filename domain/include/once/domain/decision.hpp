@@ -1,0 +1,78 @@
+// What a handler decides: events plus a result, or a domain rejection.
+// Handlers are pure functions (state, command, context) -> decision; they never
+// throw for a business reason and never touch I/O.
+//
+//   if (amount > headroom) return once::domain::reject("credit_limit_exceeded", "...");
+//   return once::domain::accept(view, payment_authorized{...});
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <boost/hana/define_struct.hpp>
+
+namespace once::domain {
+
+// A domain decision to refuse (insufficient funds, unknown account). It is an
+// outcome like a success: stored with the intent and replayed on a repeat.
+struct rejection {
+  BOOST_HANA_DEFINE_STRUCT(rejection,
+    (std::string, code),     // stable, machine-readable: "credit_limit_exceeded"
+    (std::string, detail));  // for humans; no personal or payment data
+  friend bool operator==(rejection const&, rejection const&) = default;
+};
+
+// What a handler may know besides state and command. Time comes from here,
+// not from a clock call, so handlers stay pure and tests stay deterministic.
+struct decision_context {
+  std::chrono::system_clock::time_point now{};
+};
+
+template <class Result, class... Events>
+struct accepted {
+  Result result;
+  std::tuple<Events...> events;
+};
+
+template <class Result, class... Events>
+[[nodiscard]] accepted<Result, Events...> accept(Result result, Events... events) {
+  return {std::move(result), std::tuple<Events...>{std::move(events)...}};
+}
+
+[[nodiscard]] inline rejection reject(std::string code, std::string detail) {
+  return rejection{std::move(code), std::move(detail)};
+}
+
+template <class Event, class Result>
+class [[nodiscard]] decision {
+ public:
+  using event_type = Event;
+  using result_type = Result;
+
+  decision(rejection refused) : rejection_(std::move(refused)) {}  // NOLINT(google-explicit-constructor)
+
+  template <class... Events>
+  decision(accepted<Result, Events...> accepted_value)  // NOLINT(google-explicit-constructor)
+      : result_(std::move(accepted_value.result)) {
+    events_.reserve(sizeof...(Events));
+    std::apply([&](auto&... events) { (events_.emplace_back(std::move(events)), ...); }, accepted_value.events);
+  }
+
+  [[nodiscard]] bool is_rejected() const noexcept { return rejection_.has_value(); }
+  [[nodiscard]] rejection const& refusal() const { return *rejection_; }
+  [[nodiscard]] Result const& result() const { return *result_; }
+  [[nodiscard]] Result& result() { return *result_; }
+  [[nodiscard]] std::vector<Event> const& events() const noexcept { return events_; }
+  [[nodiscard]] std::vector<Event>& events() noexcept { return events_; }
+
+ private:
+  std::optional<rejection> rejection_;
+  std::optional<Result> result_;
+  std::vector<Event> events_;
+};
+
+}  // namespace once::domain

@@ -1,0 +1,44 @@
+// The account aggregate: opens with a credit limit, authorizes payments
+// within it, captures them, changes their descriptions, pays out captured
+// funds. Pure decisions; see account_commands.hpp for the repeat policies.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include <once/domain/decision.hpp>
+
+#include <payments/domain/account_commands.hpp>
+#include <payments/domain/account_state.hpp>
+#include <payments/domain/commands.hpp>
+#include <payments/domain/events.hpp>
+#include <payments/domain/views.hpp>
+
+namespace payments::domain {
+
+struct account {
+  static constexpr std::string_view type_name = "payments.account";
+  static constexpr std::string_view topic = "payments.account.events";
+  using state = account_state;
+  using event = account_event;
+  static constexpr auto const& commands = account_commands;
+
+  template <class Result>
+  using decision = once::domain::decision<event, Result>;
+  using current = std::optional<account_state>;
+  using context = once::domain::decision_context;
+
+  static decision<account_view> decide(current const&, open_account const&, context const&);
+  static decision<payment_view> decide(current const&, authorize_payment const&, context const&);
+  static decision<payment_view> decide(current const&, capture_payment const&, context const&);
+  static decision<payment_view> decide(current const&, set_payment_description const&, context const&);
+  static decision<payout_view> decide(current const&, pay_out const&, context const&);
+
+  static void apply(account_state&, account_opened const&);
+  static void apply(account_state&, payment_authorized const&);
+  static void apply(account_state&, payment_captured const&);
+  static void apply(account_state&, payment_description_set const&);
+  static void apply(account_state&, payout_made const&);
+};
+
+}  // namespace payments::domain

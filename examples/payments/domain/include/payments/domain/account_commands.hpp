@@ -1,0 +1,52 @@
+// The account aggregate's command table: for each command, its intent id and
+// what a repeat of it means. Keys come from the client (the Idempotency-Key);
+// scopes embed the resource where one client key may sensibly be reused on
+// another resource.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <once/domain/command_table.hpp>
+
+#include <payments/domain/account_views.hpp>
+#include <payments/domain/commands.hpp>
+#include <payments/domain/ids.hpp>
+
+namespace payments::domain {
+
+inline constexpr auto account_commands = once::domain::command_table(
+    once::domain::on<open_account>()
+        .key(once::domain::client_key)
+        .target(&open_account::account_id)
+        .repeat(once::domain::return_prior),
+
+    once::domain::on<authorize_payment>()
+        .key(once::domain::client_key)
+        .target(&authorize_payment::account_id)
+        .repeat(once::domain::return_prior)
+        .retain(std::chrono::days{30}),
+
+    once::domain::on<capture_payment>()
+        .key(once::domain::client_key)
+        .target([](capture_payment const& c) { return account_of_payment(c.payment_id); })
+        .repeat(once::domain::return_prior)
+        .retain(std::chrono::days{30}),
+
+    once::domain::on<set_payment_description>()
+        .scope([](set_payment_description const& c) { return "payment/" + c.payment_id + "/description"; })
+        .key(once::domain::client_key)
+        .target([](set_payment_description const& c) { return account_of_payment(c.payment_id); })
+        .repeat(once::domain::no_op)
+        .current([](account_state const& account, set_payment_description const& c) {
+          return view_of_payment(account, c.payment_id).value_or(payment_view{});
+        })
+        .retain(std::chrono::days{1}),
+
+    once::domain::on<pay_out>()
+        .scope([](pay_out const& c) { return "account/" + c.account_id + "/payout"; })
+        .key(once::domain::client_key)
+        .target(&pay_out::account_id)
+        .repeat(once::domain::reject_conflict));
+
+}  // namespace payments::domain

@@ -1,0 +1,66 @@
+// The in-memory command store: the embedded default for demos and the store
+// behind domain tests. It keeps the same contract as the PostgreSQL store
+// (see once/application/command_store.hpp): the claim is atomic, a duplicate
+// waits for its in-flight twin, an aggregate is locked from claim to commit,
+// an abandoned claim rolls back. Thread-safe; nothing survives the process.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include <once/application/clock.hpp>
+#include <once/application/command_store.hpp>
+
+namespace once::memory {
+
+class memory_command_store final : public application::command_store {
+ public:
+  // `clock` decides when a record has expired for find(); claims use their own requested_at.
+  explicit memory_command_store(application::clock const& clock = default_clock());
+  memory_command_store(memory_command_store const&) = delete;
+  memory_command_store& operator=(memory_command_store const&) = delete;
+
+  [[nodiscard]] application::result<application::claim_result> claim(application::intent_claim const& claim,
+                                                                       application::claim_waits const& waits) override;
+  [[nodiscard]] application::result<std::optional<application::stored_aggregate>> read(
+      application::aggregate_ref const& ref) override;
+  [[nodiscard]] application::result<std::optional<application::intent_record>> find(
+      domain::intent_key const& intent) override;
+
+  // Puts an aggregate in place as if earlier commands had produced it (test set-up).
+  void seed(application::stored_aggregate aggregate);
+
+  // Inspection, for tests and the demo.
+  [[nodiscard]] std::size_t intent_count() const;
+  [[nodiscard]] std::vector<application::outbox_message> outbox() const;
+  [[nodiscard]] std::size_t outbox_size() const;
+
+ private:
+  class memory_claim;
+  struct intent_slot {
+    std::optional<application::intent_record> record;
+    bool in_flight = false;
+  };
+
+  void commit(memory_claim& claim, application::command_effects const& effects,
+              application::result<void>& outcome);
+  void release(memory_claim& claim);
+
+  static application::clock const& default_clock();
+
+  application::clock const* clock_;
+  mutable std::mutex mutex_;
+  std::condition_variable released_;  // an in-flight intent or a locked aggregate was let go
+  std::unordered_map<domain::intent_key, intent_slot> intents_;
+  std::map<application::aggregate_ref, application::stored_aggregate> aggregates_;
+  std::set<application::aggregate_ref> locked_;
+  std::vector<application::outbox_message> outbox_;
+};
+
+}  // namespace once::memory

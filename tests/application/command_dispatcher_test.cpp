@@ -1,0 +1,366 @@
+// Every cell of the repeat-semantics table (docs/semantics.md), on the memory store.
+#include <once/application/command_dispatcher.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/ledger_harness.hpp"
+
+namespace once_tests {
+namespace {
+
+using once::domain::outcome_kind;
+
+using FirstTime = LedgerHarness;
+
+TEST_F(FirstTime, ExecutesAndRecordsStateIntentAndOutboxTogether) {
+  auto const outcome = dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k1"));
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(outcome->kind(), outcome_kind::applied);
+  EXPECT_EQ(outcome->result().balance, 100);
+  EXPECT_EQ(outcome->aggregate_version(), 1);
+  EXPECT_EQ(version_of("L-1"), 1);
+  EXPECT_EQ(store.intent_count(), 1U);
+  EXPECT_EQ(store.outbox_size(), 1U);
+}
+
+TEST_F(FirstTime, RejectionIsRecordedWithoutStateOrOutbox) {
+  auto const outcome = dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with("k1"));
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->kind(), outcome_kind::rejected);
+  EXPECT_EQ(outcome->refusal().code, "ledger_not_found");
+  EXPECT_EQ(store.intent_count(), 1U);
+  EXPECT_EQ(store.outbox_size(), 0U);
+  EXPECT_EQ(version_of("L-1"), 0);
+}
+
+TEST_F(FirstTime, OutboxMessageCarriesTheEventAndTheIntent) {
+  auto env = envelope_with("k1");
+  env.trace_parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, env).has_value());
+  auto const outbox = store.outbox();
+  ASSERT_EQ(outbox.size(), 1U);
+  auto const& message = outbox.front();
+  EXPECT_EQ(message.event_type, "test.deposited");
+  EXPECT_EQ(message.topic, "test.ledger");
+  EXPECT_EQ(message.key, "L-1");
+  EXPECT_EQ(message.aggregate_version, 1);
+  EXPECT_EQ(message.payload, R"({"amount":100,"deposit_id":"D-1"})");
+  EXPECT_EQ(message.headers.at("once-tenant"), "tenant-a");
+  EXPECT_EQ(message.headers.at("once-intent-scope"), "ledger/L-1/deposit");
+  EXPECT_EQ(message.headers.at("once-intent-key"), "D-1");
+  EXPECT_EQ(message.headers.at("traceparent"), env.trace_parent);
+  EXPECT_EQ(message.message_id.size(), 36U);
+}
+
+using RepeatWithSameFingerprint = LedgerHarness;
+
+TEST_F(RepeatWithSameFingerprint, ReturnPriorReplaysTheStoredResultAndWritesNothing) {
+  auto const first = dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k1"));
+  auto const repeat = dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k1"));
+  ASSERT_TRUE(first.has_value() && repeat.has_value());
+  EXPECT_EQ(repeat->kind(), outcome_kind::replayed);
+  EXPECT_TRUE(repeat->is_replay());
+  EXPECT_EQ(repeat->result(), first->result());
+  EXPECT_EQ(repeat->aggregate_version(), 1);
+  EXPECT_EQ(version_of("L-1"), 1);
+  EXPECT_EQ(store.outbox_size(), 1U);
+  EXPECT_EQ(ledger_state_of("L-1")->balance, 100);
+}
+
+TEST_F(RepeatWithSameFingerprint, ReturnPriorReplaysTheFirstResultEvenAfterTheAggregateMoved) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k1")).has_value());
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-2", 50}, envelope_with("k2")).has_value());
+  auto const repeat = dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k1"));
+  ASSERT_TRUE(repeat.has_value());
+  EXPECT_EQ(repeat->kind(), outcome_kind::replayed);
+  EXPECT_EQ(repeat->result().balance, 100);  // as answered the first time, not the current 150
+  EXPECT_EQ(ledger_state_of("L-1")->balance, 150);
+}
+
+TEST_F(RepeatWithSameFingerprint, NoOpAcknowledgesWithTheCurrentRepresentation) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0")).has_value());
+  auto const first = dispatcher.dispatch(rename{"L-1", "savings"}, envelope_with("k1"));
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-2", 50}, envelope_with("k2")).has_value());
+  auto const repeat = dispatcher.dispatch(rename{"L-1", "savings"}, envelope_with("k1"));
+  ASSERT_TRUE(first.has_value() && repeat.has_value());
+  EXPECT_EQ(first->kind(), outcome_kind::applied);
+  EXPECT_EQ(repeat->kind(), outcome_kind::no_op);
+  EXPECT_EQ(repeat->result().balance, 150);  // current, not the stored 100
+  EXPECT_EQ(repeat->result().name, "savings");
+  EXPECT_EQ(repeat->aggregate_version(), 3);
+  EXPECT_EQ(version_of("L-1"), 3);
+  EXPECT_EQ(store.outbox_size(), 3U);
+}
+
+TEST_F(RepeatWithSameFingerprint, RejectConflictRefusesNamingTheFirstAttempt) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0")).has_value());
+  ASSERT_TRUE(dispatcher.dispatch(close_ledger{"L-1", "moving"}, envelope_with("k1")).has_value());
+  auto const repeat = dispatcher.dispatch(close_ledger{"L-1", "moving"}, envelope_with("k1"));
+  ASSERT_TRUE(repeat.has_value());
+  EXPECT_EQ(repeat->kind(), outcome_kind::duplicate_rejected);
+  ASSERT_TRUE(repeat->first().has_value());
+  EXPECT_EQ(repeat->first()->command_type, "test.close_ledger");
+  EXPECT_EQ(repeat->first()->aggregate_id, "L-1");
+  EXPECT_EQ(repeat->first()->aggregate_version, 2);
+  EXPECT_EQ(repeat->first()->recorded_at, clock.now());
+  EXPECT_EQ(version_of("L-1"), 2);
+  EXPECT_EQ(store.outbox_size(), 2U);
+}
+
+TEST_F(RepeatWithSameFingerprint, EnvelopeMetadataDoesNotMakeANewIntent) {
+  auto first_envelope = envelope_with("k1");
+  auto retry_envelope = envelope_with("k1");
+  retry_envelope.correlation_id = "another";
+  retry_envelope.causation_id = "a-retry";
+  retry_envelope.principal = "another-session";
+  retry_envelope.trace_parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  retry_envelope.received_at += std::chrono::minutes{5};
+  ASSERT_TRUE(dispatcher.dispatch(withdraw{"L-1", 5}, first_envelope).has_value());
+  auto const repeat = dispatcher.dispatch(withdraw{"L-1", 5}, retry_envelope);
+  ASSERT_TRUE(repeat.has_value());
+  EXPECT_EQ(repeat->kind(), outcome_kind::replayed);
+}
+
+using RepeatOfARejection = LedgerHarness;
+
+TEST_F(RepeatOfARejection, ReturnPriorReplaysTheRejectionEvenWhenItWouldNowSucceed) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 10}, envelope_with("k0")).has_value());
+  auto const first = dispatcher.dispatch(withdraw{"L-1", 50}, envelope_with("k1"));
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-2", 100}, envelope_with("k2")).has_value());
+  auto const repeat = dispatcher.dispatch(withdraw{"L-1", 50}, envelope_with("k1"));
+  ASSERT_TRUE(first.has_value() && repeat.has_value());
+  EXPECT_EQ(first->kind(), outcome_kind::rejected);
+  EXPECT_EQ(repeat->kind(), outcome_kind::replayed);
+  ASSERT_TRUE(repeat->has_rejection());
+  EXPECT_EQ(repeat->refusal(), first->refusal());
+  EXPECT_EQ(ledger_state_of("L-1")->balance, 110);
+}
+
+TEST_F(RepeatOfARejection, NoOpReplaysTheRejection) {
+  auto const first = dispatcher.dispatch(rename{"L-1", "savings"}, envelope_with("k1"));
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 10}, envelope_with("k0")).has_value());
+  auto const repeat = dispatcher.dispatch(rename{"L-1", "savings"}, envelope_with("k1"));
+  ASSERT_TRUE(first.has_value() && repeat.has_value());
+  EXPECT_EQ(first->kind(), outcome_kind::rejected);
+  EXPECT_EQ(repeat->kind(), outcome_kind::replayed);
+  EXPECT_EQ(repeat->refusal().code, "ledger_not_found");
+  EXPECT_EQ(ledger_state_of("L-1")->name, "");
+}
+
+TEST_F(RepeatOfARejection, RejectConflictReplaysTheRejectionRatherThanRefusingAsDuplicate) {
+  auto const first = dispatcher.dispatch(close_ledger{"L-1", "moving"}, envelope_with("k1"));
+  auto const repeat = dispatcher.dispatch(close_ledger{"L-1", "moving"}, envelope_with("k1"));
+  ASSERT_TRUE(first.has_value() && repeat.has_value());
+  EXPECT_EQ(first->kind(), outcome_kind::rejected);
+  EXPECT_EQ(repeat->kind(), outcome_kind::replayed);
+  EXPECT_EQ(repeat->refusal().code, "ledger_not_found");
+}
+
+using RepeatWithDifferentFingerprint = LedgerHarness;
+
+TEST_F(RepeatWithDifferentFingerprint, IsAnIntentConflictUnderReturnPrior) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k1")).has_value());
+  auto const conflict = dispatcher.dispatch(deposit{"L-1", "D-1", 999}, envelope_with("k1"));
+  ASSERT_TRUE(conflict.has_value());
+  EXPECT_EQ(conflict->kind(), outcome_kind::intent_conflict);
+  ASSERT_TRUE(conflict->first().has_value());
+  EXPECT_EQ(conflict->first()->command_type, "test.deposit");
+  EXPECT_EQ(ledger_state_of("L-1")->balance, 100);
+  EXPECT_EQ(store.outbox_size(), 1U);
+}
+
+TEST_F(RepeatWithDifferentFingerprint, IsAnIntentConflictUnderNoOp) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0")).has_value());
+  ASSERT_TRUE(dispatcher.dispatch(rename{"L-1", "savings"}, envelope_with("k1")).has_value());
+  auto const conflict = dispatcher.dispatch(rename{"L-1", "checking"}, envelope_with("k1"));
+  ASSERT_TRUE(conflict.has_value());
+  EXPECT_EQ(conflict->kind(), outcome_kind::intent_conflict);
+  EXPECT_EQ(ledger_state_of("L-1")->name, "savings");
+  EXPECT_EQ(version_of("L-1"), 2);
+}
+
+TEST_F(RepeatWithDifferentFingerprint, IsAnIntentConflictUnderRejectConflict) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0")).has_value());
+  ASSERT_TRUE(dispatcher.dispatch(close_ledger{"L-1", "moving"}, envelope_with("k1")).has_value());
+  auto const conflict = dispatcher.dispatch(close_ledger{"L-1", "fraud"}, envelope_with("k1"));
+  ASSERT_TRUE(conflict.has_value());
+  EXPECT_EQ(conflict->kind(), outcome_kind::intent_conflict);
+  EXPECT_EQ(store.outbox_size(), 2U);
+}
+
+TEST_F(RepeatWithDifferentFingerprint, IsAnIntentConflictAfterARejectionToo) {
+  ASSERT_TRUE(dispatcher.dispatch(withdraw{"L-1", 50}, envelope_with("k1")).has_value());
+  auto const conflict = dispatcher.dispatch(withdraw{"L-1", 60}, envelope_with("k1"));
+  ASSERT_TRUE(conflict.has_value());
+  EXPECT_EQ(conflict->kind(), outcome_kind::intent_conflict);
+}
+
+using DuplicateInFlight = LedgerHarness;
+
+once::application::intent_claim claim_for(once::domain::intent_key key, std::string fingerprint,
+                                          once::application::time_point now) {
+  return {std::move(key), "test.withdraw", std::move(fingerprint), {"test.ledger", "L-1"}, now, std::nullopt};
+}
+
+TEST_F(DuplicateInFlight, WaitsForTheBoundThenTimesOut) {
+  withdraw const command{"L-1", 5};
+  auto const intent = dispatcher.intent_of(command, envelope_with("k1"));
+  ASSERT_TRUE(intent.has_value());
+  auto held = store.claim(claim_for(intent->untyped(), once::application::fingerprint_of(command), clock.now()),
+                          short_waits().waits);
+  ASSERT_EQ(held->state, once::application::claim_result::status::claimed);
+  auto const started = std::chrono::steady_clock::now();
+  auto const duplicate = dispatcher.dispatch(command, envelope_with("k1"));
+  ASSERT_TRUE(duplicate.has_value());
+  EXPECT_EQ(duplicate->kind(), outcome_kind::in_flight_timeout);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, short_waits().waits.in_flight);
+}
+
+TEST_F(DuplicateInFlight, GetsTheFirstAttemptsAnswerWhenItFinishesWithinTheBound) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0")).has_value());
+  withdraw const command{"L-1", 5};
+  auto const intent = dispatcher.intent_of(command, envelope_with("k1"));
+  auto const fingerprint = once::application::fingerprint_of(command);
+  auto held = store.claim(claim_for(intent->untyped(), fingerprint, clock.now()), short_waits().waits);
+  ASSERT_EQ(held->state, once::application::claim_result::status::claimed);
+
+  std::optional<once::application::result<once::application::command_dispatcher<ledger>::outcome_of<withdraw>>>
+      duplicate;
+  std::thread waiter([&] { duplicate.emplace(dispatcher.dispatch(command, envelope_with("k1"))); });
+  // The first attempt finishes while the duplicate waits (the bound is 50 ms).
+  once::application::command_effects effects;
+  effects.expected_version = 1;
+  effects.record = {intent->untyped(), "test.withdraw", fingerprint, {"test.ledger", "L-1"}, 1,
+                    once::application::intent_status::applied, R"({"balance":95,"name":"","operations":2})",
+                    clock.now(), std::nullopt};
+  ASSERT_TRUE(held->claim->commit(effects).has_value());
+  waiter.join();
+  ASSERT_TRUE(duplicate.has_value() && duplicate->has_value());
+  EXPECT_EQ((*duplicate)->kind(), outcome_kind::replayed);
+  EXPECT_EQ((*duplicate)->result().balance, 95);
+}
+
+TEST_F(DuplicateInFlight, AbandonedFirstAttemptLeavesTheIntentNew) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0")).has_value());
+  withdraw const command{"L-1", 5};
+  auto const intent = dispatcher.intent_of(command, envelope_with("k1"));
+  {
+    auto held = store.claim(claim_for(intent->untyped(), once::application::fingerprint_of(command), clock.now()),
+                            short_waits().waits);
+    ASSERT_EQ(held->state, once::application::claim_result::status::claimed);
+  }  // dropped without commit, as a crashed worker's transaction is
+  auto const outcome = dispatcher.dispatch(command, envelope_with("k1"));
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->kind(), outcome_kind::applied);
+  EXPECT_EQ(ledger_state_of("L-1")->balance, 95);
+}
+
+using RepeatAfterRetention = LedgerHarness;
+
+TEST_F(RepeatAfterRetention, IsStillReplayedJustBeforeTheRecordExpires) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0")).has_value());
+  ASSERT_TRUE(dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with("k1")).has_value());
+  clock.advance(std::chrono::hours{24} - std::chrono::seconds{1});
+  auto const repeat = dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with("k1"));
+  ASSERT_TRUE(repeat.has_value());
+  EXPECT_EQ(repeat->kind(), outcome_kind::replayed);
+  EXPECT_EQ(ledger_state_of("L-1")->balance, 95);
+}
+
+TEST_F(RepeatAfterRetention, IsHandledAsNewOnceTheRecordExpired) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0")).has_value());
+  ASSERT_TRUE(dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with("k1")).has_value());
+  clock.advance(std::chrono::hours{24});
+  auto const late = dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with("k1"));
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->kind(), outcome_kind::applied);  // documented: the key no longer protects
+  EXPECT_EQ(ledger_state_of("L-1")->balance, 90);
+}
+
+TEST_F(RepeatAfterRetention, IsRefusedWhenTheAggregatesOwnStateRefusesIt) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 5}, envelope_with("k0")).has_value());
+  ASSERT_TRUE(dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with("k1")).has_value());
+  clock.advance(std::chrono::hours{48});
+  auto const late = dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with("k1"));
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->kind(), outcome_kind::rejected);
+  EXPECT_EQ(late->refusal().code, "insufficient_funds");
+}
+
+using IntentIdentity = LedgerHarness;
+
+TEST_F(IntentIdentity, TheSameClientKeyFromAnotherTenantIsAnotherIntent) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0", "tenant-a")).has_value());
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0", "tenant-b")).has_value());
+  auto const a = dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with("shared", "tenant-a"));
+  auto const b = dispatcher.dispatch(withdraw{"L-1", 7}, envelope_with("shared", "tenant-b"));
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  EXPECT_EQ(a->kind(), outcome_kind::applied);
+  EXPECT_EQ(b->kind(), outcome_kind::applied);  // not a conflict with tenant-a's use of the key
+}
+
+TEST_F(IntentIdentity, TheSameClientKeyOnAnotherCommandTypeIsAnotherIntent) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0")).has_value());
+  auto const withdrawn = dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with("same"));
+  auto const closed = dispatcher.dispatch(close_ledger{"L-1", "done"}, envelope_with("same"));
+  ASSERT_TRUE(withdrawn.has_value() && closed.has_value());
+  EXPECT_EQ(withdrawn->kind(), outcome_kind::applied);
+  EXPECT_EQ(closed->kind(), outcome_kind::applied);
+}
+
+TEST_F(IntentIdentity, AScopeThatEmbedsTheParentMakesTheKeyPerParent) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 1}, envelope_with("k0")).has_value());
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-2", "D-1", 1}, envelope_with("k0")).has_value());
+  auto const one = dispatcher.dispatch(rename{"L-1", "a"}, envelope_with("same"));
+  auto const two = dispatcher.dispatch(rename{"L-2", "b"}, envelope_with("same"));
+  ASSERT_TRUE(one.has_value() && two.has_value());
+  EXPECT_EQ(one->kind(), outcome_kind::applied);
+  EXPECT_EQ(two->kind(), outcome_kind::applied);
+  EXPECT_EQ(one->intent().scope, "ledger/L-1/rename");
+}
+
+TEST_F(IntentIdentity, ABusinessKeyedCommandIsTheSameIntentWhateverTheClientKey) {
+  ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("first-try")).has_value());
+  auto const repeat = dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("second-try"));
+  ASSERT_TRUE(repeat.has_value());
+  EXPECT_EQ(repeat->kind(), outcome_kind::replayed);
+  EXPECT_EQ(repeat->intent().key, "D-1");
+}
+
+TEST_F(IntentIdentity, AMissingClientKeyIsInvalidAndClaimsNothing) {
+  auto const outcome = dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with(std::nullopt));
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error().code, once::application::error_code::invalid_argument);
+  EXPECT_EQ(store.intent_count(), 0U);
+  EXPECT_EQ(metrics.failures(), 1);
+}
+
+TEST_F(IntentIdentity, AnOversizedKeyIsInvalid) {
+  auto const accepted = dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with(std::string(255, 'k')));
+  auto const refused = dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with(std::string(256, 'k')));
+  EXPECT_TRUE(accepted.has_value());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, once::application::error_code::invalid_argument);
+}
+
+TEST_F(IntentIdentity, AnEnvelopeWithoutTenantIsInvalid) {
+  auto const outcome = dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k", ""));
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error().code, once::application::error_code::invalid_argument);
+}
+
+TEST_F(IntentIdentity, LookupFindsTheRecordOfATypedIntent) {
+  ASSERT_TRUE(dispatcher.dispatch(withdraw{"L-1", 5}, envelope_with("k1")).has_value());
+  auto const intent = dispatcher.intent_of(withdraw{"L-1", 5}, envelope_with("k1"));
+  auto const record = dispatcher.lookup(*intent);
+  ASSERT_TRUE(record.has_value() && record->has_value());
+  EXPECT_EQ((*record)->status, once::application::intent_status::rejected);
+  EXPECT_EQ((*record)->command_type, "test.withdraw");
+}
+
+}  // namespace
+}  // namespace once_tests
