@@ -3,6 +3,7 @@
 // without being told which field to change.
 #pragma once
 
+#include <cstddef>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -16,7 +17,8 @@
 namespace once::testing {
 
 // Calls visit(copy) for each copy of `value` with exactly one scalar changed
-// (strings, integers and booleans, also inside nested structs and optionals).
+// (strings, integers and booleans, also inside nested structs, optionals,
+// list elements and map values), and each list shortened by one.
 template <class T, class Visit>
 void for_each_mutation(T const& value, Visit&& visit) {
   using domain::detail::is_json_integer;
@@ -33,6 +35,23 @@ void for_each_mutation(T const& value, Visit&& visit) {
     } else {
       visit(T{typename T::value_type{}});
     }
+  } else if constexpr (domain::detail::is_vector<T>) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      for_each_mutation(value[i], [&](auto const& changed) {
+        T copy = value;
+        copy[i] = changed;
+        visit(copy);
+      });
+    }
+    if (!value.empty()) visit(T(value.begin(), value.end() - 1));
+  } else if constexpr (domain::detail::is_string_map<T>) {
+    for (auto const& [name, element] : value) {
+      for_each_mutation(element, [&](auto const& changed) {
+        T copy = value;
+        copy[name] = changed;
+        visit(copy);
+      });
+    }
   } else if constexpr (domain::detail::is_reflected<T>) {
     boost::hana::for_each(boost::hana::accessors<T>(), [&](auto const& field) {
       auto const& member = boost::hana::second(field)(value);
@@ -43,7 +62,6 @@ void for_each_mutation(T const& value, Visit&& visit) {
       });
     });
   }
-  // Containers are left alone: a changed scalar elsewhere is enough.
 }
 
 }  // namespace once::testing

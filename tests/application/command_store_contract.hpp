@@ -1,0 +1,195 @@
+// The command store contract (once/application/command_store.hpp), stated
+// once and run against every adapter:
+//
+//   struct my_factory { std::unique_ptr<command_store> make(); };
+//   INSTANTIATE_TYPED_TEST_SUITE_P(MyStore, CommandStoreContract, my_factory);
+#pragma once
+
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <once/application/command_store.hpp>
+
+namespace once_tests {
+
+using namespace std::chrono_literals;
+namespace app = once::application;
+
+inline app::intent_claim contract_claim(std::string key, std::string target = "agg-1",
+                                        app::time_point now = std::chrono::system_clock::now()) {
+  return {{"tenant-c", "contract.scope", std::move(key)}, "contract.command", "fp-1", {"contract.aggregate", target},
+          now, std::nullopt};
+}
+
+inline app::command_effects contract_effects(app::intent_claim const& claim, std::int64_t expected_version,
+                                             std::string state = R"({"n":1})") {
+  app::command_effects effects;
+  effects.expected_version = expected_version;
+  effects.new_state = app::stored_aggregate{claim.target, expected_version + 1, std::move(state)};
+  effects.record = {claim.intent, claim.command_type, claim.fingerprint, claim.target, expected_version + 1,
+                    app::intent_status::applied, R"({"ok":true})", claim.requested_at, claim.expires_at};
+  app::outbox_message message;
+  message.message_id = claim.intent.key + "-event";
+  message.source = claim.target;
+  message.aggregate_version = expected_version + 1;
+  message.event_type = "contract.happened";
+  message.topic = "contract";
+  message.key = claim.target.id;
+  message.payload = R"({"n":1})";
+  message.created_at = claim.requested_at;
+  effects.outbox.push_back(message);
+  return effects;
+}
+
+inline app::claim_waits contract_waits() { return {50ms, 50ms}; }
+
+template <class Factory>
+class CommandStoreContract : public ::testing::Test {
+ protected:
+  Factory factory_;
+  std::unique_ptr<app::command_store> store = factory_.make();
+};
+
+TYPED_TEST_SUITE_P(CommandStoreContract);
+
+TYPED_TEST_P(CommandStoreContract, ANewIntentIsClaimedWithoutAnAggregate) {
+  auto const claimed = this->store->claim(contract_claim("new"), contract_waits());
+  ASSERT_TRUE(claimed.has_value()) << claimed.error().message;
+  EXPECT_EQ(claimed->state, app::claim_result::status::claimed);
+  ASSERT_NE(claimed->claim, nullptr);
+  EXPECT_FALSE(claimed->claim->current().has_value());
+}
+
+TYPED_TEST_P(CommandStoreContract, ACommittedIntentIsARepeatCarryingItsRecord) {
+  auto const claim = contract_claim("once");
+  {
+    auto claimed = this->store->claim(claim, contract_waits());
+    ASSERT_TRUE(claimed->claim->commit(contract_effects(claim, 0)).has_value());
+  }
+  auto const again = this->store->claim(claim, contract_waits());
+  ASSERT_TRUE(again.has_value());
+  ASSERT_EQ(again->state, app::claim_result::status::repeat);
+  auto const& record = *again->existing;
+  EXPECT_EQ(record.intent, claim.intent);
+  EXPECT_EQ(record.command_type, "contract.command");
+  EXPECT_EQ(record.fingerprint, "fp-1");
+  EXPECT_EQ(record.target, claim.target);
+  EXPECT_EQ(record.aggregate_version, 1);
+  EXPECT_EQ(record.status, app::intent_status::applied);
+  EXPECT_EQ(record.stored_result, R"({"ok":true})");
+}
+
+TYPED_TEST_P(CommandStoreContract, TheCommittedStateIsWhatTheNextClaimSees) {
+  auto const first = contract_claim("one");
+  {
+    auto claimed = this->store->claim(first, contract_waits());
+    ASSERT_TRUE(claimed->claim->commit(contract_effects(first, 0, R"({"n":7})")).has_value());
+  }
+  auto const second = this->store->claim(contract_claim("two"), contract_waits());
+  ASSERT_TRUE(second->claim->current().has_value());
+  EXPECT_EQ(second->claim->current()->version, 1);
+  EXPECT_EQ(second->claim->current()->state, R"({"n":7})");
+  auto const read = this->store->read(first.target);
+  ASSERT_TRUE(read.has_value() && read->has_value());
+  EXPECT_EQ((*read)->version, 1);
+}
+
+TYPED_TEST_P(CommandStoreContract, ADroppedClaimRollsBackAndFreesTheIntent) {
+  auto const claim = contract_claim("dropped");
+  { auto claimed = this->store->claim(claim, contract_waits()); }
+  auto const found = this->store->find(claim.intent);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_FALSE(found->has_value());
+  auto const again = this->store->claim(claim, contract_waits());
+  EXPECT_EQ(again->state, app::claim_result::status::claimed);
+}
+
+TYPED_TEST_P(CommandStoreContract, SimultaneousClaimsOfOneIntentYieldExactlyOneExecution) {
+  constexpr int threads = 16;
+  auto const claim = contract_claim("race");
+  std::barrier start(threads);
+  std::atomic<int> claimed{0};
+  std::atomic<int> repeats{0};
+  std::vector<std::thread> racers;
+  for (int i = 0; i < threads; ++i) {
+    racers.emplace_back([&] {
+      start.arrive_and_wait();
+      auto result = this->store->claim(claim, {5000ms, 5000ms});
+      ASSERT_TRUE(result.has_value()) << result.error().message;
+      if (result->state == app::claim_result::status::claimed) {
+        ++claimed;
+        std::this_thread::sleep_for(10ms);  // hold the claim while the others arrive
+        ASSERT_TRUE(result->claim->commit(contract_effects(claim, 0)).has_value());
+      } else if (result->state == app::claim_result::status::repeat) {
+        ++repeats;
+      }
+    });
+  }
+  for (auto& racer : racers) racer.join();
+  EXPECT_EQ(claimed.load(), 1);
+  EXPECT_EQ(repeats.load(), threads - 1);
+}
+
+TYPED_TEST_P(CommandStoreContract, ADuplicateOfAnInFlightIntentReportsInFlightAfterTheBound) {
+  auto const claim = contract_claim("slow");
+  auto held = this->store->claim(claim, contract_waits());
+  ASSERT_EQ(held->state, app::claim_result::status::claimed);
+  auto const duplicate = this->store->claim(claim, contract_waits());
+  ASSERT_TRUE(duplicate.has_value());
+  EXPECT_EQ(duplicate->state, app::claim_result::status::in_flight);
+}
+
+TYPED_TEST_P(CommandStoreContract, ACommitOnAStaleVersionIsAbortedAndWritesNothing) {
+  auto const claim = contract_claim("stale");
+  auto claimed = this->store->claim(claim, contract_waits());
+  auto const committed = claimed->claim->commit(contract_effects(claim, 3));
+  ASSERT_FALSE(committed.has_value());
+  EXPECT_EQ(committed.error().code, app::error_code::aborted);
+  claimed->claim.reset();
+  auto const read = this->store->read(claim.target);
+  EXPECT_FALSE(read->has_value());
+  EXPECT_FALSE(this->store->find(claim.intent)->has_value());
+}
+
+TYPED_TEST_P(CommandStoreContract, AnExpiredRecordIsTreatedAsAbsent) {
+  auto const now = std::chrono::system_clock::now();
+  auto claim = contract_claim("expiring", "agg-1", now - 2h);
+  claim.expires_at = now - 1h;
+  {
+    auto claimed = this->store->claim(claim, contract_waits());
+    ASSERT_TRUE(claimed->claim->commit(contract_effects(claim, 0)).has_value());
+  }
+  EXPECT_FALSE(this->store->find(claim.intent)->has_value());
+  auto const later = this->store->claim(contract_claim("expiring", "agg-1", now), contract_waits());
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(later->state, app::claim_result::status::claimed);
+}
+
+TYPED_TEST_P(CommandStoreContract, CommandsOnOneAggregateAreSerialised) {
+  auto held = this->store->claim(contract_claim("first", "hot"), contract_waits());
+  ASSERT_EQ(held->state, app::claim_result::status::claimed);
+  auto const blocked = this->store->claim(contract_claim("second", "hot"), contract_waits());
+  ASSERT_FALSE(blocked.has_value());
+  EXPECT_EQ(blocked.error().code, app::error_code::unavailable);
+  ASSERT_TRUE(held->claim->commit(contract_effects(contract_claim("first", "hot"), 0)).has_value());
+  auto const next = this->store->claim(contract_claim("second", "hot"), contract_waits());
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->state, app::claim_result::status::claimed) << "the timed-out claim must not stay in flight";
+  EXPECT_EQ(next->claim->current()->version, 1);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(CommandStoreContract, ANewIntentIsClaimedWithoutAnAggregate,
+                            ACommittedIntentIsARepeatCarryingItsRecord, TheCommittedStateIsWhatTheNextClaimSees,
+                            ADroppedClaimRollsBackAndFreesTheIntent,
+                            SimultaneousClaimsOfOneIntentYieldExactlyOneExecution,
+                            ADuplicateOfAnInFlightIntentReportsInFlightAfterTheBound,
+                            ACommitOnAStaleVersionIsAbortedAndWritesNothing, AnExpiredRecordIsTreatedAsAbsent,
+                            CommandsOnOneAggregateAreSerialised);
+
+}  // namespace once_tests

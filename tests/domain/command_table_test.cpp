@@ -1,0 +1,68 @@
+#include <once/domain/command_table.hpp>
+
+#include <gtest/gtest.h>
+
+#include "support/ledger.hpp"
+#include "support/sample_types.hpp"
+
+namespace once_tests {
+namespace {
+
+using namespace once::domain;
+
+once::domain::envelope with_key(std::optional<std::string> key) {
+  once::domain::envelope env;
+  env.tenant = "t";
+  env.client_key = std::move(key);
+  return env;
+}
+
+constexpr auto table = command_table(
+    on<top_up>().key(&top_up::account).target(&top_up::account).repeat(return_prior),
+    on<charge>().scope("billing/charge").key(client_key).target(&charge::account).repeat(reject_conflict)
+        .retain(std::chrono::hours{1}));
+
+TEST(CommandTable, ScopeDefaultsToTheCommandTypeName) {
+  EXPECT_EQ(declaration_of<top_up>(table).scope_of(top_up{"A", 1}), "test.top_up");
+}
+
+TEST(CommandTable, AFixedScopeIsUsedAsGiven) {
+  EXPECT_EQ(declaration_of<charge>(table).scope_of(charge{"A", 1}), "billing/charge");
+}
+
+TEST(CommandTable, AScopeFunctionEmbedsTheParentId) {
+  EXPECT_EQ(declaration_of<rename>(ledger_commands).scope_of(rename{"L-7", "x"}), "ledger/L-7/rename");
+}
+
+TEST(CommandTable, AKeyFromABusinessFieldIgnoresTheEnvelope) {
+  auto const& declaration = declaration_of<top_up>(table);
+  EXPECT_EQ(declaration.key_of(top_up{"A-1", 1}, with_key("ignored")), "A-1");
+  EXPECT_EQ(declaration.key_of(top_up{"A-1", 1}, with_key(std::nullopt)), "A-1");
+}
+
+TEST(CommandTable, AClientKeyComesFromTheEnvelopeAndIsAbsentWithoutOne) {
+  auto const& declaration = declaration_of<charge>(table);
+  EXPECT_EQ(declaration.key_of(charge{"A", 1}, with_key("idem-1")), "idem-1");
+  EXPECT_FALSE(declaration.key_of(charge{"A", 1}, with_key(std::nullopt)).has_value());
+}
+
+TEST(CommandTable, RetentionIsForeverUnlessDeclared) {
+  EXPECT_FALSE(declaration_of<top_up>(table).retention().has_value());
+  EXPECT_EQ(declaration_of<charge>(table).retention(), std::chrono::seconds{3600});
+}
+
+TEST(CommandTable, PoliciesAreKnownAtCompileTime) {
+  static_assert(std::remove_cvref_t<decltype(declaration_of<top_up>(table))>::policy() == repeat_policy::return_prior);
+  static_assert(std::remove_cvref_t<decltype(declaration_of<charge>(table))>::policy() ==
+                repeat_policy::reject_conflict);
+  static_assert(declares<top_up, decltype(table)>);
+  static_assert(!declares<place_order, decltype(table)>);
+  EXPECT_EQ(to_string(declaration_of<charge>(table).policy()), "reject_conflict");
+}
+
+TEST(CommandTable, TheTargetNamesTheAggregateInstance) {
+  EXPECT_EQ(declaration_of<charge>(table).target_of(charge{"ACC-3", 1}), "ACC-3");
+}
+
+}  // namespace
+}  // namespace once_tests

@@ -1,0 +1,74 @@
+// A command store that wraps a real one and fails on purpose: the next N
+// commits answer a chosen error (after rolling back, as a database would), or
+// the next claims fail. It proves what the dispatcher does with store errors.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <utility>
+
+#include <once/application/command_store.hpp>
+
+namespace once_tests {
+
+class flaky_store final : public once::application::command_store {
+ public:
+  explicit flaky_store(once::application::command_store& inner) : inner_(&inner) {}
+
+  void fail_next_commits(int count, once::application::error_code code, bool after_commit = false) {
+    failing_commits_ = count;
+    commit_code_ = code;
+    fail_after_commit_ = after_commit;
+  }
+  void fail_next_claims(int count) { failing_claims_ = count; }
+
+  once::application::result<once::application::claim_result> claim(
+      once::application::intent_claim const& claim, once::application::claim_waits const& waits) override {
+    if (failing_claims_ > 0) {
+      --failing_claims_;
+      return once::application::fail(once::application::error_code::unavailable, "injected: store unreachable");
+    }
+    auto claimed = inner_->claim(claim, waits);
+    if (claimed && claimed->claim) claimed->claim = std::make_unique<flaky_claim>(*this, std::move(claimed->claim));
+    return claimed;
+  }
+  once::application::result<std::optional<once::application::stored_aggregate>> read(
+      once::application::aggregate_ref const& ref) override {
+    return inner_->read(ref);
+  }
+  once::application::result<std::optional<once::application::intent_record>> find(
+      once::domain::intent_key const& intent) override {
+    return inner_->find(intent);
+  }
+
+ private:
+  class flaky_claim final : public once::application::claimed_intent {
+   public:
+    flaky_claim(flaky_store& owner, std::unique_ptr<once::application::claimed_intent> inner)
+        : owner_(&owner), inner_(std::move(inner)) {}
+    std::optional<once::application::stored_aggregate> const& current() const override { return inner_->current(); }
+    once::application::result<void> commit(once::application::command_effects const& effects) override {
+      if (owner_->failing_commits_ <= 0) return inner_->commit(effects);
+      --owner_->failing_commits_;
+      if (owner_->fail_after_commit_) {
+        // The commit happened but its acknowledgement was lost.
+        if (auto committed = inner_->commit(effects); !committed) return committed;
+      } else {
+        inner_.reset();  // roll back
+      }
+      return once::application::fail(owner_->commit_code_, "injected commit failure");
+    }
+
+   private:
+    flaky_store* owner_;
+    std::unique_ptr<once::application::claimed_intent> inner_;
+  };
+
+  once::application::command_store* inner_;
+  std::atomic<int> failing_commits_{0};
+  std::atomic<int> failing_claims_{0};
+  once::application::error_code commit_code_ = once::application::error_code::aborted;
+  bool fail_after_commit_ = false;
+};
+
+}  // namespace once_tests
