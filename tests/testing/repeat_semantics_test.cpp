@@ -23,7 +23,11 @@ TEST(RepeatSemanticsCheck, PassesForEveryPolicyOfTheTestLedger) {
 }
 
 TEST(RepeatSemanticsCheck, FailsWhenACommandOfTheTableHasNoSample) {
-  EXPECT_NONFATAL_FAILURE(repeat_semantics<ledger>().sample(deposit{"L-1", "D-1", 100}).verify(),
+  EXPECT_NONFATAL_FAILURE(repeat_semantics<ledger>()
+                              .sample(deposit{"L-1", "D-1", 100})
+                              .sample(withdraw{"L-1", 10}, {deposited{"D-0", 50}})
+                              .sample(rename{"L-1", "main"}, {deposited{"D-0", 50}})
+                              .verify(),
                           "test.close_ledger is in test.ledger's command table but has no sample");
 }
 
