@@ -49,10 +49,10 @@ TEST_F(FirstTime, OutboxMessageCarriesTheEventAndTheIntent) {
   EXPECT_EQ(message.key, "L-1");
   EXPECT_EQ(message.aggregate_version, 1);
   EXPECT_EQ(message.payload, R"({"amount":100,"deposit_id":"D-1"})");
-  EXPECT_EQ(message.headers.at("once-tenant"), "tenant-a");
-  EXPECT_EQ(message.headers.at("once-intent-scope"), "ledger/L-1/deposit");
-  EXPECT_EQ(message.headers.at("once-intent-key"), "D-1");
-  EXPECT_EQ(message.headers.at("traceparent"), env.trace_parent);
+  EXPECT_EQ(message.header("once-tenant"), "tenant-a");
+  EXPECT_EQ(message.header("once-intent-scope"), "ledger/L-1/deposit");
+  EXPECT_EQ(message.header("once-intent-key"), "D-1");
+  EXPECT_EQ(message.header("traceparent"), env.trace_parent);
   EXPECT_EQ(message.message_id.size(), 36U);
 }
 

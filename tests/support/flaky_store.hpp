@@ -47,12 +47,12 @@ class flaky_store final : public once::application::command_store {
     flaky_claim(flaky_store& owner, std::unique_ptr<once::application::claimed_intent> inner)
         : owner_(&owner), inner_(std::move(inner)) {}
     std::optional<once::application::stored_aggregate> const& current() const override { return inner_->current(); }
-    once::application::result<void> commit(once::application::command_effects const& effects) override {
-      if (owner_->failing_commits_ <= 0) return inner_->commit(effects);
+    once::application::result<void> commit(once::application::command_effects effects) override {
+      if (owner_->failing_commits_ <= 0) return inner_->commit(std::move(effects));
       --owner_->failing_commits_;
       if (owner_->fail_after_commit_) {
         // The commit happened but its acknowledgement was lost.
-        if (auto committed = inner_->commit(effects); !committed) return committed;
+        if (auto committed = inner_->commit(std::move(effects)); !committed) return committed;
       } else {
         inner_.reset();  // roll back
       }

@@ -1,8 +1,10 @@
 #include <once/memory/memory_command_store.hpp>
 
 #include <chrono>
+#include <iterator>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace once::memory {
@@ -24,33 +26,35 @@ bool expired(intent_record const& record, application::time_point now) {
 
 }  // namespace
 
-// One open "transaction": holds the intent's in-flight mark and the aggregate lock.
+// One open "transaction": the intent's in-flight mark and the aggregate's lock.
+// It points at its map entries (node-based maps keep them in place) so that
+// commit and rollback need no lookups.
 class memory_command_store::memory_claim final : public application::claimed_intent {
  public:
-  memory_claim(memory_command_store& store, intent_claim claim, std::optional<stored_aggregate> current)
-      : store_(&store), claim_(std::move(claim)), current_(std::move(current)) {}
+  memory_claim(memory_command_store& store, intent_map::value_type& intent, aggregate_map::value_type& aggregate)
+      : store_(&store), intent_(&intent), aggregate_(&aggregate) {}
   memory_claim(memory_claim const&) = delete;
   memory_claim& operator=(memory_claim const&) = delete;
   ~memory_claim() override {
     if (!finished_) store_->release(*this);
   }
 
-  [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return current_; }
+  // The aggregate is locked by this claim, so nobody else writes it meanwhile.
+  [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return aggregate_->second.stored; }
 
-  [[nodiscard]] result<void> commit(application::command_effects const& effects) override {
+  [[nodiscard]] result<void> commit(application::command_effects effects) override {
     if (finished_) return fail(error_code::internal, "this claim was already committed");
-    result<void> outcome;
-    store_->commit(*this, effects, outcome);
-    return outcome;
+    return store_->commit(*this, std::move(effects));
   }
 
-  intent_claim const& claim() const { return claim_; }
+  intent_map::value_type& intent() const { return *intent_; }
+  aggregate_map::value_type& aggregate() const { return *aggregate_; }
   void finish() { finished_ = true; }
 
  private:
   memory_command_store* store_;
-  intent_claim claim_;
-  std::optional<stored_aggregate> current_;
+  intent_map::value_type* intent_;
+  aggregate_map::value_type* aggregate_;
   bool finished_ = false;
 };
 
@@ -65,74 +69,71 @@ result<claim_result> memory_command_store::claim(intent_claim const& claim, appl
   auto const started = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
 
-  // Wait for an in-flight twin, then answer from its record or take over.
-  for (;;) {
-    auto found = intents_.find(claim.intent);
-    if (found == intents_.end()) break;
-    if (found->second.in_flight) {
-      if (!released_.wait_until(lock, started + waits.in_flight, [&] {
-            auto again = intents_.find(claim.intent);
-            return again == intents_.end() || !again->second.in_flight;
-          })) {
-        return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
-      }
-      continue;
+  // Take the key, or wait for an in-flight twin and then answer from its record or take over.
+  auto [intent, is_new] = intents_.try_emplace(claim.intent);
+  while (!is_new && intent->second.in_flight) {
+    bool const timed_out = released_.wait_until(lock, started + waits.in_flight) == std::cv_status::timeout;
+    std::tie(intent, is_new) = intents_.try_emplace(claim.intent);  // the twin may have committed or rolled back
+    if (timed_out && !is_new && intent->second.in_flight) {
+      return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
     }
-    if (found->second.record.has_value() && !expired(*found->second.record, claim.requested_at)) {
-      return claim_result{claim_result::status::repeat, nullptr, found->second.record};
-    }
-    intents_.erase(found);  // expired: the key is free again
-    break;
   }
-  intents_[claim.intent].in_flight = true;
+  if (intent->second.record.has_value()) {
+    if (!expired(*intent->second.record, claim.requested_at)) {
+      return claim_result{claim_result::status::repeat, nullptr, intent->second.record};
+    }
+    intent->second.record.reset();  // expired: the key is free again
+  }
+  intent->second.in_flight = true;
+  // Nodes stay put while the map rehashes; only this claim's owner removes an in-flight entry.
+  auto& claimed_intent = *intent;
 
   // Serialise commands on one aggregate, as SELECT ... FOR UPDATE does.
-  if (!released_.wait_until(lock, started + waits.aggregate, [&] { return !locked_.contains(claim.target); })) {
+  auto& aggregate = *aggregates_.try_emplace(claim.target).first;
+  if (!released_.wait_until(lock, started + waits.aggregate, [&] { return !aggregate.second.locked; })) {
     intents_.erase(claim.intent);
     released_.notify_all();
     return fail(error_code::unavailable, "aggregate " + claim.target.id + " stayed locked past the wait bound");
   }
-  locked_.insert(claim.target);
-
-  std::optional<stored_aggregate> current;
-  if (auto stored = aggregates_.find(claim.target); stored != aggregates_.end()) current = stored->second;
-  return claim_result{claim_result::status::claimed, std::make_unique<memory_claim>(*this, claim, std::move(current)),
+  aggregate.second.locked = true;
+  return claim_result{claim_result::status::claimed, std::make_unique<memory_claim>(*this, claimed_intent, aggregate),
                       std::nullopt};
 }
 
-void memory_command_store::commit(memory_claim& claim, application::command_effects const& effects,
-                                  result<void>& outcome) {
+result<void> memory_command_store::commit(memory_claim& claim, application::command_effects&& effects) {
   std::lock_guard lock(mutex_);
-  auto const& target = claim.claim().target;
+  auto& aggregate = claim.aggregate().second;
   if (effects.new_state.has_value()) {
-    auto stored = aggregates_.find(target);
-    std::int64_t const version = stored == aggregates_.end() ? 0 : stored->second.version;
+    std::int64_t const version = aggregate.stored.has_value() ? aggregate.stored->version : 0;
     if (version != effects.expected_version) {
-      outcome = fail(error_code::aborted, "aggregate " + target.id + " moved to version " + std::to_string(version));
-      return;  // the claim stays open; its owner rolls back by dropping it
+      // The claim stays open; its owner rolls back by dropping it.
+      return fail(error_code::aborted,
+                  "aggregate " + claim.aggregate().first.id + " moved to version " + std::to_string(version));
     }
-    aggregates_.insert_or_assign(target, *effects.new_state);
+    aggregate.stored = std::move(effects.new_state);
   }
-  auto& slot = intents_[claim.claim().intent];
-  slot.record = effects.record;
-  slot.in_flight = false;
-  outbox_.insert(outbox_.end(), effects.outbox.begin(), effects.outbox.end());
-  locked_.erase(target);
+  auto& intent = claim.intent().second;
+  intent.record = std::move(effects.record);
+  intent.in_flight = false;
+  outbox_.insert(outbox_.end(), std::make_move_iterator(effects.outbox.begin()),
+                 std::make_move_iterator(effects.outbox.end()));
+  aggregate.locked = false;
   claim.finish();
   released_.notify_all();
+  return {};
 }
 
 void memory_command_store::release(memory_claim& claim) {
   std::lock_guard lock(mutex_);
-  intents_.erase(claim.claim().intent);
-  locked_.erase(claim.claim().target);
+  intents_.erase(intents_.find(claim.intent().first));
+  claim.aggregate().second.locked = false;
   claim.finish();
   released_.notify_all();
 }
 
 result<std::optional<stored_aggregate>> memory_command_store::read(aggregate_ref const& ref) {
   std::lock_guard lock(mutex_);
-  if (auto stored = aggregates_.find(ref); stored != aggregates_.end()) return std::optional{stored->second};
+  if (auto found = aggregates_.find(ref); found != aggregates_.end()) return found->second.stored;
   return std::optional<stored_aggregate>{};
 }
 
@@ -148,7 +149,7 @@ result<std::optional<intent_record>> memory_command_store::find(domain::intent_k
 void memory_command_store::seed(stored_aggregate aggregate) {
   std::lock_guard lock(mutex_);
   auto ref = aggregate.ref;
-  aggregates_.insert_or_assign(std::move(ref), std::move(aggregate));
+  aggregates_[std::move(ref)].stored = std::move(aggregate);
 }
 
 std::size_t memory_command_store::intent_count() const {
@@ -160,7 +161,7 @@ std::size_t memory_command_store::intent_count() const {
 
 std::vector<application::outbox_message> memory_command_store::outbox() const {
   std::lock_guard lock(mutex_);
-  return outbox_;
+  return {outbox_.begin(), outbox_.end()};
 }
 
 std::size_t memory_command_store::outbox_size() const {

@@ -183,7 +183,7 @@ class command_dispatcher {
     if (decision.is_rejected()) {
       effects.record.status = intent_status::rejected;
       effects.record.stored_result = domain::canonical_json(decision.refusal());
-      if (auto committed = holder.commit(effects); !committed) return domain::unexpected{std::move(committed).error()};
+      if (auto committed = holder.commit(std::move(effects)); !committed) return domain::unexpected{std::move(committed).error()};
       return outcome_of<Command>::rejected(claim.intent, decision.refusal());
     }
 
@@ -196,7 +196,7 @@ class command_dispatcher {
     }
     effects.record.aggregate_version = version;
     effects.record.stored_result = domain::canonical_json(decision.result());
-    if (auto committed = holder.commit(effects); !committed) return domain::unexpected{std::move(committed).error()};
+    if (auto committed = holder.commit(std::move(effects)); !committed) return domain::unexpected{std::move(committed).error()};
     return outcome_of<Command>::applied(claim.intent, std::move(decision.result()), version);
   }
 
@@ -241,12 +241,13 @@ class command_dispatcher {
                            std::visit([](auto const& e) { return domain::canonical_json(e); }, event),
                            {},
                            claim.requested_at};
-    message.headers.emplace("once-tenant", claim.intent.tenant);
-    message.headers.emplace("once-intent-scope", claim.intent.scope);
-    message.headers.emplace("once-intent-key", claim.intent.key);
-    message.headers.emplace("once-command-type", claim.command_type);
-    if (!env.correlation_id.empty()) message.headers.emplace("correlation-id", env.correlation_id);
-    if (!env.trace_parent.empty()) message.headers.emplace("traceparent", env.trace_parent);
+    message.headers.reserve(6);
+    message.headers.emplace_back("once-tenant", claim.intent.tenant);
+    message.headers.emplace_back("once-intent-scope", claim.intent.scope);
+    message.headers.emplace_back("once-intent-key", claim.intent.key);
+    message.headers.emplace_back("once-command-type", claim.command_type);
+    if (!env.correlation_id.empty()) message.headers.emplace_back("correlation-id", env.correlation_id);
+    if (!env.trace_parent.empty()) message.headers.emplace_back("traceparent", env.trace_parent);
     return message;
   }
 

@@ -35,7 +35,7 @@ class claimed_intent {
   virtual ~claimed_intent() = default;
   // The target aggregate as it is now, or none if it does not exist yet.
   [[nodiscard]] virtual std::optional<stored_aggregate> const& current() const = 0;
-  [[nodiscard]] virtual result<void> commit(command_effects const& effects) = 0;
+  [[nodiscard]] virtual result<void> commit(command_effects effects) = 0;
 };
 
 struct claim_waits {

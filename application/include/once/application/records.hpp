@@ -5,7 +5,8 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
-#include <map>
+#include <string_view>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,8 +68,16 @@ struct outbox_message {
   std::string topic;
   std::string key;      // partition key: the aggregate id, so one aggregate's events keep their order
   std::string payload;  // canonical JSON of the event
-  std::map<std::string, std::string> headers;  // intent id, tenant, correlation, trace context
+  std::vector<std::pair<std::string, std::string>> headers;  // intent id, tenant, correlation, trace context
   time_point created_at{};
+
+  // The value of the first header of that name, if there is one.
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const {
+    for (auto const& [header_name, value] : headers) {
+      if (header_name == name) return value;
+    }
+    return std::nullopt;
+  }
 };
 
 // Everything one command changes, committed as one unit.

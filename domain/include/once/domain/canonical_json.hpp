@@ -23,9 +23,13 @@ namespace detail {
 inline void write_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
-  for (char c : text) {
-    auto const byte = static_cast<unsigned char>(c);
-    switch (c) {
+  std::size_t plain_from = 0;  // characters that need no escape are appended in runs
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto const byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+    out.append(text.data() + plain_from, i - plain_from);
+    plain_from = i + 1;
+    switch (byte) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\b': out += "\\b"; break;
@@ -34,15 +38,12 @@ inline void write_json_string(std::string& out, std::string_view text) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (byte < 0x20) {
-          out += "\\u00";
-          out += hex[byte >> 4];
-          out += hex[byte & 0x0f];
-        } else {
-          out += c;
-        }
+        out += "\\u00";
+        out += hex[byte >> 4];
+        out += hex[byte & 0x0f];
     }
   }
+  out.append(text.data() + plain_from, text.size() - plain_from);
   out += '"';
 }
 

@@ -7,10 +7,10 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -47,9 +47,14 @@ class memory_command_store final : public application::command_store {
     std::optional<application::intent_record> record;
     bool in_flight = false;
   };
+  struct aggregate_slot {
+    std::optional<application::stored_aggregate> stored;
+    bool locked = false;  // a claim holds it from claim to commit or rollback
+  };
+  using intent_map = std::unordered_map<domain::intent_key, intent_slot>;
+  using aggregate_map = std::map<application::aggregate_ref, aggregate_slot>;
 
-  void commit(memory_claim& claim, application::command_effects const& effects,
-              application::result<void>& outcome);
+  application::result<void> commit(memory_claim& claim, application::command_effects&& effects);
   void release(memory_claim& claim);
 
   static application::clock const& default_clock();
@@ -57,10 +62,9 @@ class memory_command_store final : public application::command_store {
   application::clock const* clock_;
   mutable std::mutex mutex_;
   std::condition_variable released_;  // an in-flight intent or a locked aggregate was let go
-  std::unordered_map<domain::intent_key, intent_slot> intents_;
-  std::map<application::aggregate_ref, application::stored_aggregate> aggregates_;
-  std::set<application::aggregate_ref> locked_;
-  std::vector<application::outbox_message> outbox_;
+  intent_map intents_;       // node-based: a claim keeps pointers to its entries
+  aggregate_map aggregates_;
+  std::deque<application::outbox_message> outbox_;  // grows without moving what it holds
 };
 
 }  // namespace once::memory
