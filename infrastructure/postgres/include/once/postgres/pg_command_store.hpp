@@ -1,0 +1,52 @@
+// The PostgreSQL command store: aggregate state, intent record and outbox in
+// one transaction, over a pool of libpqxx connections.
+//
+// A command costs two round trips: "BEGIN; SELECT * FROM once_claim(...)"
+// (intent lock, repeat check, aggregate lock and load) and
+// "SELECT once_commit(...); COMMIT" (version-checked state, intent record,
+// outbox rows). A repeat costs one: its connection is left in an empty
+// transaction (no locks, no writes) that the next command on it rolls back in
+// the same round trip. The functions live in sql/0002_command_functions.sql.
+//
+// Errors: a lost connection while committing is outcome_unknown (look the
+// intent up, or retry with the same intent: both are safe); serialization
+// failures, deadlocks, version and unique conflicts are aborted; a lock wait
+// past the bound or an unreachable server is unavailable. Every error
+// carries the SQLSTATE when the server gave one. Thread-safe.
+#pragma once
+
+#include <memory>
+
+#include <once/application/command_store.hpp>
+#include <once/postgres/pg_options.hpp>
+
+namespace once::postgres {
+
+class pg_command_store final : public application::command_store {
+ public:
+  // Checks the options; connections are opened on first use.
+  [[nodiscard]] static application::result<std::unique_ptr<pg_command_store>> open(pg_options options);
+  ~pg_command_store() override;
+  pg_command_store(pg_command_store const&) = delete;
+  pg_command_store& operator=(pg_command_store const&) = delete;
+
+  [[nodiscard]] application::result<application::claim_result> claim(application::intent_claim const& claim,
+                                                                      application::claim_waits const& waits) override;
+  [[nodiscard]] application::result<std::optional<application::stored_aggregate>> read(
+      application::aggregate_ref const& ref) override;
+  [[nodiscard]] application::result<std::optional<application::intent_record>> find(
+      domain::intent_key const& intent) override;
+
+  // A round trip to the database, for readiness checks.
+  [[nodiscard]] application::result<void> ping();
+
+  [[nodiscard]] pg_options const& options() const noexcept;
+
+ private:
+  struct impl;
+  class pg_claim;
+  explicit pg_command_store(std::unique_ptr<impl> state);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace once::postgres

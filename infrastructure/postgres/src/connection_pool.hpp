@@ -1,0 +1,79 @@
+// A fixed-size pool of libpqxx connections. Connections are opened on
+// demand, never reactivated behind the caller's back (a broken connection
+// stays broken and is discarded), and remember whether they were returned
+// inside an open, empty transaction that the next user must roll back first.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <string>
+#include <vector>
+
+#include <pqxx/connection>
+
+#include <once/application/error.hpp>
+#include <once/postgres/pg_options.hpp>
+
+namespace once::postgres::detail {
+
+struct pooled_connection {
+  std::unique_ptr<pqxx::connection> connection;
+  bool needs_rollback = false;  // returned inside an open transaction with no locks and no writes
+};
+
+class connection_pool {
+ public:
+  class lease {
+   public:
+    lease(connection_pool& pool, pooled_connection connection) : pool_(&pool), connection_(std::move(connection)) {}
+    lease(lease&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), connection_(std::move(other.connection_)) {}
+    lease& operator=(lease&&) = delete;
+    lease(lease const&) = delete;
+    ~lease() {
+      if (pool_ != nullptr) pool_->give_back(std::move(connection_));
+    }
+
+    pqxx::connection& connection() { return *connection_.connection; }
+    // Whether the connection must run ROLLBACK before its next transaction.
+    bool& needs_rollback() { return connection_.needs_rollback; }
+    // The connection is broken or in an unknown state: close it instead of reusing it.
+    void discard() noexcept { connection_.connection.reset(); }
+    bool discarded() const noexcept { return connection_.connection == nullptr; }
+
+   private:
+    connection_pool* pool_;
+    pooled_connection connection_;
+  };
+
+  explicit connection_pool(pg_options const& options);
+  ~connection_pool();
+  connection_pool(connection_pool const&) = delete;
+  connection_pool& operator=(connection_pool const&) = delete;
+
+  // A connection, waiting up to acquire_timeout for one to be free; unavailable otherwise.
+  [[nodiscard]] application::result<lease> acquire();
+  // A connection that is certainly new, for a retry after a broken one.
+  [[nodiscard]] application::result<lease> acquire_fresh();
+
+ private:
+  void give_back(pooled_connection connection);
+  application::result<lease> open_new();
+
+  std::string connection_string_;
+  std::size_t size_;
+  std::chrono::milliseconds acquire_timeout_;
+  std::mutex mutex_;
+  std::condition_variable returned_;
+  std::vector<pooled_connection> idle_;
+  std::size_t open_ = 0;  // idle plus leased
+};
+
+// The connection string with application_name added.
+[[nodiscard]] std::string with_application_name(std::string const& url, std::string const& name);
+
+}  // namespace once::postgres::detail

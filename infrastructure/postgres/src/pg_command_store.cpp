@@ -1,0 +1,279 @@
+#include <once/postgres/pg_command_store.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+
+#include "connection_pool.hpp"
+#include "pg_errors.hpp"
+#include "sql_text.hpp"
+
+namespace once::postgres {
+
+using application::aggregate_ref;
+using application::claim_result;
+using application::error_code;
+using application::fail;
+using application::intent_claim;
+using application::intent_record;
+using application::intent_status;
+using application::result;
+using application::stored_aggregate;
+using detail::connection_pool;
+using detail::literal;
+using detail::phase;
+
+bool is_valid_schema_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 63) return false;
+  if (!(name.front() == '_' || (name.front() >= 'a' && name.front() <= 'z'))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+}
+
+namespace {
+
+intent_status status_from(std::string_view text) {
+  return text == "rejected" ? intent_status::rejected : intent_status::applied;
+}
+
+std::string_view to_sql(intent_status status) { return status == intent_status::rejected ? "rejected" : "applied"; }
+
+std::optional<application::time_point> optional_time(pqxx::field const& field) {
+  if (field.is_null()) return std::nullopt;
+  return detail::from_epoch_us(field.as<std::int64_t>());
+}
+
+// Runs one script on the leased connection, outside libpqxx's own transaction
+// handling: the scripts carry their own BEGIN/COMMIT.
+pqxx::result run(connection_pool::lease& lease, std::string const& sql) {
+  pqxx::nontransaction statement{lease.connection()};
+  return statement.exec(sql);
+}
+
+// Ends the server-side transaction after a failure; a connection that cannot is discarded.
+void roll_back(connection_pool::lease& lease) noexcept {
+  if (lease.discarded()) return;
+  try {
+    (void)run(lease, "ROLLBACK");
+    lease.needs_rollback() = false;
+  } catch (...) {
+    lease.discard();
+  }
+}
+
+}  // namespace
+
+struct pg_command_store::impl {
+  explicit impl(pg_options store_options)
+      : options(std::move(store_options)),
+        pool(options),
+        claim_call("SELECT * FROM " + options.schema + ".once_claim("),
+        commit_call("SELECT " + options.schema + ".once_commit("),
+        read_call("SELECT * FROM " + options.schema + ".once_read_aggregate("),
+        find_call("SELECT * FROM " + options.schema + ".once_find_intent(") {}
+
+  // A statement for a connection that may still be inside an empty transaction.
+  static std::string after_pending_rollback(connection_pool::lease& lease, std::string sql) {
+    if (!lease.needs_rollback()) return sql;
+    lease.needs_rollback() = false;
+    return "ROLLBACK; " + sql;
+  }
+
+  // Runs a read-only statement; one retry on a fresh connection if the pooled one was lost.
+  result<pqxx::result> read_only(std::function<std::string(pqxx::connection&)> const& build) {
+    auto lease = pool.acquire();
+    if (!lease) return domain::unexpected{std::move(lease).error()};
+    std::optional<connection_pool::lease> held{std::move(*lease)};
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return run(*held, after_pending_rollback(*held, build(held->connection())));
+      } catch (std::exception const& failure) {
+        auto error = detail::translate(failure, phase::before_commit);
+        if (!detail::connection_is_lost(error) || attempt > 1) {
+          if (detail::connection_is_lost(error)) held->discard();
+          return domain::unexpected{std::move(error)};
+        }
+        held->discard();
+        held.reset();
+        auto fresh = pool.acquire_fresh();
+        if (!fresh) return domain::unexpected{std::move(fresh).error()};
+        held.emplace(std::move(*fresh));
+      }
+    }
+  }
+
+  pg_options options;
+  connection_pool pool;
+  std::string claim_call;
+  std::string commit_call;
+  std::string read_call;
+  std::string find_call;
+};
+
+// One claimed intent: the leased connection inside the transaction that holds its locks.
+class pg_command_store::pg_claim final : public application::claimed_intent {
+ public:
+  pg_claim(impl& store, connection_pool::lease lease, std::optional<stored_aggregate> current)
+      : store_(&store), lease_(std::move(lease)), current_(std::move(current)) {}
+  pg_claim(pg_claim const&) = delete;
+  pg_claim& operator=(pg_claim const&) = delete;
+  ~pg_claim() override {
+    if (!finished_) roll_back(lease_);
+  }
+
+  [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return current_; }
+
+  [[nodiscard]] result<void> commit(application::command_effects effects) override {
+    if (finished_) return fail(error_code::internal, "this claim was already committed");
+    auto& connection = lease_.connection();
+    auto const& record = effects.record;
+    std::string sql = store_->commit_call;
+    sql += literal(connection, record.intent.tenant) + ',' + literal(connection, record.intent.scope) + ',' +
+           literal(connection, record.intent.key) + ',' + literal(connection, record.command_type) + ',' +
+           literal(connection, record.fingerprint) + ',' + literal(connection, record.target.type) + ',' +
+           literal(connection, record.target.id) + ',' + std::to_string(record.aggregate_version) + ",'" +
+           std::string{to_sql(record.status)} + "'," + literal(connection, record.stored_result) + ",'" +
+           detail::iso_utc(record.created_at) + "',";
+    sql += record.expires_at.has_value() ? "'" + detail::iso_utc(*record.expires_at) + "'," : std::string{"NULL,"};
+    sql += effects.new_state.has_value() ? literal(connection, effects.new_state->state) : std::string{"NULL"};
+    sql += ',' + std::to_string(effects.expected_version) + ',';
+    sql += effects.outbox.empty() ? std::string{"NULL"} : literal(connection, detail::outbox_json(effects.outbox));
+    sql += "); COMMIT";
+    try {
+      (void)run(lease_, sql);
+    } catch (std::exception const& failure) {
+      auto error = detail::translate(failure, phase::committing);
+      if (detail::connection_is_lost(error)) {
+        lease_.discard();
+      } else {
+        roll_back(lease_);
+      }
+      finished_ = true;
+      return domain::unexpected{std::move(error)};
+    }
+    finished_ = true;
+    return {};
+  }
+
+ private:
+  impl* store_;
+  connection_pool::lease lease_;
+  std::optional<stored_aggregate> current_;
+  bool finished_ = false;
+};
+
+result<std::unique_ptr<pg_command_store>> pg_command_store::open(pg_options options) {
+  if (!is_valid_schema_name(options.schema)) {
+    return fail(error_code::invalid_argument,
+                "schema name '" + options.schema + "' must be lower-case letters, digits and underscores");
+  }
+  if (options.database_url.empty()) return fail(error_code::invalid_argument, "no database URL given");
+  return std::unique_ptr<pg_command_store>{new pg_command_store{std::make_unique<impl>(std::move(options))}};
+}
+
+pg_command_store::pg_command_store(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+pg_command_store::~pg_command_store() = default;
+
+pg_options const& pg_command_store::options() const noexcept { return impl_->options; }
+
+result<claim_result> pg_command_store::claim(intent_claim const& claim, application::claim_waits const& waits) {
+  auto acquired = impl_->pool.acquire();
+  if (!acquired) return domain::unexpected{std::move(acquired).error()};
+  std::optional<connection_pool::lease> lease{std::move(*acquired)};
+
+  // A pooled connection may have died while idle (server restart, terminated
+  // backend): nothing of this claim can have happened, so retry on fresh ones.
+  for (std::size_t attempt = 1;; ++attempt) {
+    auto& connection = lease->connection();
+    std::string sql = "BEGIN; " + impl_->claim_call;
+    sql += literal(connection, claim.intent.tenant) + ',' + literal(connection, claim.intent.scope) + ',' +
+           literal(connection, claim.intent.key) + ',' + literal(connection, claim.target.type) + ',' +
+           literal(connection, claim.target.id) + ",'" + detail::iso_utc(claim.requested_at) + "'," +
+           std::to_string(std::max<std::int64_t>(1, waits.in_flight.count())) + ',' +
+           std::to_string(std::max<std::int64_t>(1, waits.aggregate.count())) + ')';
+    pqxx::result rows;
+    try {
+      rows = run(*lease, impl::after_pending_rollback(*lease, std::move(sql)));
+    } catch (std::exception const& failure) {
+      auto error = detail::translate(failure, phase::before_commit);
+      if (!detail::connection_is_lost(error)) {
+        roll_back(*lease);
+        return domain::unexpected{std::move(error)};
+      }
+      lease->discard();
+      lease.reset();
+      if (attempt > impl_->options.pool_size) return domain::unexpected{std::move(error)};
+      auto fresh = impl_->pool.acquire_fresh();
+      if (!fresh) return domain::unexpected{std::move(fresh).error()};
+      lease.emplace(std::move(*fresh));
+      continue;
+    }
+
+    auto const row = rows.at(0);
+    std::string_view const outcome = row["outcome"].c_str();
+    if (outcome == "claimed") {
+      std::optional<stored_aggregate> current;
+      if (!row["state"].is_null()) {
+        current = stored_aggregate{claim.target, row["aggregate_version"].as<std::int64_t>(), row["state"].c_str()};
+      }
+      return claim_result{claim_result::status::claimed,
+                          std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(current)),
+                          std::nullopt};
+    }
+    // The transaction holds no lock and wrote nothing: roll it back with the next statement.
+    lease->needs_rollback() = true;
+    if (outcome == "in_flight") return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
+    intent_record record{claim.intent,
+                         row["command_type"].c_str(),
+                         row["fingerprint"].c_str(),
+                         aggregate_ref{row["aggregate_type"].c_str(), row["aggregate_id"].c_str()},
+                         row["aggregate_version"].as<std::int64_t>(),
+                         status_from(row["status"].c_str()),
+                         row["result"].c_str(),
+                         detail::from_epoch_us(row["created_at_us"].as<std::int64_t>()),
+                         optional_time(row["expires_at_us"])};
+    return claim_result{claim_result::status::repeat, nullptr, std::move(record)};
+  }
+}
+
+result<std::optional<stored_aggregate>> pg_command_store::read(aggregate_ref const& ref) {
+  auto rows = impl_->read_only([&](pqxx::connection& connection) {
+    return impl_->read_call + literal(connection, ref.type) + ',' + literal(connection, ref.id) + ')';
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  if (rows->empty()) return std::optional<stored_aggregate>{};
+  auto const row = rows->at(0);
+  return std::optional{stored_aggregate{ref, row["version"].as<std::int64_t>(), row["state"].c_str()}};
+}
+
+result<std::optional<intent_record>> pg_command_store::find(domain::intent_key const& intent) {
+  auto rows = impl_->read_only([&](pqxx::connection& connection) {
+    return impl_->find_call + literal(connection, intent.tenant) + ',' + literal(connection, intent.scope) + ',' +
+           literal(connection, intent.key) + ')';
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  if (rows->empty()) return std::optional<intent_record>{};
+  auto const row = rows->at(0);
+  return std::optional{intent_record{intent,
+                                     row["command_type"].c_str(),
+                                     row["fingerprint"].c_str(),
+                                     aggregate_ref{row["aggregate_type"].c_str(), row["aggregate_id"].c_str()},
+                                     row["aggregate_version"].as<std::int64_t>(),
+                                     status_from(row["status"].c_str()),
+                                     row["result"].c_str(),
+                                     detail::from_epoch_us(row["created_at_us"].as<std::int64_t>()),
+                                     optional_time(row["expires_at_us"])}};
+}
+
+result<void> pg_command_store::ping() {
+  auto rows = impl_->read_only([](pqxx::connection&) { return std::string{"SELECT 1"}; });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  return {};
+}
+
+}  // namespace once::postgres

@@ -1,0 +1,43 @@
+#include <once/postgres/retention.hpp>
+
+#include <string>
+#include <thread>
+
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+
+#include "pg_errors.hpp"
+
+namespace once::postgres {
+
+using application::error_code;
+using application::fail;
+
+application::result<purge_report> purge_expired_intents(pg_options const& options, purge_options const& purge,
+                                                         purge_progress const& progress) {
+  if (!is_valid_schema_name(options.schema)) {
+    return fail(error_code::invalid_argument, "schema name '" + options.schema + "' is not a plain identifier");
+  }
+  if (purge.batch_size <= 0) return fail(error_code::invalid_argument, "the batch size must be positive");
+  purge_report report;
+  try {
+    pqxx::connection connection{options.database_url};
+    std::string const statement =
+        "SELECT " + options.schema + ".once_purge_expired_intents(" + std::to_string(purge.batch_size) + ")";
+    for (;;) {
+      if (purge.max_batches.has_value() && report.batches >= *purge.max_batches) break;
+      pqxx::nontransaction autocommit{connection};  // each batch is its own short transaction
+      int const deleted = autocommit.exec(statement).at(0).at(0).as<int>();
+      ++report.batches;
+      report.deleted += deleted;
+      if (progress) progress(report.batches, deleted, report.deleted);
+      if (deleted < purge.batch_size) break;
+      if (purge.pause.count() > 0) std::this_thread::sleep_for(purge.pause);
+    }
+    return report;
+  } catch (std::exception const& failure) {
+    return domain::unexpected{detail::translate(failure, detail::phase::before_commit)};
+  }
+}
+
+}  // namespace once::postgres

@@ -1,0 +1,28 @@
+// Building the few statements the store sends: literals quoted by libpq,
+// timestamps in ISO 8601 UTC, and the outbox rows as one JSON array.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <pqxx/connection>
+
+#include <once/application/records.hpp>
+
+namespace once::postgres::detail {
+
+// 'YYYY-MM-DD HH:MM:SS.ffffffZ', truncated to the microseconds PostgreSQL keeps.
+[[nodiscard]] std::string iso_utc(application::time_point time);
+[[nodiscard]] application::time_point from_epoch_us(std::int64_t microseconds);
+
+// A quoted SQL literal of the text (quotes and backslashes escaped by libpq).
+[[nodiscard]] inline std::string literal(pqxx::connection& connection, std::string const& text) {
+  return connection.quote(text);
+}
+
+// The outbox messages as a JSON array for once_commit's p_outbox (payloads are embedded as JSON).
+[[nodiscard]] std::string outbox_json(std::vector<application::outbox_message> const& messages);
+
+}  // namespace once::postgres::detail

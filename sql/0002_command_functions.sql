@@ -1,0 +1,147 @@
+-- once: the command path as server-side functions. Each command is two round
+-- trips: "BEGIN; SELECT * FROM once_claim(...)" and
+-- "SELECT once_commit(...); COMMIT". PL/pgSQL prepares and caches the plans
+-- of the statements inside; the client keeps no session state (no protocol
+-- prepared statements, no session locks), so PgBouncer transaction pooling works.
+
+-- Timestamps leave the database as microseconds since the Unix epoch, so the
+-- client never depends on the session's DateStyle or TimeZone.
+CREATE FUNCTION ${schema}.once_epoch_us(t timestamptz) RETURNS bigint
+  LANGUAGE sql IMMUTABLE AS $$ SELECT (extract(epoch FROM t) * 1000000)::bigint $$;
+
+-- Claims an intent for the current transaction.
+--   outcome 'repeat'    : the intent record exists and has not expired (its columns are returned)
+--   outcome 'in_flight' : another transaction held the intent past p_in_flight_ms
+--   outcome 'claimed'   : the intent is ours until commit or rollback, and so is the
+--                         target aggregate (its version and state are returned, or nulls)
+-- Waiting for the aggregate past p_aggregate_ms raises lock_not_available (55P03).
+CREATE FUNCTION ${schema}.once_claim(
+    p_tenant text, p_scope text, p_key text,
+    p_aggregate_type text, p_aggregate_id text,
+    p_now timestamptz, p_in_flight_ms integer, p_aggregate_ms integer)
+  RETURNS TABLE (
+    outcome text, command_type text, fingerprint text, aggregate_type text, aggregate_id text,
+    aggregate_version bigint, status text, result text, created_at_us bigint, expires_at_us bigint,
+    state text)
+  LANGUAGE plpgsql AS $$
+DECLARE
+  intent_lock constant bigint := hashtextextended(p_tenant || chr(31) || p_scope || chr(31) || p_key, 7);
+  aggregate_lock constant bigint := hashtextextended(p_aggregate_type || chr(31) || p_aggregate_id, 11);
+  found_intent ${schema}.once_intents%ROWTYPE;
+BEGIN
+  -- A committed record is final until it expires: a repeat needs no lock.
+  SELECT * INTO found_intent FROM ${schema}.once_intents i
+   WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key;
+  IF FOUND AND (found_intent.expires_at IS NULL OR found_intent.expires_at > p_now) THEN
+    RETURN QUERY SELECT 'repeat'::text, found_intent.command_type, found_intent.fingerprint,
+                        found_intent.aggregate_type, found_intent.aggregate_id, found_intent.aggregate_version,
+                        found_intent.status, found_intent.result::text, ${schema}.once_epoch_us(found_intent.created_at),
+                        ${schema}.once_epoch_us(found_intent.expires_at), NULL::text;
+    RETURN;
+  END IF;
+
+  -- One transaction per intent at a time; a twin waits here until the first commits or rolls back.
+  IF NOT pg_try_advisory_xact_lock(intent_lock) THEN
+    PERFORM set_config('lock_timeout', p_in_flight_ms || 'ms', true);
+    BEGIN
+      PERFORM pg_advisory_xact_lock(intent_lock);
+    EXCEPTION WHEN lock_not_available THEN
+      RETURN QUERY SELECT 'in_flight'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint,
+                          NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::text;
+      RETURN;
+    END;
+  END IF;
+
+  -- Look again under the lock: the twin we waited for may have committed.
+  SELECT * INTO found_intent FROM ${schema}.once_intents i
+   WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key;
+  IF FOUND THEN
+    IF found_intent.expires_at IS NULL OR found_intent.expires_at > p_now THEN
+      RETURN QUERY SELECT 'repeat'::text, found_intent.command_type, found_intent.fingerprint,
+                          found_intent.aggregate_type, found_intent.aggregate_id, found_intent.aggregate_version,
+                          found_intent.status, found_intent.result::text, ${schema}.once_epoch_us(found_intent.created_at),
+                          ${schema}.once_epoch_us(found_intent.expires_at), NULL::text;
+      RETURN;
+    END IF;
+    -- Expired: the key is free again.
+    DELETE FROM ${schema}.once_intents i WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key;
+  END IF;
+
+  -- Serialise commands on one aggregate, existing or not yet created.
+  IF NOT pg_try_advisory_xact_lock(aggregate_lock) THEN
+    PERFORM set_config('lock_timeout', p_aggregate_ms || 'ms', true);
+    PERFORM pg_advisory_xact_lock(aggregate_lock);
+  END IF;
+
+  RETURN QUERY SELECT 'claimed'::text, NULL::text, NULL::text, NULL::text, NULL::text, a.version,
+                      NULL::text, NULL::text, NULL::bigint, NULL::bigint, a.state::text
+                 FROM (SELECT 1) AS one
+                 LEFT JOIN ${schema}.once_aggregates a
+                   ON a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
+END;
+$$;
+
+-- Writes one command's effects: the aggregate (optimistic version check), the
+-- intent record and the outbox rows. A moved version raises
+-- serialization_failure (40001), a duplicate intent unique_violation (23505).
+-- p_outbox is a JSON array of objects with the outbox columns.
+CREATE FUNCTION ${schema}.once_commit(
+    p_tenant text, p_scope text, p_key text, p_command_type text, p_fingerprint text,
+    p_aggregate_type text, p_aggregate_id text, p_aggregate_version bigint,
+    p_status text, p_result json, p_created_at timestamptz, p_expires_at timestamptz,
+    p_state jsonb, p_expected_version bigint, p_outbox jsonb)
+  RETURNS void
+  LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_state IS NOT NULL THEN
+    IF p_expected_version = 0 THEN
+      INSERT INTO ${schema}.once_aggregates (aggregate_type, aggregate_id, version, state)
+      VALUES (p_aggregate_type, p_aggregate_id, p_aggregate_version, p_state);
+    ELSE
+      UPDATE ${schema}.once_aggregates
+         SET version = p_aggregate_version, state = p_state, updated_at = now()
+       WHERE aggregate_type = p_aggregate_type AND aggregate_id = p_aggregate_id
+         AND version = p_expected_version;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'aggregate % % is no longer at version %', p_aggregate_type, p_aggregate_id,
+          p_expected_version USING ERRCODE = 'serialization_failure';
+      END IF;
+    END IF;
+  END IF;
+
+  INSERT INTO ${schema}.once_intents (tenant, scope, key, command_type, fingerprint, aggregate_type,
+                                      aggregate_id, aggregate_version, status, result, created_at, expires_at)
+  VALUES (p_tenant, p_scope, p_key, p_command_type, p_fingerprint, p_aggregate_type,
+          p_aggregate_id, p_aggregate_version, p_status, p_result, p_created_at, p_expires_at);
+
+  IF p_outbox IS NOT NULL AND jsonb_array_length(p_outbox) > 0 THEN
+    INSERT INTO ${schema}.once_outbox (message_id, aggregate_type, aggregate_id, aggregate_version,
+                                       event_type, topic, message_key, payload, headers, created_at)
+    SELECT e.item->>'message_id', e.item->>'aggregate_type', e.item->>'aggregate_id',
+           (e.item->>'aggregate_version')::bigint, e.item->>'event_type', e.item->>'topic',
+           e.item->>'message_key', e.item->'payload', e.item->'headers', (e.item->>'created_at')::timestamptz
+      FROM jsonb_array_elements(p_outbox) WITH ORDINALITY AS e(item, ordinal)
+     ORDER BY e.ordinal;  -- identity ids follow the events' order
+  END IF;
+END;
+$$;
+
+-- Reads for the store port: an aggregate as last committed, an intent record.
+CREATE FUNCTION ${schema}.once_read_aggregate(p_aggregate_type text, p_aggregate_id text)
+  RETURNS TABLE (version bigint, state text)
+  LANGUAGE sql STABLE AS $$
+  SELECT a.version, a.state::text FROM ${schema}.once_aggregates a
+   WHERE a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
+$$;
+
+CREATE FUNCTION ${schema}.once_find_intent(p_tenant text, p_scope text, p_key text)
+  RETURNS TABLE (command_type text, fingerprint text, aggregate_type text, aggregate_id text,
+                 aggregate_version bigint, status text, result text, created_at_us bigint,
+                 expires_at_us bigint)
+  LANGUAGE sql STABLE AS $$
+  SELECT i.command_type, i.fingerprint, i.aggregate_type, i.aggregate_id, i.aggregate_version, i.status,
+         i.result::text, ${schema}.once_epoch_us(i.created_at), ${schema}.once_epoch_us(i.expires_at)
+    FROM ${schema}.once_intents i
+   WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key
+     AND (i.expires_at IS NULL OR i.expires_at > now());
+$$;
