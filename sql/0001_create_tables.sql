@@ -52,7 +52,7 @@ CREATE TABLE ${schema}.once_outbox (
   event_type        text        NOT NULL,
   topic             text        NOT NULL,
   message_key       text        NOT NULL,
-  payload           jsonb       NOT NULL,
+  payload           json        NOT NULL,  -- the event's canonical JSON, byte for byte
   headers           jsonb       NOT NULL DEFAULT '[]',
   txid              xid8        NOT NULL DEFAULT pg_current_xact_id(),
   created_at        timestamptz NOT NULL DEFAULT now(),

@@ -10,7 +10,10 @@ CREATE FUNCTION ${schema}.once_epoch_us(t timestamptz) RETURNS bigint
   LANGUAGE sql IMMUTABLE AS $$ SELECT (extract(epoch FROM t) * 1000000)::bigint $$;
 
 -- Claims an intent for the current transaction.
---   outcome 'repeat'    : the intent record exists and has not expired (its columns are returned)
+--   outcome 'repeat'    : the intent record exists and has not expired (its columns are returned);
+--                         no lock was taken
+--   outcome 'repeat_locked': the same, found after waiting for the intent lock, which this
+--                         transaction now holds: end it at once
 --   outcome 'in_flight' : another transaction held the intent past p_in_flight_ms
 --   outcome 'claimed'   : the intent is ours until commit or rollback, and so is the
 --                         target aggregate (its version and state are returned, or nulls)
@@ -53,11 +56,12 @@ BEGIN
   END IF;
 
   -- Look again under the lock: the twin we waited for may have committed.
+  -- 'repeat_locked' tells the caller this transaction now holds the intent lock.
   SELECT * INTO found_intent FROM ${schema}.once_intents i
    WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key;
   IF FOUND THEN
     IF found_intent.expires_at IS NULL OR found_intent.expires_at > p_now THEN
-      RETURN QUERY SELECT 'repeat'::text, found_intent.command_type, found_intent.fingerprint,
+      RETURN QUERY SELECT 'repeat_locked'::text, found_intent.command_type, found_intent.fingerprint,
                           found_intent.aggregate_type, found_intent.aggregate_id, found_intent.aggregate_version,
                           found_intent.status, found_intent.result::text, ${schema}.once_epoch_us(found_intent.created_at),
                           ${schema}.once_epoch_us(found_intent.expires_at), NULL::text;
@@ -84,12 +88,13 @@ $$;
 -- Writes one command's effects: the aggregate (optimistic version check), the
 -- intent record and the outbox rows. A moved version raises
 -- serialization_failure (40001), a duplicate intent unique_violation (23505).
--- p_outbox is a JSON array of objects with the outbox columns.
+-- p_outbox is a JSON array of objects with the outbox columns (json, not
+-- jsonb, so that payloads keep their canonical bytes).
 CREATE FUNCTION ${schema}.once_commit(
     p_tenant text, p_scope text, p_key text, p_command_type text, p_fingerprint text,
     p_aggregate_type text, p_aggregate_id text, p_aggregate_version bigint,
     p_status text, p_result json, p_created_at timestamptz, p_expires_at timestamptz,
-    p_state jsonb, p_expected_version bigint, p_outbox jsonb)
+    p_state jsonb, p_expected_version bigint, p_outbox json)
   RETURNS void
   LANGUAGE plpgsql AS $$
 BEGIN
@@ -114,13 +119,13 @@ BEGIN
   VALUES (p_tenant, p_scope, p_key, p_command_type, p_fingerprint, p_aggregate_type,
           p_aggregate_id, p_aggregate_version, p_status, p_result, p_created_at, p_expires_at);
 
-  IF p_outbox IS NOT NULL AND jsonb_array_length(p_outbox) > 0 THEN
+  IF p_outbox IS NOT NULL THEN
     INSERT INTO ${schema}.once_outbox (message_id, aggregate_type, aggregate_id, aggregate_version,
                                        event_type, topic, message_key, payload, headers, created_at)
     SELECT e.item->>'message_id', e.item->>'aggregate_type', e.item->>'aggregate_id',
            (e.item->>'aggregate_version')::bigint, e.item->>'event_type', e.item->>'topic',
-           e.item->>'message_key', e.item->'payload', e.item->'headers', (e.item->>'created_at')::timestamptz
-      FROM jsonb_array_elements(p_outbox) WITH ORDINALITY AS e(item, ordinal)
+           e.item->>'message_key', e.item->'payload', (e.item->'headers')::jsonb, (e.item->>'created_at')::timestamptz
+      FROM json_array_elements(p_outbox) WITH ORDINALITY AS e(item, ordinal)
      ORDER BY e.ordinal;  -- identity ids follow the events' order
   END IF;
 END;

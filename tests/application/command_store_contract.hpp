@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <once/application/command_store.hpp>
 
@@ -94,7 +95,8 @@ TYPED_TEST_P(CommandStoreContract, TheCommittedStateIsWhatTheNextClaimSees) {
   auto const second = this->store->claim(contract_claim("two"), contract_waits());
   ASSERT_TRUE(second->claim->current().has_value());
   EXPECT_EQ(second->claim->current()->version, 1);
-  EXPECT_EQ(second->claim->current()->state, R"({"n":7})");
+  // A store may normalise the JSON (jsonb does); its meaning must survive.
+  EXPECT_EQ(nlohmann::json::parse(second->claim->current()->state), nlohmann::json::parse(R"({"n":7})"));
   auto const read = this->store->read(first.target);
   ASSERT_TRUE(read.has_value() && read->has_value());
   EXPECT_EQ((*read)->version, 1);

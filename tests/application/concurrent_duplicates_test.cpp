@@ -20,7 +20,7 @@ using once::domain::outcome_kind;
 
 constexpr int threads = 32;
 
-class ConcurrentDuplicates : public LedgerHarness {
+class ConcurrentDuplicates : public LedgerHarness<> {
  protected:
   // Sends `make(i)` from `threads` threads released at once; returns the outcome kinds seen.
   template <class Make>
@@ -56,7 +56,7 @@ TEST_F(ConcurrentDuplicates, ThirtyTwoThreadsWithOneReturnPriorIntentProduceOneE
   EXPECT_EQ(results.size(), 1U) << "every caller of one intent sees the same result";
   EXPECT_EQ(ledger_state_of("L-1")->balance, 990);
   EXPECT_EQ(version_of("L-1"), 2);
-  EXPECT_EQ(store.outbox_size(), 2U);
+  EXPECT_EQ(under_test->outbox_size(), 2U);
 }
 
 TEST_F(ConcurrentDuplicates, ThirtyTwoThreadsWithOneNoOpIntentProduceOneEffect) {
@@ -64,7 +64,7 @@ TEST_F(ConcurrentDuplicates, ThirtyTwoThreadsWithOneNoOpIntentProduceOneEffect) 
   EXPECT_EQ(kinds.count(outcome_kind::applied), 1U);
   EXPECT_EQ(kinds.count(outcome_kind::no_op), static_cast<std::size_t>(threads - 1));
   EXPECT_EQ(version_of("L-1"), 2);
-  EXPECT_EQ(store.outbox_size(), 2U);
+  EXPECT_EQ(under_test->outbox_size(), 2U);
 }
 
 TEST_F(ConcurrentDuplicates, ThirtyTwoThreadsWithOneRejectConflictIntentProduceOneEffect) {
@@ -107,7 +107,7 @@ TEST_F(ConcurrentDuplicates, DistinctIntentsOnOneHotAggregateAreAllAppliedWithCo
   EXPECT_EQ(ledger_state_of("L-1")->balance, 1000 + threads * per_thread);  // no lost update
   EXPECT_EQ(version_of("L-1"), 1 + threads * per_thread);
   std::set<std::int64_t> versions;
-  for (auto const& message : store.outbox()) versions.insert(message.aggregate_version);
+  for (auto const& message : under_test->outbox()) versions.insert(message.aggregate_version);
   EXPECT_EQ(versions.size(), static_cast<std::size_t>(1 + threads * per_thread));
   EXPECT_EQ(*versions.begin(), 1);
   EXPECT_EQ(*versions.rbegin(), 1 + threads * per_thread);

@@ -13,11 +13,11 @@ namespace {
 using once::application::error_code;
 using once::domain::outcome_kind;
 
-class StoreFailures : public LedgerHarness {
+class StoreFailures : public LedgerHarness<> {
  protected:
   void SetUp() override { ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-0", 100}, envelope_with("k")).has_value()); }
 
-  flaky_store flaky{store};
+  flaky_store flaky{store()};
   once::application::command_dispatcher<ledger> flaky_dispatcher{flaky, {&clock, nullptr, &metrics}, short_waits()};
 };
 
@@ -28,7 +28,7 @@ TEST_F(StoreFailures, AnAbortedTransactionIsRetriedAndTakesEffectOnce) {
   EXPECT_EQ(outcome->kind(), outcome_kind::applied);
   EXPECT_EQ(metrics.retries(), 3);
   EXPECT_EQ(ledger_state_of("L-1")->balance, 90);
-  EXPECT_EQ(store.outbox_size(), 2U);
+  EXPECT_EQ(under_test->outbox_size(), 2U);
 }
 
 TEST_F(StoreFailures, RetriesStopAtTheBoundAndLeaveTheIntentNew) {
@@ -51,7 +51,7 @@ TEST_F(StoreFailures, AnUnreachableStoreIsAnErrorNotAnOutcome) {
   ASSERT_FALSE(outcome.has_value());
   EXPECT_EQ(outcome.error().code, error_code::unavailable);
   EXPECT_EQ(metrics.retries(), 0);
-  EXPECT_EQ(store.intent_count(), 1U);  // only the set-up deposit
+  EXPECT_EQ(under_test->intent_count(), 1U);  // only the set-up deposit
 }
 
 TEST_F(StoreFailures, AnUnknownCommitOutcomeIsReportedAndARetryWithTheSameIntentIsSafe) {

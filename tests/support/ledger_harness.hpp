@@ -1,8 +1,9 @@
-// A dispatcher for the test ledger over a fresh memory store, with a manual
-// clock and short waits, plus envelope helpers.
+// A dispatcher for the test ledger over a fresh store (of the Factory's
+// kind), with a manual clock and short waits, plus envelope helpers.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -11,10 +12,10 @@
 #include <once/application/clock.hpp>
 #include <once/application/command_dispatcher.hpp>
 #include <once/domain/json_decode.hpp>
-#include <once/memory/memory_command_store.hpp>
 
 #include "support/ledger.hpp"
 #include "support/recording_metrics.hpp"
+#include "support/store_under_test.hpp"
 
 namespace once_tests {
 
@@ -34,23 +35,32 @@ inline once::application::dispatcher_options short_waits() {
   return options;
 }
 
+// A clock near the real time, so that databases judging expiry by now() agree with it.
+inline std::chrono::system_clock::time_point harness_start() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+template <class Factory = memory_store_factory>
 class LedgerHarness : public ::testing::Test {
  protected:
   std::optional<ledger_state> ledger_state_of(std::string const& id) {
-    auto stored = store.read({std::string{ledger::type_name}, id});
+    auto stored = store().read({std::string{ledger::type_name}, id});
     if (!stored.has_value() || !stored->has_value()) return std::nullopt;
     auto decoded = once::domain::decode_json<ledger_state>((*stored)->state);
     return decoded.has_value() ? std::optional{*decoded} : std::nullopt;
   }
   std::int64_t version_of(std::string const& id) {
-    auto stored = store.read({std::string{ledger::type_name}, id});
+    auto stored = store().read({std::string{ledger::type_name}, id});
     return stored.has_value() && stored->has_value() ? (*stored)->version : 0;
   }
+  once::application::command_store& store() { return under_test->store(); }
 
-  once::application::manual_clock clock;
-  once::memory::memory_command_store store{clock};
+  once::application::manual_clock clock{harness_start()};
+  Factory factory;
+  std::unique_ptr<store_under_test> under_test = factory.make(clock);
   recording_metrics metrics;
-  once::application::command_dispatcher<ledger> dispatcher{store, {&clock, nullptr, &metrics}, short_waits()};
+  once::application::command_dispatcher<ledger> dispatcher{under_test->store(), {&clock, nullptr, &metrics},
+                                                           short_waits()};
 };
 
 }  // namespace once_tests

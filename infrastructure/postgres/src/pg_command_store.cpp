@@ -225,8 +225,12 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
                           std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(current)),
                           std::nullopt};
     }
-    // The transaction holds no lock and wrote nothing: roll it back with the next statement.
-    lease->needs_rollback() = true;
+    if (outcome == "repeat_locked") {
+      roll_back(*lease);  // it holds the intent lock that waiting twins queue on
+    } else {
+      // The transaction holds no lock and wrote nothing: roll it back with the next statement.
+      lease->needs_rollback() = true;
+    }
     if (outcome == "in_flight") return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
     intent_record record{claim.intent,
                          row["command_type"].c_str(),

@@ -49,7 +49,7 @@ error translate(std::exception const& failure, phase when) {
     if (state == "23505") return error{error_code::aborted, message, state};  // a concurrent twin won: retry sees it
     if (state == "55P03") return error{error_code::unavailable, message, state};  // lock wait past the bound
     if (state.rfind("53", 0) == 0) return error{error_code::unavailable, message, state};  // out of resources
-    if (state == "42P01" || state == "42883") {
+    if (state == "42P01" || state == "42883" || state == "3F000") {
       return error{error_code::failed_precondition, "the once schema is missing or outdated (run once-migrate): " + message,
                    state};
     }

@@ -28,7 +28,7 @@ struct aggregate_ref {
 struct stored_aggregate {
   aggregate_ref ref;
   std::int64_t version = 0;  // 1 after the first applied command; 0 never stored
-  std::string state;         // canonical JSON of the aggregate's state
+  std::string state;         // JSON of the aggregate's state (a store may normalise spacing and key order)
 };
 
 enum class intent_status {

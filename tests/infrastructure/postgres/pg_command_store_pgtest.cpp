@@ -1,0 +1,43 @@
+// The store contract and every cell of the semantics table, on PostgreSQL.
+#include <once/postgres/pg_command_store.hpp>
+
+#include "application/command_store_contract.hpp"
+#include "application/semantics_table_contract.hpp"
+#include "support/pg_under_test.hpp"
+
+namespace once_tests {
+
+INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStore, CommandStoreContract, pg_contract_factory);
+INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStore, SemanticsTable, pg_store_factory);
+
+TEST(PostgresStoreOptions, RefuseASchemaNameThatIsNotAPlainIdentifier) {
+  for (std::string const& bad : std::vector<std::string>{"", "Public", "x;drop", "1abc", std::string(64, 'a')}) {
+    auto const opened = once::postgres::pg_command_store::open({"postgresql://unused", bad});
+    ASSERT_FALSE(opened.has_value()) << bad;
+    EXPECT_EQ(opened.error().code, once::application::error_code::invalid_argument);
+  }
+}
+
+TEST(PostgresStore, ReportsAnUnreachableServerAsUnavailable) {
+  once::postgres::pg_options options;
+  options.database_url = "postgresql://once@127.0.0.1:1/postgres?connect_timeout=2";
+  auto store = once::postgres::pg_command_store::open(options);
+  ASSERT_TRUE(store.has_value());
+  auto const pinged = (*store)->ping();
+  ASSERT_FALSE(pinged.has_value());
+  EXPECT_EQ(pinged.error().code, once::application::error_code::unavailable);
+}
+
+TEST(PostgresStore, ReportsAMissingSchemaAsFailedPrecondition) {
+  once::postgres::pg_options options;
+  options.database_url = database_url();
+  options.schema = "never_migrated_schema";
+  auto store = once::postgres::pg_command_store::open(options);
+  ASSERT_TRUE(store.has_value());
+  auto const found = (*store)->find({"t", "s", "k"});
+  ASSERT_FALSE(found.has_value());
+  EXPECT_EQ(found.error().code, once::application::error_code::failed_precondition);
+  EXPECT_EQ(found.error().sqlstate, "3F000");
+}
+
+}  // namespace once_tests
