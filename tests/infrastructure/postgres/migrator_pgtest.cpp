@@ -1,0 +1,116 @@
+// Migrations: an empty database, twice, concurrently, and a newer schema.
+#include <once/postgres/migrator.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+
+#include "support/pg_schema.hpp"
+
+namespace once_tests {
+namespace {
+
+// A schema name nobody migrated yet; dropped when the test ends.
+class unmigrated_schema {
+ public:
+  unmigrated_schema() : name_("m_" + std::to_string(std::random_device{}() % 1000000)) {}
+  ~unmigrated_schema() {
+    try {
+      pqxx::connection connection{database_url()};
+      pqxx::nontransaction statement{connection};
+      statement.exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
+    } catch (...) {
+    }
+  }
+  once::postgres::pg_options options() const { return {database_url(), name_, 1}; }
+  std::int64_t scalar(std::string const& sql) const {
+    pqxx::connection connection{database_url()};
+    pqxx::nontransaction statement{connection};
+    return statement.exec(sql).at(0).at(0).as<std::int64_t>();
+  }
+  std::string const& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+int newest_version() { return once::postgres::known_migrations().back().version; }
+
+TEST(Migrating, AnEmptyDatabaseAppliesEveryMigrationInOrder) {
+  unmigrated_schema schema;
+  auto const report = once::postgres::migrate(schema.options());
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->version_before, 0);
+  EXPECT_EQ(report->version_after, newest_version());
+  EXPECT_EQ(report->applied.size(), once::postgres::known_migrations().size());
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM " + schema.name() + ".once_schema_version"),
+            static_cast<std::int64_t>(once::postgres::known_migrations().size()));
+}
+
+TEST(Migrating, TwiceAppliesNothingTheSecondTime) {
+  unmigrated_schema schema;
+  ASSERT_TRUE(once::postgres::migrate(schema.options()).has_value());
+  auto const again = once::postgres::migrate(schema.options());
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->applied.empty());
+  EXPECT_EQ(again->version_after, newest_version());
+}
+
+TEST(Migrating, ConcurrentlyFromManyClientsAppliesEachMigrationOnce) {
+  unmigrated_schema schema;
+  constexpr int migrators = 6;
+  std::atomic<int> succeeded{0};
+  std::atomic<int> applied{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < migrators; ++i) {
+    threads.emplace_back([&] {
+      auto const report = once::postgres::migrate(schema.options());
+      if (report.has_value()) {
+        ++succeeded;
+        applied += static_cast<int>(report->applied.size());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(succeeded.load(), migrators);
+  EXPECT_EQ(applied.load(), static_cast<int>(once::postgres::known_migrations().size()));
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM " + schema.name() + ".once_schema_version"),
+            static_cast<std::int64_t>(once::postgres::known_migrations().size()));
+}
+
+TEST(Migrating, RefusesADatabaseWhoseSchemaIsNewerThanThisBuild) {
+  unmigrated_schema schema;
+  ASSERT_TRUE(once::postgres::migrate(schema.options()).has_value());
+  (void)schema.scalar("INSERT INTO " + schema.name() +
+                      ".once_schema_version (version, name) VALUES (9999, 'from_the_future') RETURNING version");
+  auto const refused = once::postgres::migrate(schema.options());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, once::application::error_code::failed_precondition);
+  EXPECT_NE(refused.error().message.find("newer"), std::string::npos);
+}
+
+TEST(MigrateCommand, ExitsZeroTwiceAndThreeOnANewerSchema) {
+  unmigrated_schema schema;
+  std::string const command = std::string{ONCE_MIGRATE} + " --database-url '" + database_url() + "' --schema " +
+                              schema.name() + " >/dev/null";
+  EXPECT_EQ(std::system(command.c_str()), 0);
+  EXPECT_EQ(std::system(command.c_str()), 0);
+  (void)schema.scalar("INSERT INTO " + schema.name() +
+                      ".once_schema_version (version, name) VALUES (9999, 'from_the_future') RETURNING version");
+  EXPECT_EQ(WEXITSTATUS(std::system((command + " 2>/dev/null").c_str())), 3);
+}
+
+TEST(MigrateCommand, RefusesAnUnsafeSchemaName) {
+  std::string const command = std::string{ONCE_MIGRATE} + " --database-url '" + database_url() +
+                              "' --schema 'x;drop table y' >/dev/null 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(command.c_str())), 1);
+}
+
+}  // namespace
+}  // namespace once_tests
