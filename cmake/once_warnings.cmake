@@ -3,7 +3,7 @@
 function(once_target_defaults target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local
     -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-    -Wconversion -Wsign-conversion -Wnull-dereference -Wimplicit-fallthrough)
+    -Wconversion -Wsign-conversion -Wimplicit-fallthrough)
   # GCC 12 reports std::string members of nested aggregates as "maybe
   # uninitialized" and string concatenation as overlapping memcpy (-Wrestrict)
   # at -O2 (GCC bugs 105562, 105329): false positives.
