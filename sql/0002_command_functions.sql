@@ -1,6 +1,6 @@
 -- once: the command path as server-side functions. Each command is two round
 -- trips: "BEGIN; SELECT * FROM once_claim(...)" and
--- "SELECT once_commit(...); COMMIT". PL/pgSQL prepares and caches the plans
+-- "SELECT once_commit(...); COMMIT" (or "ROLLBACK" for a repeat). PL/pgSQL prepares and caches the plans
 -- of the statements inside; the client keeps no session state (no protocol
 -- prepared statements, no session locks), so PgBouncer transaction pooling works.
 

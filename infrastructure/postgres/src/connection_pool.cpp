@@ -26,7 +26,7 @@ application::result<connection_pool::lease> connection_pool::acquire() {
     return fail(error_code::unavailable, "no pooled PostgreSQL connection became free within the acquire timeout");
   }
   if (!idle_.empty()) {
-    pooled_connection connection = std::move(idle_.back());
+    auto connection = std::move(idle_.back());
     idle_.pop_back();
     return lease{*this, std::move(connection)};
   }
@@ -56,7 +56,7 @@ application::result<connection_pool::lease> connection_pool::open_new() {
     // A silently re-opened connection would lose the transaction it was in.
     connection->inhibit_reactivation(true);
 #pragma GCC diagnostic pop
-    return lease{*this, pooled_connection{std::move(connection), false}};
+    return lease{*this, std::move(connection)};
   } catch (std::exception const& failure) {
     std::lock_guard lock(mutex_);
     --open_;
@@ -65,9 +65,9 @@ application::result<connection_pool::lease> connection_pool::open_new() {
   }
 }
 
-void connection_pool::give_back(pooled_connection connection) {
+void connection_pool::give_back(std::unique_ptr<pqxx::connection> connection) {
   std::lock_guard lock(mutex_);
-  if (connection.connection != nullptr && connection.connection->is_open()) {
+  if (connection != nullptr && connection->is_open()) {
     idle_.push_back(std::move(connection));
   } else {
     --open_;

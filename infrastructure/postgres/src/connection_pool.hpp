@@ -1,7 +1,6 @@
 // A fixed-size pool of libpqxx connections. Connections are opened on
 // demand, never reactivated behind the caller's back (a broken connection
-// stays broken and is discarded), and remember whether they were returned
-// inside an open, empty transaction that the next user must roll back first.
+// stays broken and is discarded).
 #pragma once
 
 #include <chrono>
@@ -20,16 +19,12 @@
 
 namespace once::postgres::detail {
 
-struct pooled_connection {
-  std::unique_ptr<pqxx::connection> connection;
-  bool needs_rollback = false;  // returned inside an open transaction with no locks and no writes
-};
-
 class connection_pool {
  public:
   class lease {
    public:
-    lease(connection_pool& pool, pooled_connection connection) : pool_(&pool), connection_(std::move(connection)) {}
+    lease(connection_pool& pool, std::unique_ptr<pqxx::connection> connection)
+        : pool_(&pool), connection_(std::move(connection)) {}
     lease(lease&& other) noexcept
         : pool_(std::exchange(other.pool_, nullptr)), connection_(std::move(other.connection_)) {}
     lease& operator=(lease&&) = delete;
@@ -38,16 +33,14 @@ class connection_pool {
       if (pool_ != nullptr) pool_->give_back(std::move(connection_));
     }
 
-    pqxx::connection& connection() { return *connection_.connection; }
-    // Whether the connection must run ROLLBACK before its next transaction.
-    bool& needs_rollback() { return connection_.needs_rollback; }
+    pqxx::connection& connection() { return *connection_; }
     // The connection is broken or in an unknown state: close it instead of reusing it.
-    void discard() noexcept { connection_.connection.reset(); }
-    bool discarded() const noexcept { return connection_.connection == nullptr; }
+    void discard() noexcept { connection_.reset(); }
+    bool discarded() const noexcept { return connection_ == nullptr; }
 
    private:
     connection_pool* pool_;
-    pooled_connection connection_;
+    std::unique_ptr<pqxx::connection> connection_;
   };
 
   explicit connection_pool(pg_options const& options);
@@ -61,7 +54,7 @@ class connection_pool {
   [[nodiscard]] application::result<lease> acquire_fresh();
 
  private:
-  void give_back(pooled_connection connection);
+  void give_back(std::unique_ptr<pqxx::connection> connection);
   application::result<lease> open_new();
 
   std::string connection_string_;
@@ -69,7 +62,7 @@ class connection_pool {
   std::chrono::milliseconds acquire_timeout_;
   std::mutex mutex_;
   std::condition_variable returned_;
-  std::vector<pooled_connection> idle_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
   std::size_t open_ = 0;  // idle plus leased
 };
 

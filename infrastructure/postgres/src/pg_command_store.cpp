@@ -60,7 +60,6 @@ void roll_back(connection_pool::lease& lease) noexcept {
   if (lease.discarded()) return;
   try {
     (void)run(lease, "ROLLBACK");
-    lease.needs_rollback() = false;
   } catch (...) {
     lease.discard();
   }
@@ -77,13 +76,6 @@ struct pg_command_store::impl {
         read_call("SELECT * FROM " + options.schema + ".once_read_aggregate("),
         find_call("SELECT * FROM " + options.schema + ".once_find_intent(") {}
 
-  // A statement for a connection that may still be inside an empty transaction.
-  static std::string after_pending_rollback(connection_pool::lease& lease, std::string sql) {
-    if (!lease.needs_rollback()) return sql;
-    lease.needs_rollback() = false;
-    return "ROLLBACK; " + sql;
-  }
-
   // Runs a read-only statement; one retry on a fresh connection if the pooled one was lost.
   result<pqxx::result> read_only(std::function<std::string(pqxx::connection&)> const& build) {
     auto lease = pool.acquire();
@@ -91,7 +83,7 @@ struct pg_command_store::impl {
     std::optional<connection_pool::lease> held{std::move(*lease)};
     for (int attempt = 1;; ++attempt) {
       try {
-        return run(*held, after_pending_rollback(*held, build(held->connection())));
+        return run(*held, build(held->connection()));
       } catch (std::exception const& failure) {
         auto error = detail::translate(failure, phase::before_commit);
         if (!detail::connection_is_lost(error) || attempt > 1) {
@@ -198,7 +190,7 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
            std::to_string(std::max<std::int64_t>(1, waits.aggregate.count())) + ')';
     pqxx::result rows;
     try {
-      rows = run(*lease, impl::after_pending_rollback(*lease, std::move(sql)));
+      rows = run(*lease, sql);
     } catch (std::exception const& failure) {
       auto error = detail::translate(failure, phase::before_commit);
       if (!detail::connection_is_lost(error)) {
@@ -225,12 +217,9 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
                           std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(current)),
                           std::nullopt};
     }
-    if (outcome == "repeat_locked") {
-      roll_back(*lease);  // it holds the intent lock that waiting twins queue on
-    } else {
-      // The transaction holds no lock and wrote nothing: roll it back with the next statement.
-      lease->needs_rollback() = true;
-    }
+    // End the transaction now: it holds relation locks that would block DDL, and
+    // after a wait ('repeat_locked') the intent lock that twins queue on.
+    roll_back(*lease);
     if (outcome == "in_flight") return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
     intent_record record{claim.intent,
                          row["command_type"].c_str(),

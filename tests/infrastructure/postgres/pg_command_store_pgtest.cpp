@@ -41,3 +41,25 @@ TEST(PostgresStore, ReportsAMissingSchemaAsFailedPrecondition) {
 }
 
 }  // namespace once_tests
+
+namespace once_tests {
+
+TEST(PostgresStore, LeavesNoTransactionOpenAfterARepeatOrAnInFlightAnswer) {
+  pg_schema schema;
+  std::string const application = "once-idle-" + schema.name();
+  auto store = once::postgres::pg_command_store::open(schema.options(2, application));
+  ASSERT_TRUE(store.has_value());
+  auto const claim = contract_claim("k");
+  {
+    auto claimed = (*store)->claim(claim, contract_waits());
+    ASSERT_TRUE(claimed->claim->commit(contract_effects(claim, 0)).has_value());
+  }
+  auto const repeat = (*store)->claim(claim, contract_waits());
+  ASSERT_EQ(repeat->state, once::application::claim_result::status::repeat);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + application +
+                          "' AND state <> 'idle'"),
+            0)
+      << "a pooled connection sits inside a transaction, holding locks that block DDL";
+}
+
+}  // namespace once_tests

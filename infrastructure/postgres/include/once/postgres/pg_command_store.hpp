@@ -4,9 +4,8 @@
 // A command costs two round trips: "BEGIN; SELECT * FROM once_claim(...)"
 // (intent lock, repeat check, aggregate lock and load) and
 // "SELECT once_commit(...); COMMIT" (version-checked state, intent record,
-// outbox rows). A repeat costs one: its connection is left in an empty
-// transaction (no locks, no writes) that the next command on it rolls back in
-// the same round trip. The functions live in sql/0002_command_functions.sql.
+// outbox rows). A repeat costs the first and a ROLLBACK. The functions live
+// in sql/0002_command_functions.sql.
 //
 // Errors: a lost connection while committing is outcome_unknown (look the
 // intent up, or retry with the same intent: both are safe); serialization

@@ -1,0 +1,284 @@
+// Committed commands per second and latency through PostgreSQL, for the
+// framework's store and, in the same run, the naive transaction a user would
+// write by hand (BEGIN; INSERT intent ON CONFLICT DO NOTHING; SELECT version;
+// UPDATE with the version check, or INSERT; INSERT outbox; UPDATE intent
+// result; COMMIT: 7 round trips, optimistic retry on a lost race).
+//
+//   bench/pg-bench            (starts a durable throwaway PostgreSQL, builds, runs this)
+//   once_pg_bench --database-url URL [--seconds 5] [--clients 1,4,16,64] [--scenarios new,replay,hot]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <pqxx/transaction>
+
+#include <once/application/command_dispatcher.hpp>
+#include <once/postgres/migrator.hpp>
+#include <once/postgres/pg_command_store.hpp>
+
+#include "counter.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using once_bench::add;
+using once_bench::counter;
+
+struct cell {
+  std::string scenario;
+  std::string implementation;
+  int clients = 0;
+  double per_second = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  std::int64_t rolled_back = 0;
+};
+
+std::string replace_schema(std::string text, std::string const& schema) {
+  for (auto at = text.find("${schema}"); at != std::string::npos; at = text.find("${schema}")) {
+    text.replace(at, 9, schema);
+  }
+  return text;
+}
+
+// Runs `clients` threads calling `one(client, rng)` until the time is up.
+// `one` returns whether a command was committed (or answered, for replays).
+cell measure(std::string scenario, std::string implementation, int clients, std::chrono::seconds duration,
+             std::function<bool(int, std::mt19937&, std::int64_t&)> const& one) {
+  std::vector<std::vector<std::uint32_t>> latencies(static_cast<std::size_t>(clients));
+  std::atomic<std::int64_t> rolled_back{0};
+  std::atomic<bool> started{false};
+  auto const deadline_after = [&] { return clock_type::now() + duration; };
+  clock_type::time_point deadline;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      std::mt19937 rng{static_cast<unsigned>(c * 7919 + 1)};
+      std::int64_t retries = 0;
+      while (!started) std::this_thread::yield();
+      auto& mine = latencies[static_cast<std::size_t>(c)];
+      while (clock_type::now() < deadline) {
+        auto const begin = clock_type::now();
+        if (one(c, rng, retries)) {
+          mine.push_back(static_cast<std::uint32_t>(
+              std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - begin).count()));
+        }
+      }
+      rolled_back += retries;
+    });
+  }
+  deadline = deadline_after();
+  auto const began = clock_type::now();
+  started = true;
+  for (auto& thread : threads) thread.join();
+  double const seconds = std::chrono::duration<double>(clock_type::now() - began).count();
+  std::vector<std::uint32_t> all;
+  for (auto const& mine : latencies) all.insert(all.end(), mine.begin(), mine.end());
+  std::sort(all.begin(), all.end());
+  auto percentile = [&](double p) {
+    return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<std::size_t>(p * static_cast<double>(all.size())))] / 1000.0;
+  };
+  return {std::move(scenario), std::move(implementation), clients, static_cast<double>(all.size()) / seconds,
+          percentile(0.50), percentile(0.99), rolled_back.load()};
+}
+
+// The naive hand-written transaction; returns false (and counts a retry) when it lost a race.
+bool naive_command(pqxx::connection& connection, std::string const& schema, std::string const& key,
+                   std::string const& aggregate, std::int64_t& retries) {
+  try {
+    pqxx::work tx{connection};
+    auto const claimed = tx.exec_params("INSERT INTO " + schema + ".naive_intents (key) VALUES ($1) "
+                                        "ON CONFLICT DO NOTHING RETURNING 1", key);
+    if (claimed.empty()) {
+      tx.commit();
+      return true;  // a repeat: the stored result would be read here
+    }
+    auto const current = tx.exec_params("SELECT version FROM " + schema + ".naive_aggregates WHERE id = $1", aggregate);
+    std::int64_t version = 0;
+    if (current.empty()) {
+      tx.exec_params("INSERT INTO " + schema + ".naive_aggregates (id, version, state) VALUES ($1, 1, '{\"total\":1}')",
+                     aggregate);
+    } else {
+      version = current[0][0].as<std::int64_t>();
+      auto const updated = tx.exec_params("UPDATE " + schema + ".naive_aggregates SET version = version + 1, "
+                                          "state = jsonb_set(state, '{total}', to_jsonb((state->>'total')::bigint + 1)) "
+                                          "WHERE id = $1 AND version = $2", aggregate, version);
+      if (updated.affected_rows() == 0) {
+        ++retries;  // lost the race: roll back and try again
+        return false;
+      }
+    }
+    tx.exec_params("INSERT INTO " + schema + ".naive_outbox (aggregate_id, version, payload) VALUES ($1, $2, '{\"amount\":1}')",
+                   aggregate, version + 1);
+    tx.exec_params("UPDATE " + schema + ".naive_intents SET result = '{\"ok\":true}' WHERE key = $1", key);
+    tx.commit();
+    return true;
+  } catch (pqxx::unique_violation const&) {
+    ++retries;
+    return false;
+  } catch (pqxx::serialization_failure const&) {
+    ++retries;
+    return false;
+  } catch (pqxx::deadlock_detected const&) {
+    ++retries;
+    return false;
+  }
+}
+
+std::vector<int> parse_list(std::string const& text) {
+  std::vector<int> values;
+  std::stringstream stream(text);
+  for (std::string item; std::getline(stream, item, ',');) values.push_back(std::stoi(item));
+  return values;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"once PostgreSQL throughput against a hand-written baseline"};
+  std::string url;
+  int seconds = 5;
+  std::string clients_text = "1,4,16,64";
+  std::string scenarios_text = "new,replay,hot";
+  app.add_option("--database-url", url)->required();
+  app.add_option("--seconds", seconds, "per measurement")->capture_default_str();
+  app.add_option("--clients", clients_text)->capture_default_str();
+  app.add_option("--scenarios", scenarios_text)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  auto const client_counts = parse_list(clients_text);
+  auto const duration = std::chrono::seconds{seconds};
+  auto const wants = [&](std::string const& name) { return scenarios_text.find(name) != std::string::npos; };
+
+  std::string const schema = "bench_" + std::to_string(::getpid());
+  once::postgres::pg_options options{url, schema, 64, std::chrono::milliseconds{30000}, "once-bench"};
+  if (auto migrated = once::postgres::migrate(options); !migrated) {
+    std::fprintf(stderr, "migrate: %s\n", migrated.error().message.c_str());
+    return 1;
+  }
+  {
+    std::ifstream file(ONCE_NAIVE_SQL);
+    std::stringstream text;
+    text << file.rdbuf();
+    pqxx::connection connection{url};
+    pqxx::nontransaction statement{connection};
+    statement.exec(replace_schema(text.str(), schema));
+  }
+  auto store = once::postgres::pg_command_store::open(options);
+  if (!store) return 1;
+  once::application::command_dispatcher<counter> dispatcher{**store};
+  once::domain::envelope env;
+  env.tenant = "tenant-bench";
+
+  std::vector<cell> cells;
+  std::atomic<std::int64_t> sequence{0};
+  auto framework_command = [&](std::string const& aggregate, std::int64_t& retries) {
+    auto const key = "F-" + std::to_string(sequence++);
+    auto const answer = dispatcher.dispatch(add{aggregate, key, 1}, env);
+    if (!answer.has_value()) ++retries;
+    return answer.has_value();
+  };
+  std::vector<std::unique_ptr<pqxx::connection>> naive_connections;
+  for (int i = 0; i < *std::max_element(client_counts.begin(), client_counts.end()); ++i) {
+    naive_connections.push_back(std::make_unique<pqxx::connection>(url));
+  }
+
+  for (int clients : client_counts) {
+    if (wants("new")) {
+      cells.push_back(measure("new intents, 100k aggregates", "naive", clients, duration,
+                              [&](int c, std::mt19937& rng, std::int64_t& retries) {
+                                return naive_command(*naive_connections[static_cast<std::size_t>(c)], schema,
+                                                     "N-" + std::to_string(sequence++),
+                                                     "A-" + std::to_string(rng() % 100000), retries);
+                              }));
+      cells.push_back(measure("new intents, 100k aggregates", "once", clients, duration,
+                              [&](int, std::mt19937& rng, std::int64_t& retries) {
+                                return framework_command("A-" + std::to_string(rng() % 100000), retries);
+                              }));
+    }
+    if (wants("hot")) {
+      cells.push_back(measure("hot set of 10 aggregates", "naive", clients, duration,
+                              [&](int c, std::mt19937& rng, std::int64_t& retries) {
+                                return naive_command(*naive_connections[static_cast<std::size_t>(c)], schema,
+                                                     "N-" + std::to_string(sequence++),
+                                                     "H-" + std::to_string(rng() % 10), retries);
+                              }));
+      cells.push_back(measure("hot set of 10 aggregates", "once", clients, duration,
+                              [&](int, std::mt19937& rng, std::int64_t& retries) {
+                                return framework_command("H-" + std::to_string(rng() % 10), retries);
+                              }));
+    }
+  }
+  if (wants("replay")) {
+    // Intents to replay: the first 10,000 of each kind written above (or now).
+    constexpr int replayable = 10000;
+    for (int i = 0; i < replayable; ++i) {
+      std::int64_t ignored = 0;
+      (void)dispatcher.dispatch(add{"R-" + std::to_string(i % 1000), "R-" + std::to_string(i), 1}, env);
+      (void)naive_command(*naive_connections[0], schema, "NR-" + std::to_string(i), "R-" + std::to_string(i % 1000),
+                          ignored);
+    }
+    for (int clients : client_counts) {
+      cells.push_back(measure("replays", "naive (bare SELECT)", clients, duration,
+                              [&](int c, std::mt19937& rng, std::int64_t&) {
+                                pqxx::nontransaction tx{*naive_connections[static_cast<std::size_t>(c)]};
+                                auto const rows = tx.exec_params("SELECT result FROM " + schema +
+                                                                 ".naive_intents WHERE key = $1",
+                                                                 "NR-" + std::to_string(rng() % replayable));
+                                return !rows.empty();
+                              }));
+      cells.push_back(measure("replays", "once", clients, duration, [&](int, std::mt19937& rng, std::int64_t& retries) {
+        auto const i = rng() % replayable;
+        auto const answer =
+            dispatcher.dispatch(add{"R-" + std::to_string(i % 1000), "R-" + std::to_string(i), 1}, env);
+        if (!answer.has_value()) ++retries;
+        return answer.has_value() && answer->kind() == once::domain::outcome_kind::replayed;
+      }));
+    }
+  }
+
+  std::printf("| scenario | implementation | clients | committed/s | p50 ms | p99 ms | rolled back |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
+  std::map<std::string, double> rate;
+  for (auto const& c : cells) {
+    std::printf("| %s | %s | %d | %.0f | %.2f | %.2f | %lld |\n", c.scenario.c_str(), c.implementation.c_str(),
+                c.clients, c.per_second, c.p50_ms, c.p99_ms, static_cast<long long>(c.rolled_back));
+    rate[c.scenario + "/" + c.implementation + "/" + std::to_string(c.clients)] = c.per_second;
+  }
+  std::printf("\nratios (same run):\n");
+  for (int clients : client_counts) {
+    auto const key = "/" + std::to_string(clients);
+    auto ratio = [&](std::string const& a, std::string const& b) {
+      auto const x = rate.find(a + key);
+      auto const y = rate.find(b + key);
+      return x == rate.end() || y == rate.end() || y->second == 0 ? 0.0 : x->second / y->second;
+    };
+    std::printf("  %2d clients: new once/naive %.2fx | hot once/naive %.2fx | replay once / new once %.2fx | "
+                "replay once / bare SELECT %.2fx\n",
+                clients, ratio("new intents, 100k aggregates/once", "new intents, 100k aggregates/naive"),
+                ratio("hot set of 10 aggregates/once", "hot set of 10 aggregates/naive"),
+                ratio("replays/once", "new intents, 100k aggregates/once"),
+                ratio("replays/once", "replays/naive (bare SELECT)"));
+  }
+  auto const hot4 = rate.find("hot set of 10 aggregates/once/4");
+  auto const hot64 = rate.find("hot set of 10 aggregates/once/64");
+  if (hot4 != rate.end() && hot64 != rate.end()) {
+    std::printf("  hot aggregates, once at 64 clients / at 4 clients: %.2fx\n", hot64->second / hot4->second);
+  }
+
+  pqxx::connection connection{url};
+  pqxx::nontransaction statement{connection};
+  statement.exec("DROP SCHEMA " + schema + " CASCADE");
+  return 0;
+}
