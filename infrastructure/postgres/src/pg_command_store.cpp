@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
 #include <pqxx/nontransaction>
 #include <pqxx/result>
+#include <pqxx/row>
 
 #include "connection_pool.hpp"
 #include "pg_errors.hpp"
@@ -46,6 +48,35 @@ std::string_view to_sql(intent_status status) { return status == intent_status::
 std::optional<application::time_point> optional_time(pqxx::field const& field) {
   if (field.is_null()) return std::nullopt;
   return detail::from_epoch_us(field.as<std::int64_t>());
+}
+
+// once_claim's row: the outcome and, by outcome, the record or the aggregate.
+struct claim_row {
+  std::string outcome;
+  std::optional<intent_record> record;
+  std::optional<stored_aggregate> current;
+};
+
+claim_row read_claim_row(pqxx::row const& row, intent_claim const& claim) {
+  claim_row answer{row["outcome"].c_str(), std::nullopt, std::nullopt};
+  if (answer.outcome == "claimed") {
+    if (!row["state"].is_null()) {
+      answer.current = stored_aggregate{claim.target, row["aggregate_version"].as<std::int64_t>(), row["state"].c_str()};
+    }
+  } else if (answer.outcome == "repeat" || answer.outcome == "repeat_locked") {
+    answer.record = intent_record{claim.intent,
+                                  row["command_type"].c_str(),
+                                  row["fingerprint"].c_str(),
+                                  aggregate_ref{row["aggregate_type"].c_str(), row["aggregate_id"].c_str()},
+                                  row["aggregate_version"].as<std::int64_t>(),
+                                  status_from(row["status"].c_str()),
+                                  row["result"].c_str(),
+                                  detail::from_epoch_us(row["created_at_us"].as<std::int64_t>()),
+                                  optional_time(row["expires_at_us"])};
+  } else if (answer.outcome != "in_flight") {
+    throw std::runtime_error("unknown outcome '" + answer.outcome + "'");
+  }
+  return answer;
 }
 
 // Runs one script on the leased connection, outside libpqxx's own transaction
@@ -206,31 +237,23 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
       continue;
     }
 
-    auto const row = rows.at(0);
-    std::string_view const outcome = row["outcome"].c_str();
-    if (outcome == "claimed") {
-      std::optional<stored_aggregate> current;
-      if (!row["state"].is_null()) {
-        current = stored_aggregate{claim.target, row["aggregate_version"].as<std::int64_t>(), row["state"].c_str()};
-      }
+    claim_row answer;
+    try {
+      answer = read_claim_row(rows.at(0), claim);
+    } catch (std::exception const& failure) {  // a row that does not read as expected
+      roll_back(*lease);
+      return fail(error_code::internal, std::string{"unexpected answer from once_claim: "} + failure.what());
+    }
+    if (answer.outcome == "claimed") {
       return claim_result{claim_result::status::claimed,
-                          std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(current)),
+                          std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(answer.current)),
                           std::nullopt};
     }
     // End the transaction now: it holds relation locks that would block DDL, and
     // after a wait ('repeat_locked') the intent lock that twins queue on.
     roll_back(*lease);
-    if (outcome == "in_flight") return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
-    intent_record record{claim.intent,
-                         row["command_type"].c_str(),
-                         row["fingerprint"].c_str(),
-                         aggregate_ref{row["aggregate_type"].c_str(), row["aggregate_id"].c_str()},
-                         row["aggregate_version"].as<std::int64_t>(),
-                         status_from(row["status"].c_str()),
-                         row["result"].c_str(),
-                         detail::from_epoch_us(row["created_at_us"].as<std::int64_t>()),
-                         optional_time(row["expires_at_us"])};
-    return claim_result{claim_result::status::repeat, nullptr, std::move(record)};
+    if (answer.outcome == "in_flight") return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
+    return claim_result{claim_result::status::repeat, nullptr, std::move(answer.record)};
   }
 }
 
