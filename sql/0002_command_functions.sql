@@ -1,6 +1,8 @@
--- once: the command path as server-side functions. Each command is two round
--- trips: "BEGIN; SELECT * FROM once_claim(...)" and
--- "SELECT once_commit(...); COMMIT" (or "ROLLBACK" for a repeat). PL/pgSQL prepares and caches the plans
+-- once: the command path as server-side functions. A repeat is one round
+-- trip, "SELECT * FROM once_find_intent(..., now)" in autocommit (a committed
+-- record is final until it expires, so it needs no lock). A new intent adds
+-- two: "BEGIN; SELECT * FROM once_claim(...)" and
+-- "SELECT once_commit(...); COMMIT". PL/pgSQL prepares and caches the plans
 -- of the statements inside; the client keeps no session state (no protocol
 -- prepared statements, no session locks), so PgBouncer transaction pooling works.
 
@@ -10,10 +12,8 @@ CREATE FUNCTION ${schema}.once_epoch_us(t timestamptz) RETURNS bigint
   LANGUAGE sql IMMUTABLE AS $$ SELECT (extract(epoch FROM t) * 1000000)::bigint $$;
 
 -- Claims an intent for the current transaction.
---   outcome 'repeat'    : the intent record exists and has not expired (its columns are returned);
---                         no lock was taken
---   outcome 'repeat_locked': the same, found after waiting for the intent lock, which this
---                         transaction now holds: end it at once
+--   outcome 'repeat'    : the intent record exists and has not expired (its columns are
+--                         returned); this transaction holds the intent lock: end it at once
 --   outcome 'in_flight' : another transaction held the intent past p_in_flight_ms
 --   outcome 'claimed'   : the intent is ours until commit or rollback, and so is the
 --                         target aggregate (its version and state are returned, or nulls)
@@ -32,17 +32,6 @@ DECLARE
   aggregate_lock constant bigint := hashtextextended(p_aggregate_type || chr(31) || p_aggregate_id, 11);
   found_intent ${schema}.once_intents%ROWTYPE;
 BEGIN
-  -- A committed record is final until it expires: a repeat needs no lock.
-  SELECT * INTO found_intent FROM ${schema}.once_intents i
-   WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key;
-  IF FOUND AND (found_intent.expires_at IS NULL OR found_intent.expires_at > p_now) THEN
-    RETURN QUERY SELECT 'repeat'::text, found_intent.command_type, found_intent.fingerprint,
-                        found_intent.aggregate_type, found_intent.aggregate_id, found_intent.aggregate_version,
-                        found_intent.status, found_intent.result::text, ${schema}.once_epoch_us(found_intent.created_at),
-                        ${schema}.once_epoch_us(found_intent.expires_at), NULL::text;
-    RETURN;
-  END IF;
-
   -- One transaction per intent at a time; a twin waits here until the first commits or rolls back.
   IF NOT pg_try_advisory_xact_lock(intent_lock) THEN
     PERFORM set_config('lock_timeout', p_in_flight_ms || 'ms', true);
@@ -55,13 +44,13 @@ BEGIN
     END;
   END IF;
 
-  -- Look again under the lock: the twin we waited for may have committed.
-  -- 'repeat_locked' tells the caller this transaction now holds the intent lock.
+  -- The caller looked before (once_find_intent); look again under the lock: a
+  -- twin we waited for may have committed meanwhile.
   SELECT * INTO found_intent FROM ${schema}.once_intents i
    WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key;
   IF FOUND THEN
     IF found_intent.expires_at IS NULL OR found_intent.expires_at > p_now THEN
-      RETURN QUERY SELECT 'repeat_locked'::text, found_intent.command_type, found_intent.fingerprint,
+      RETURN QUERY SELECT 'repeat'::text, found_intent.command_type, found_intent.fingerprint,
                           found_intent.aggregate_type, found_intent.aggregate_id, found_intent.aggregate_version,
                           found_intent.status, found_intent.result::text, ${schema}.once_epoch_us(found_intent.created_at),
                           ${schema}.once_epoch_us(found_intent.expires_at), NULL::text;
@@ -131,7 +120,8 @@ BEGIN
 END;
 $$;
 
--- Reads for the store port: an aggregate as last committed, an intent record.
+-- Reads for the store port: an aggregate as last committed, a live intent record
+-- (expiry judged at p_now, the caller's clock, or the server's now()).
 CREATE FUNCTION ${schema}.once_read_aggregate(p_aggregate_type text, p_aggregate_id text)
   RETURNS TABLE (version bigint, state text)
   LANGUAGE sql STABLE AS $$
@@ -139,7 +129,8 @@ CREATE FUNCTION ${schema}.once_read_aggregate(p_aggregate_type text, p_aggregate
    WHERE a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
 $$;
 
-CREATE FUNCTION ${schema}.once_find_intent(p_tenant text, p_scope text, p_key text)
+CREATE FUNCTION ${schema}.once_find_intent(p_tenant text, p_scope text, p_key text,
+                                            p_now timestamptz DEFAULT NULL)
   RETURNS TABLE (command_type text, fingerprint text, aggregate_type text, aggregate_id text,
                  aggregate_version bigint, status text, result text, created_at_us bigint,
                  expires_at_us bigint)
@@ -148,5 +139,5 @@ CREATE FUNCTION ${schema}.once_find_intent(p_tenant text, p_scope text, p_key te
          i.result::text, ${schema}.once_epoch_us(i.created_at), ${schema}.once_epoch_us(i.expires_at)
     FROM ${schema}.once_intents i
    WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key
-     AND (i.expires_at IS NULL OR i.expires_at > now());
+     AND (i.expires_at IS NULL OR i.expires_at > coalesce(p_now, now()));
 $$;

@@ -50,6 +50,19 @@ std::optional<application::time_point> optional_time(pqxx::field const& field) {
   return detail::from_epoch_us(field.as<std::int64_t>());
 }
 
+// An intent record from a row of once_find_intent or once_claim (same column names).
+intent_record read_record(pqxx::row const& row, domain::intent_key const& intent) {
+  return intent_record{intent,
+                       row["command_type"].c_str(),
+                       row["fingerprint"].c_str(),
+                       aggregate_ref{row["aggregate_type"].c_str(), row["aggregate_id"].c_str()},
+                       row["aggregate_version"].as<std::int64_t>(),
+                       status_from(row["status"].c_str()),
+                       row["result"].c_str(),
+                       detail::from_epoch_us(row["created_at_us"].as<std::int64_t>()),
+                       optional_time(row["expires_at_us"])};
+}
+
 // once_claim's row: the outcome and, by outcome, the record or the aggregate.
 struct claim_row {
   std::string outcome;
@@ -63,16 +76,8 @@ claim_row read_claim_row(pqxx::row const& row, intent_claim const& claim) {
     if (!row["state"].is_null()) {
       answer.current = stored_aggregate{claim.target, row["aggregate_version"].as<std::int64_t>(), row["state"].c_str()};
     }
-  } else if (answer.outcome == "repeat" || answer.outcome == "repeat_locked") {
-    answer.record = intent_record{claim.intent,
-                                  row["command_type"].c_str(),
-                                  row["fingerprint"].c_str(),
-                                  aggregate_ref{row["aggregate_type"].c_str(), row["aggregate_id"].c_str()},
-                                  row["aggregate_version"].as<std::int64_t>(),
-                                  status_from(row["status"].c_str()),
-                                  row["result"].c_str(),
-                                  detail::from_epoch_us(row["created_at_us"].as<std::int64_t>()),
-                                  optional_time(row["expires_at_us"])};
+  } else if (answer.outcome == "repeat") {
+    answer.record = read_record(row, claim.intent);
   } else if (answer.outcome != "in_flight") {
     throw std::runtime_error("unknown outcome '" + answer.outcome + "'");
   }
@@ -127,6 +132,23 @@ struct pg_command_store::impl {
         if (!fresh) return domain::unexpected{std::move(fresh).error()};
         held.emplace(std::move(*fresh));
       }
+    }
+  }
+
+  // The live intent record, expiry judged at `now` (the server's clock when absent).
+  result<std::optional<intent_record>> find_record(domain::intent_key const& intent,
+                                                   std::optional<application::time_point> now) {
+    auto rows = read_only([&](pqxx::connection& connection) {
+      return find_call + literal(connection, intent.tenant) + ',' + literal(connection, intent.scope) + ',' +
+             literal(connection, intent.key) + ',' + (now.has_value() ? "'" + detail::iso_utc(*now) + "'" : "NULL") +
+             ')';
+    });
+    if (!rows) return domain::unexpected{std::move(rows).error()};
+    if (rows->empty()) return std::optional<intent_record>{};
+    try {
+      return std::optional{read_record(rows->at(0), intent)};
+    } catch (std::exception const& failure) {
+      return fail(error_code::internal, std::string{"unexpected answer from once_find_intent: "} + failure.what());
     }
   }
 
@@ -205,6 +227,12 @@ pg_command_store::~pg_command_store() = default;
 pg_options const& pg_command_store::options() const noexcept { return impl_->options; }
 
 result<claim_result> pg_command_store::claim(intent_claim const& claim, application::claim_waits const& waits) {
+  // A committed record is final until it expires: a repeat is answered in one
+  // round trip, with no transaction and no lock.
+  auto existing = impl_->find_record(claim.intent, claim.requested_at);
+  if (!existing) return domain::unexpected{std::move(existing).error()};
+  if (existing->has_value()) return claim_result{claim_result::status::repeat, nullptr, std::move(*existing)};
+
   auto acquired = impl_->pool.acquire();
   if (!acquired) return domain::unexpected{std::move(acquired).error()};
   std::optional<connection_pool::lease> lease{std::move(*acquired)};
@@ -249,8 +277,8 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
                           std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(answer.current)),
                           std::nullopt};
     }
-    // End the transaction now: it holds relation locks that would block DDL, and
-    // after a wait ('repeat_locked') the intent lock that twins queue on.
+    // End the transaction now: it holds the intent lock that twins queue on,
+    // and relation locks that would block DDL.
     roll_back(*lease);
     if (answer.outcome == "in_flight") return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
     return claim_result{claim_result::status::repeat, nullptr, std::move(answer.record)};
@@ -268,22 +296,7 @@ result<std::optional<stored_aggregate>> pg_command_store::read(aggregate_ref con
 }
 
 result<std::optional<intent_record>> pg_command_store::find(domain::intent_key const& intent) {
-  auto rows = impl_->read_only([&](pqxx::connection& connection) {
-    return impl_->find_call + literal(connection, intent.tenant) + ',' + literal(connection, intent.scope) + ',' +
-           literal(connection, intent.key) + ')';
-  });
-  if (!rows) return domain::unexpected{std::move(rows).error()};
-  if (rows->empty()) return std::optional<intent_record>{};
-  auto const row = rows->at(0);
-  return std::optional{intent_record{intent,
-                                     row["command_type"].c_str(),
-                                     row["fingerprint"].c_str(),
-                                     aggregate_ref{row["aggregate_type"].c_str(), row["aggregate_id"].c_str()},
-                                     row["aggregate_version"].as<std::int64_t>(),
-                                     status_from(row["status"].c_str()),
-                                     row["result"].c_str(),
-                                     detail::from_epoch_us(row["created_at_us"].as<std::int64_t>()),
-                                     optional_time(row["expires_at_us"])}};
+  return impl_->find_record(intent, std::nullopt);
 }
 
 result<void> pg_command_store::ping() {

@@ -1,11 +1,12 @@
 // The PostgreSQL command store: aggregate state, intent record and outbox in
 // one transaction, over a pool of libpqxx connections.
 //
-// A command costs two round trips: "BEGIN; SELECT * FROM once_claim(...)"
-// (intent lock, repeat check, aggregate lock and load) and
-// "SELECT once_commit(...); COMMIT" (version-checked state, intent record,
-// outbox rows). A repeat costs the first and a ROLLBACK. The functions live
-// in sql/0002_command_functions.sql.
+// A repeat costs one round trip: "SELECT * FROM once_find_intent(...)" in
+// autocommit (a committed record is final until it expires). A new intent
+// adds two: "BEGIN; SELECT * FROM once_claim(...)" (intent lock, a second
+// look, aggregate lock and load) and "SELECT once_commit(...); COMMIT"
+// (version-checked state, intent record, outbox rows). The functions live in
+// sql/0002_command_functions.sql.
 //
 // Errors: a lost connection while committing is outcome_unknown (look the
 // intent up, or retry with the same intent: both are safe); serialization
