@@ -134,10 +134,14 @@ CREATE FUNCTION ${schema}.once_find_intent(p_tenant text, p_scope text, p_key te
   RETURNS TABLE (command_type text, fingerprint text, aggregate_type text, aggregate_id text,
                  aggregate_version bigint, status text, result text, created_at_us bigint,
                  expires_at_us bigint)
-  LANGUAGE sql STABLE AS $$
+  LANGUAGE plpgsql STABLE AS $$  -- plpgsql: its plan is cached per connection
+BEGIN
+  RETURN QUERY
   SELECT i.command_type, i.fingerprint, i.aggregate_type, i.aggregate_id, i.aggregate_version, i.status,
-         i.result::text, ${schema}.once_epoch_us(i.created_at), ${schema}.once_epoch_us(i.expires_at)
+         i.result::text, (extract(epoch FROM i.created_at) * 1000000)::bigint,
+         (extract(epoch FROM i.expires_at) * 1000000)::bigint
     FROM ${schema}.once_intents i
    WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key
      AND (i.expires_at IS NULL OR i.expires_at > coalesce(p_now, now()));
+END;
 $$;
