@@ -1,17 +1,57 @@
--- once: the command path as server-side functions. A repeat is one round
--- trip, "SELECT * FROM once_find_intent(..., now)" in autocommit (a committed
--- record is final until it expires, so it needs no lock). A new intent adds
--- two: "BEGIN; SELECT * FROM once_claim(...)" and
--- "SELECT once_commit(...); COMMIT". PL/pgSQL prepares and caches the plans
--- of the statements inside; the client keeps no session state (no protocol
--- prepared statements, no session locks), so PgBouncer transaction pooling works.
+-- once: the command path as server-side functions.
+--
+-- Optimistic (the first attempt): "SELECT * FROM once_look(...)" answers a
+-- repeat or returns the aggregate, with no transaction left open; the
+-- dispatcher decides; "SELECT once_commit(...)" writes everything in one
+-- autocommit statement, which is the atomic step: it takes the intent and
+-- aggregate locks, and fails with 23505/40001 if a twin committed first or the
+-- aggregate moved. A repeat costs one round trip, a new intent two.
+--
+-- Serialising (retries after a conflict): "BEGIN; SELECT * FROM once_claim(...)"
+-- takes the same locks and holds them while the dispatcher decides, then
+-- "SELECT once_commit(...); COMMIT". Hot aggregates queue instead of racing.
+--
+-- PL/pgSQL prepares and caches the plans of the statements inside; the client
+-- keeps no session state (no protocol prepared statements, no session locks),
+-- so PgBouncer transaction pooling works.
 
 -- Timestamps leave the database as microseconds since the Unix epoch, so the
 -- client never depends on the session's DateStyle or TimeZone.
 CREATE FUNCTION ${schema}.once_epoch_us(t timestamptz) RETURNS bigint
   LANGUAGE sql IMMUTABLE AS $$ SELECT (extract(epoch FROM t) * 1000000)::bigint $$;
 
--- Claims an intent for the current transaction.
+-- Looks an intent up and, if it is new, reads its aggregate. No lock is kept.
+--   outcome 'repeat' : the live intent record (its columns)
+--   outcome 'absent' : aggregate_version and state of the target (nulls if it does not exist)
+CREATE FUNCTION ${schema}.once_look(
+    p_tenant text, p_scope text, p_key text, p_aggregate_type text, p_aggregate_id text, p_now timestamptz)
+  RETURNS TABLE (
+    outcome text, command_type text, fingerprint text, aggregate_type text, aggregate_id text,
+    aggregate_version bigint, status text, result text, created_at_us bigint, expires_at_us bigint,
+    state text)
+  LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  found_intent ${schema}.once_intents%ROWTYPE;
+BEGIN
+  SELECT * INTO found_intent FROM ${schema}.once_intents i
+   WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key
+     AND (i.expires_at IS NULL OR i.expires_at > p_now);
+  IF FOUND THEN
+    RETURN QUERY SELECT 'repeat'::text, found_intent.command_type, found_intent.fingerprint,
+                        found_intent.aggregate_type, found_intent.aggregate_id, found_intent.aggregate_version,
+                        found_intent.status, found_intent.result::text, ${schema}.once_epoch_us(found_intent.created_at),
+                        ${schema}.once_epoch_us(found_intent.expires_at), NULL::text;
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT 'absent'::text, NULL::text, NULL::text, NULL::text, NULL::text, a.version,
+                      NULL::text, NULL::text, NULL::bigint, NULL::bigint, a.state::text
+                 FROM (SELECT 1) AS one
+                 LEFT JOIN ${schema}.once_aggregates a
+                   ON a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
+END;
+$$;
+
+-- Claims an intent for the current transaction (serialising mode).
 --   outcome 'repeat'    : the intent record exists and has not expired (its columns are
 --                         returned); this transaction holds the intent lock: end it at once
 --   outcome 'in_flight' : another transaction held the intent past p_in_flight_ms
@@ -74,19 +114,43 @@ BEGIN
 END;
 $$;
 
--- Writes one command's effects: the aggregate (optimistic version check), the
--- intent record and the outbox rows. A moved version raises
--- serialization_failure (40001), a duplicate intent unique_violation (23505).
+-- Writes one command's effects: the aggregate (version check), the intent
+-- record and the outbox rows. A moved version, or a twin still in flight past
+-- p_in_flight_ms, raises serialization_failure (40001); an intent committed
+-- by a twin raises unique_violation (23505). Either way nothing is written.
 -- p_outbox is a JSON array of objects with the outbox columns (json, not
 -- jsonb, so that payloads keep their canonical bytes).
 CREATE FUNCTION ${schema}.once_commit(
     p_tenant text, p_scope text, p_key text, p_command_type text, p_fingerprint text,
     p_aggregate_type text, p_aggregate_id text, p_aggregate_version bigint,
     p_status text, p_result json, p_created_at timestamptz, p_expires_at timestamptz,
-    p_state jsonb, p_expected_version bigint, p_outbox json)
+    p_state jsonb, p_expected_version bigint, p_outbox json,
+    p_in_flight_ms integer, p_aggregate_ms integer)
   RETURNS void
   LANGUAGE plpgsql AS $$
+DECLARE
+  intent_lock constant bigint := hashtextextended(p_tenant || chr(31) || p_scope || chr(31) || p_key, 7);
+  aggregate_lock constant bigint := hashtextextended(p_aggregate_type || chr(31) || p_aggregate_id, 11);
 BEGIN
+  -- The same locks as once_claim, in the same order (already held in serialising mode).
+  IF NOT pg_try_advisory_xact_lock(intent_lock) THEN
+    PERFORM set_config('lock_timeout', p_in_flight_ms || 'ms', true);
+    BEGIN
+      PERFORM pg_advisory_xact_lock(intent_lock);
+    EXCEPTION WHEN lock_not_available THEN
+      RAISE EXCEPTION 'intent % % % is still in flight', p_tenant, p_scope, p_key
+        USING ERRCODE = 'serialization_failure';
+    END;
+  END IF;
+  IF NOT pg_try_advisory_xact_lock(aggregate_lock) THEN
+    PERFORM set_config('lock_timeout', p_aggregate_ms || 'ms', true);
+    PERFORM pg_advisory_xact_lock(aggregate_lock);
+  END IF;
+
+  -- An expired record of this intent makes room; a live one makes the insert below fail (23505).
+  DELETE FROM ${schema}.once_intents i
+   WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key AND i.expires_at <= p_created_at;
+
   IF p_state IS NOT NULL THEN
     IF p_expected_version = 0 THEN
       INSERT INTO ${schema}.once_aggregates (aggregate_type, aggregate_id, version, state)

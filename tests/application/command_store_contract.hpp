@@ -22,10 +22,11 @@ namespace once_tests {
 using namespace std::chrono_literals;
 namespace app = once::application;
 
+// A serialising claim: the contract's locking promises are made for these.
 inline app::intent_claim contract_claim(std::string key, std::string target = "agg-1",
                                         app::time_point now = std::chrono::system_clock::now()) {
   return {{"tenant-c", "contract.scope", std::move(key)}, "contract.command", "fp-1", {"contract.aggregate", target},
-          now, std::nullopt};
+          now, std::nullopt, /*serialise=*/true};
 }
 
 inline app::command_effects contract_effects(app::intent_claim const& claim, std::int64_t expected_version,
@@ -186,7 +187,51 @@ TYPED_TEST_P(CommandStoreContract, CommandsOnOneAggregateAreSerialised) {
   EXPECT_EQ(next->claim->current()->version, 1);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(CommandStoreContract, ANewIntentIsClaimedWithoutAnAggregate,
+inline app::intent_claim optimistic(app::intent_claim claim) {
+  claim.serialise = false;
+  return claim;
+}
+
+TYPED_TEST_P(CommandStoreContract, OfTwoOptimisticClaimsOfOneIntentOnlyOneCommitSucceeds) {
+  auto const claim = optimistic(contract_claim("twin"));
+  auto first = this->store->claim(claim, contract_waits());
+  ASSERT_EQ(first->state, app::claim_result::status::claimed);
+  auto second = this->store->claim(claim, contract_waits());  // a serialising store answers in_flight here
+  ASSERT_TRUE(second.has_value());
+  ASSERT_TRUE(first->claim->commit(contract_effects(claim, 0)).has_value());
+  if (second->state == app::claim_result::status::claimed) {
+    auto const lost = second->claim->commit(contract_effects(claim, 0));
+    ASSERT_FALSE(lost.has_value());
+    EXPECT_EQ(lost.error().code, app::error_code::aborted);
+  } else {
+    EXPECT_EQ(second->state, app::claim_result::status::in_flight);
+  }
+  second->claim.reset();
+  EXPECT_EQ(this->store->read(claim.target)->value().version, 1);
+  auto const again = this->store->claim(claim, contract_waits());
+  EXPECT_EQ(again->state, app::claim_result::status::repeat);
+}
+
+TYPED_TEST_P(CommandStoreContract, AnOptimisticCommitOnAMovedAggregateIsAbortedAndWritesNothing) {
+  auto const one = optimistic(contract_claim("one", "moving"));
+  auto const two = optimistic(contract_claim("two", "moving"));
+  auto first = this->store->claim(one, contract_waits());
+  ASSERT_EQ(first->state, app::claim_result::status::claimed);
+  ASSERT_TRUE(first->claim->commit(contract_effects(one, 0)).has_value());
+  // A decision made on version 0 after the aggregate reached version 1.
+  auto second = this->store->claim(two, contract_waits());
+  ASSERT_EQ(second->state, app::claim_result::status::claimed);
+  auto const stale = second->claim->commit(contract_effects(two, 0));
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, app::error_code::aborted);
+  second->claim.reset();
+  EXPECT_FALSE(this->store->find(two.intent)->has_value());
+  EXPECT_EQ(this->store->read(one.target)->value().version, 1);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(CommandStoreContract,
+                            OfTwoOptimisticClaimsOfOneIntentOnlyOneCommitSucceeds,
+                            AnOptimisticCommitOnAMovedAggregateIsAbortedAndWritesNothing, ANewIntentIsClaimedWithoutAnAggregate,
                             ACommittedIntentIsARepeatCarryingItsRecord, TheCommittedStateIsWhatTheNextClaimSees,
                             ADroppedClaimRollsBackAndFreesTheIntent,
                             SimultaneousClaimsOfOneIntentYieldExactlyOneExecution,

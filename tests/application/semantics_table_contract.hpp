@@ -21,7 +21,8 @@ using once::domain::outcome_kind;
 
 inline once::application::intent_claim claim_for(once::domain::intent_key key, std::string fingerprint,
                                           once::application::time_point now) {
-  return {std::move(key), "test.withdraw", std::move(fingerprint), {"test.ledger", "L-1"}, now, std::nullopt};
+  // Serialising: it stands for a first attempt that holds the intent while it decides.
+  return {std::move(key), "test.withdraw", std::move(fingerprint), {"test.ledger", "L-1"}, now, std::nullopt, true};
 }
 
 template <class Factory>

@@ -1,6 +1,7 @@
 #include <once/postgres/pg_command_store.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -63,7 +64,7 @@ intent_record read_record(pqxx::row const& row, domain::intent_key const& intent
                        optional_time(row["expires_at_us"])};
 }
 
-// once_claim's row: the outcome and, by outcome, the record or the aggregate.
+// A row of once_look or once_claim: the outcome and, by outcome, the record or the aggregate.
 struct claim_row {
   std::string outcome;
   std::optional<intent_record> record;
@@ -72,7 +73,7 @@ struct claim_row {
 
 claim_row read_claim_row(pqxx::row const& row, intent_claim const& claim) {
   claim_row answer{row["outcome"].c_str(), std::nullopt, std::nullopt};
-  if (answer.outcome == "claimed") {
+  if (answer.outcome == "claimed" || answer.outcome == "absent") {
     if (!row["state"].is_null()) {
       answer.current = stored_aggregate{claim.target, row["aggregate_version"].as<std::int64_t>(), row["state"].c_str()};
     }
@@ -83,6 +84,8 @@ claim_row read_claim_row(pqxx::row const& row, intent_claim const& claim) {
   }
   return answer;
 }
+
+std::string milliseconds(std::chrono::milliseconds wait) { return std::to_string(std::max<std::int64_t>(1, wait.count())); }
 
 // Runs one script on the leased connection, outside libpqxx's own transaction
 // handling: the scripts carry their own BEGIN/COMMIT.
@@ -107,7 +110,8 @@ struct pg_command_store::impl {
   explicit impl(pg_options store_options)
       : options(std::move(store_options)),
         pool(options),
-        claim_call("SELECT * FROM " + options.schema + ".once_claim("),
+        look_call("SELECT * FROM " + options.schema + ".once_look("),
+        claim_call("BEGIN; SELECT * FROM " + options.schema + ".once_claim("),
         commit_call("SELECT " + options.schema + ".once_commit("),
         read_call("SELECT * FROM " + options.schema + ".once_read_aggregate("),
         find_call("SELECT * FROM " + options.schema + ".once_find_intent(") {}
@@ -154,27 +158,37 @@ struct pg_command_store::impl {
 
   pg_options options;
   connection_pool pool;
+  std::string look_call;
   std::string claim_call;
   std::string commit_call;
   std::string read_call;
   std::string find_call;
 };
 
-// One claimed intent: the leased connection inside the transaction that holds its locks.
+// One claimed intent and the leased connection it commits on. Serialising:
+// the connection is inside the transaction that holds the intent's and the
+// aggregate's locks. Optimistic: nothing is held; commit is one autocommit
+// statement that takes the locks and checks everything itself.
 class pg_command_store::pg_claim final : public application::claimed_intent {
  public:
-  pg_claim(impl& store, connection_pool::lease lease, std::optional<stored_aggregate> current)
-      : store_(&store), lease_(std::move(lease)), current_(std::move(current)) {}
+  pg_claim(impl& store, connection_pool::lease lease, std::optional<stored_aggregate> current,
+           application::claim_waits waits, bool in_transaction)
+      : store_(&store),
+        lease_(std::move(lease)),
+        current_(std::move(current)),
+        waits_(waits),
+        in_transaction_(in_transaction) {}
   pg_claim(pg_claim const&) = delete;
   pg_claim& operator=(pg_claim const&) = delete;
   ~pg_claim() override {
-    if (!finished_) roll_back(lease_);
+    if (!finished_ && in_transaction_) roll_back(lease_);
   }
 
   [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return current_; }
 
   [[nodiscard]] result<void> commit(application::command_effects effects) override {
     if (finished_) return fail(error_code::internal, "this claim was already committed");
+    finished_ = true;
     auto& connection = lease_.connection();
     auto const& record = effects.record;
     std::string sql = store_->commit_call;
@@ -188,20 +202,19 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
     sql += effects.new_state.has_value() ? literal(connection, effects.new_state->state) : std::string{"NULL"};
     sql += ',' + std::to_string(effects.expected_version) + ',';
     sql += effects.outbox.empty() ? std::string{"NULL"} : literal(connection, detail::outbox_json(effects.outbox));
-    sql += "); COMMIT";
+    sql += ',' + milliseconds(waits_.in_flight) + ',' + milliseconds(waits_.aggregate) + ')';
+    if (in_transaction_) sql += "; COMMIT";
     try {
       (void)run(lease_, sql);
     } catch (std::exception const& failure) {
       auto error = detail::translate(failure, phase::committing);
       if (detail::connection_is_lost(error)) {
         lease_.discard();
-      } else {
-        roll_back(lease_);
+      } else if (in_transaction_) {
+        roll_back(lease_);  // an autocommit statement that failed left nothing open
       }
-      finished_ = true;
       return domain::unexpected{std::move(error)};
     }
-    finished_ = true;
     return {};
   }
 
@@ -209,6 +222,8 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
   impl* store_;
   connection_pool::lease lease_;
   std::optional<stored_aggregate> current_;
+  application::claim_waits waits_;
+  bool in_transaction_;
   bool finished_ = false;
 };
 
@@ -227,12 +242,6 @@ pg_command_store::~pg_command_store() = default;
 pg_options const& pg_command_store::options() const noexcept { return impl_->options; }
 
 result<claim_result> pg_command_store::claim(intent_claim const& claim, application::claim_waits const& waits) {
-  // A committed record is final until it expires: a repeat is answered in one
-  // round trip, with no transaction and no lock.
-  auto existing = impl_->find_record(claim.intent, claim.requested_at);
-  if (!existing) return domain::unexpected{std::move(existing).error()};
-  if (existing->has_value()) return claim_result{claim_result::status::repeat, nullptr, std::move(*existing)};
-
   auto acquired = impl_->pool.acquire();
   if (!acquired) return domain::unexpected{std::move(acquired).error()};
   std::optional<connection_pool::lease> lease{std::move(*acquired)};
@@ -241,19 +250,19 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
   // backend): nothing of this claim can have happened, so retry on fresh ones.
   for (std::size_t attempt = 1;; ++attempt) {
     auto& connection = lease->connection();
-    std::string sql = "BEGIN; " + impl_->claim_call;
+    std::string sql = claim.serialise ? impl_->claim_call : impl_->look_call;
     sql += literal(connection, claim.intent.tenant) + ',' + literal(connection, claim.intent.scope) + ',' +
            literal(connection, claim.intent.key) + ',' + literal(connection, claim.target.type) + ',' +
-           literal(connection, claim.target.id) + ",'" + detail::iso_utc(claim.requested_at) + "'," +
-           std::to_string(std::max<std::int64_t>(1, waits.in_flight.count())) + ',' +
-           std::to_string(std::max<std::int64_t>(1, waits.aggregate.count())) + ')';
+           literal(connection, claim.target.id) + ",'" + detail::iso_utc(claim.requested_at) + "'";
+    if (claim.serialise) sql += ',' + milliseconds(waits.in_flight) + ',' + milliseconds(waits.aggregate);
+    sql += ')';
     pqxx::result rows;
     try {
       rows = run(*lease, sql);
     } catch (std::exception const& failure) {
       auto error = detail::translate(failure, phase::before_commit);
       if (!detail::connection_is_lost(error)) {
-        roll_back(*lease);
+        if (claim.serialise) roll_back(*lease);
         return domain::unexpected{std::move(error)};
       }
       lease->discard();
@@ -269,17 +278,18 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
     try {
       answer = read_claim_row(rows.at(0), claim);
     } catch (std::exception const& failure) {  // a row that does not read as expected
-      roll_back(*lease);
-      return fail(error_code::internal, std::string{"unexpected answer from once_claim: "} + failure.what());
+      if (claim.serialise) roll_back(*lease);
+      return fail(error_code::internal, std::string{"unexpected answer from the claim: "} + failure.what());
     }
-    if (answer.outcome == "claimed") {
+    if (answer.outcome == "claimed" || answer.outcome == "absent") {
       return claim_result{claim_result::status::claimed,
-                          std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(answer.current)),
+                          std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(answer.current), waits,
+                                                     claim.serialise),
                           std::nullopt};
     }
-    // End the transaction now: it holds the intent lock that twins queue on,
-    // and relation locks that would block DDL.
-    roll_back(*lease);
+    // A serialising claim's transaction holds the intent lock that twins queue
+    // on, and relation locks that would block DDL: end it now.
+    if (claim.serialise) roll_back(*lease);
     if (answer.outcome == "in_flight") return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
     return claim_result{claim_result::status::repeat, nullptr, std::move(answer.record)};
   }

@@ -131,7 +131,7 @@ class command_dispatcher {
     auto intent = intent_of(command, env);
     if (!intent) return domain::unexpected{std::move(intent).error()};
     auto const now = clock_->now();
-    intent_claim const claim{intent->untyped(),
+    intent_claim claim{intent->untyped(),
                              std::string{Command::type_name},
                              fingerprint_of(command),
                              aggregate_ref{std::string{A::type_name}, declaration.target_of(command)},
@@ -140,6 +140,7 @@ class command_dispatcher {
                                  ? std::optional<time_point>{now + *declaration.retention()}
                                  : std::nullopt};
     for (int attempt = 1;; ++attempt) {
+      claim.serialise = attempt > 1;  // after a conflict, queue on the aggregate instead of racing again
       auto answer = attempt_once(declaration, command, env, claim);
       if (answer || answer.error().code != error_code::aborted || attempt >= options_.max_attempts) return answer;
       metrics_->transaction_retried(Command::type_name);

@@ -8,9 +8,14 @@
 //
 // Contract every adapter must keep (tests/application/command_store_contract.hpp
 // states it once and runs it against each adapter):
-// - the claim is atomic in the store: of simultaneous claims of one intent,
-//   from any number of threads or processes, exactly one is claimed; the others
-//   wait (bounded) for it and then see its record, or claim anew if it rolled back;
+// - exactly one commit of an intent ever succeeds, whatever the number of
+//   threads or processes; a commit that loses (its intent was committed
+//   meanwhile, or its aggregate moved) fails with aborted and writes nothing;
+// - a serialising claim (intent_claim::serialise) is atomic in the store: of
+//   simultaneous claims of one intent exactly one is claimed; the others wait
+//   (bounded) for it and then see its record, or claim anew if it rolled back;
+//   and it holds the aggregate until commit. A store may claim optimistically
+//   when serialise is false (the memory store always serialises);
 // - a claimed_intent destroyed without commit rolls everything back and frees
 //   the intent: a crash never leaves it "in progress";
 // - commit fails with error_code::aborted when the aggregate's version moved,

@@ -57,6 +57,10 @@ struct intent_claim {
   aggregate_ref target;
   time_point requested_at{};
   std::optional<time_point> expires_at;
+  // Hold the intent and the aggregate from claim to commit. Without it a store
+  // may claim optimistically and make commit the atomic step; the dispatcher
+  // asks for it after a conflict, so hot aggregates queue instead of retrying.
+  bool serialise = false;
 };
 
 // One event on its way out, written in the same transaction as the state.

@@ -111,7 +111,7 @@ class repeat_semantics {
     // In flight: a twin holds the claim; the duplicate waits, then times out.
     {
       auto held = store.claim({intent->untyped(), std::string{Command::type_name}, application::fingerprint_of(command),
-                               target, clock.now(), std::nullopt},
+                               target, clock.now(), std::nullopt, /*serialise=*/true},
                               options.waits);
       ASSERT_TRUE(held.has_value() && held->state == application::claim_result::status::claimed);
       auto const waited = dispatcher.dispatch(command, env);

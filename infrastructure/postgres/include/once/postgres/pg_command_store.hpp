@@ -1,12 +1,15 @@
 // The PostgreSQL command store: aggregate state, intent record and outbox in
 // one transaction, over a pool of libpqxx connections.
 //
-// A repeat costs one round trip: "SELECT * FROM once_find_intent(...)" in
-// autocommit (a committed record is final until it expires). A new intent
-// adds two: "BEGIN; SELECT * FROM once_claim(...)" (intent lock, a second
-// look, aggregate lock and load) and "SELECT once_commit(...); COMMIT"
-// (version-checked state, intent record, outbox rows). The functions live in
-// sql/0002_command_functions.sql.
+// First attempt, optimistic: "SELECT * FROM once_look(...)" answers a repeat
+// (one round trip) or returns the aggregate; after the decision,
+// "SELECT once_commit(...)" writes state, intent record and outbox in one
+// autocommit statement that takes the locks and checks that no twin
+// committed and the aggregate did not move (otherwise aborted: the
+// dispatcher retries). Retries serialise: "BEGIN; SELECT * FROM
+// once_claim(...)" holds the intent and aggregate locks while deciding, then
+// "SELECT once_commit(...); COMMIT". The functions live in
+// sql/0002_command_functions.sql; docs/postgres.md has the diagram.
 //
 // Errors: a lost connection while committing is outcome_unknown (look the
 // intent up, or retry with the same intent: both are safe); serialization
