@@ -35,7 +35,7 @@ TEST(ExactlyOnceOnPostgres, ARestartOfTheServerDuringARunLeavesExactlyOnce) {
   recording_metrics metrics;
   once::application::command_dispatcher<ledger> dispatcher{**store, {nullptr, nullptr, &metrics}};
   constexpr int threads = 16;
-  constexpr int per_thread = 60;
+  constexpr int per_thread = 200;
   std::atomic<int> answered{0};
   std::vector<std::thread> senders;
   for (int t = 0; t < threads; ++t) {
@@ -52,10 +52,8 @@ TEST(ExactlyOnceOnPostgres, ARestartOfTheServerDuringARunLeavesExactlyOnce) {
   while (answered < 100) std::this_thread::sleep_for(1ms);  // restart in the middle of the run
   std::string const restart = std::string{ONCE_THROWAWAY_POSTGRES} + " restart '" + cluster_dir + "'";
   EXPECT_EQ(std::system(restart.c_str()), 0);
-  int const answered_at_restart = answered;
   for (auto& sender : senders) sender.join();
-  EXPECT_LT(answered_at_restart, threads * per_thread) << "the run ended before the restart";
-  EXPECT_GT(metrics.failures(), 0) << "no command saw the restart: the test proved nothing";
+  EXPECT_GT(metrics.failures(), 0) << "no command saw the restart (the run ended first?): the test proved nothing";
   EXPECT_EQ(answered.load(), threads * per_thread);
   expect_exactly_once(schema, threads * per_thread);
 }
