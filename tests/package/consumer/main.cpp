@@ -8,6 +8,7 @@
 #include <boost/hana/define_struct.hpp>
 #include <once/application/command_dispatcher.hpp>
 #include <once/memory/memory_command_store.hpp>
+#include <once/postgres/pg_command_store.hpp>
 
 struct ping {
   static constexpr std::string_view type_name = "consumer.ping";
@@ -45,6 +46,8 @@ int main() {
   auto const second = dispatcher.dispatch(ping{"p-1"}, env);
   bool const ok = first && second && first->kind() == once::domain::outcome_kind::applied &&
                   second->kind() == once::domain::outcome_kind::replayed;
-  std::puts(ok ? "consumer: applied then replayed" : "consumer: unexpected outcomes");
-  return ok ? 0 : 1;
+  // The PostgreSQL adapter links too (no server needed to check its options).
+  bool const refuses_bad_schema = !once::postgres::pg_command_store::open({"postgresql://unused", "Bad;Name"});
+  std::puts(ok && refuses_bad_schema ? "consumer: applied then replayed" : "consumer: unexpected outcomes");
+  return ok && refuses_bad_schema ? 0 : 1;
 }

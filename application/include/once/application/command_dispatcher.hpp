@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -24,6 +25,7 @@
 
 #include <once/application/clock.hpp>
 #include <once/application/command_store.hpp>
+#include <once/application/contention_hints.hpp>
 #include <once/application/error.hpp>
 #include <once/application/fingerprint.hpp>
 #include <once/application/id_generator.hpp>
@@ -79,7 +81,8 @@ class command_dispatcher {
         clock_(services.clock != nullptr ? services.clock : &detail::default_clock()),
         ids_(services.ids != nullptr ? services.ids : &detail::default_ids()),
         metrics_(services.metrics != nullptr ? services.metrics : &detail::default_metrics()),
-        options_(options) {}
+        options_(options),
+        contention_(std::make_unique<contention_hints>()) {}
 
   // The typed intent id a command gets under this envelope, or invalid_argument
   // when it has no key (a client-key command without one, or an oversized key).
@@ -140,9 +143,12 @@ class command_dispatcher {
                                  ? std::optional<time_point>{now + *declaration.retention()}
                                  : std::nullopt};
     for (int attempt = 1;; ++attempt) {
-      claim.serialise = attempt > 1;  // after a conflict, queue on the aggregate instead of racing again
+      // After a conflict, here or recently on the same aggregate, queue on it instead of racing again.
+      claim.serialise = attempt > 1 || contention_->is_hot(claim.target, std::chrono::steady_clock::now());
       auto answer = attempt_once(declaration, command, env, claim);
-      if (answer || answer.error().code != error_code::aborted || attempt >= options_.max_attempts) return answer;
+      if (answer || answer.error().code != error_code::aborted) return answer;
+      contention_->conflicted(claim.target, std::chrono::steady_clock::now());
+      if (attempt >= options_.max_attempts) return answer;
       metrics_->transaction_retried(Command::type_name);
     }
   }
@@ -272,6 +278,7 @@ class command_dispatcher {
   id_generator* ids_;
   metrics* metrics_;
   dispatcher_options options_;
+  std::unique_ptr<contention_hints> contention_;  // shared by all threads using this dispatcher
 };
 
 }  // namespace once::application
