@@ -72,3 +72,64 @@ TEST(DecodingJson, TreatsNullAsAbsentForAnOptionalField) {
 
 }  // namespace
 }  // namespace once_tests
+
+namespace once_tests {
+namespace {
+
+using once::domain::decode_json;
+
+TEST(DecodingJson, SkipsUnknownMembersWhateverTheyHold) {
+  auto const decoded = decode_json<top_up>(
+      R"({"trace":{"account":"X","amount":{"deep":[1,{"amount":2}]}},"account":"A","extra":[[],{}],"amount":5})");
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message();
+  EXPECT_EQ(decoded->account, "A");
+  EXPECT_EQ(decoded->amount, 5);
+}
+
+TEST(DecodingJson, ReadsMapsAndOptionalsAndNestedLists) {
+  auto const decoded = decode_json<place_order>(
+      R"({"order_id":"O","customer":"C","gift":true,"total":9,"note":"hi",
+          "attributes":{"b":"2","a":"1"},"lines":[{"sku":"S","quantity":3}]})");
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message();
+  EXPECT_EQ(decoded->note, "hi");
+  EXPECT_EQ(decoded->attributes.at("a"), "1");
+  ASSERT_EQ(decoded->lines.size(), 1U);
+  EXPECT_EQ(decoded->lines[0].quantity, 3);
+}
+
+TEST(DecodingJson, NamesAMissingMemberInsideAListElement) {
+  auto const decoded = decode_json<place_order>(
+      R"({"order_id":"O","customer":"C","gift":true,"total":9,"attributes":{},"lines":[{"sku":"S"}]})");
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().message(), "lines[0].quantity: is required");
+}
+
+TEST(DecodingJson, RefusesNullForARequiredMemberAndForTheDocument) {
+  auto const member = decode_json<top_up>(R"({"account":null,"amount":1})");
+  ASSERT_FALSE(member.has_value());
+  EXPECT_EQ(member.error().message(), "account: is required");
+  auto const document = decode_json<top_up>("null");
+  ASSERT_FALSE(document.has_value());
+  EXPECT_EQ(document.error().message(), "expected an object");
+}
+
+TEST(DecodingJson, RefusesAnObjectWhereAScalarBelongs) {
+  auto const decoded = decode_json<top_up>(R"({"account":{"id":"A"},"amount":1})");
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().message(), "account: expected a string");
+}
+
+TEST(DecodingJson, TextAndDocumentPathsAgree) {
+  for (std::string_view text : {R"({"account":"A","amount":5})", R"({"account":"A"})", R"({"account":1,"amount":5})",
+                                R"({"account":"A","amount":-1.5})", R"({"account":"A","amount":5,"x":{"y":[]}})"}) {
+    auto const from_text = decode_json<top_up>(text);
+    auto const from_document = once::domain::decode_json_value<top_up>(nlohmann::json::parse(text));
+    ASSERT_EQ(from_text.has_value(), from_document.has_value()) << text;
+    if (!from_text.has_value()) {
+      EXPECT_EQ(from_text.error().message(), from_document.error().message()) << text;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace once_tests

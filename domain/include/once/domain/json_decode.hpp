@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <once/domain/detail/json_reader.hpp>
 #include <once/domain/detail/reflection.hpp>
 #include <once/domain/expected.hpp>
 
@@ -136,11 +137,13 @@ template <class T>
   return value;
 }
 
+// Decodes text straight into T from the parser's events (no DOM in between).
 template <class T>
 [[nodiscard]] expected<T, decode_error> decode_json(std::string_view text) {
-  auto const json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return unexpected{decode_error{{}, "malformed JSON"}};
-  return decode_json_value<T>(json);
+  T value{};
+  detail::json_reader reader{detail::slot_of(value)};
+  if (!nlohmann::json::sax_parse(text, &reader)) return unexpected{decode_error{reader.field, reader.problem}};
+  return value;
 }
 
 }  // namespace once::domain
