@@ -1,0 +1,93 @@
+// A small asynchronous HTTP/1.1 server on Boost.Beast/Asio: a fixed pool of
+// I/O threads, routes declared by the service, bodies over the limit refused
+// with 413 before they are read, slow or oversized headers cut off, and a
+// stop that drains requests in progress. Handlers run on an I/O thread and
+// may block (a database call); size `threads` for that.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <once/application/error.hpp>
+
+namespace once::http {
+
+struct request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // percent-decoded, without the query
+  std::string query;
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+  std::map<std::string, std::string> params;  // from the route pattern's {name} segments
+
+  // The first header of that (lower-case) name.
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const {
+    for (auto const& [header_name, value] : headers) {
+      if (header_name == name) return value;
+    }
+    return std::nullopt;
+  }
+};
+
+struct response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+using handler = std::function<response(request const&)>;
+
+// Method + path pattern ("/v1/payments/{id}/captures") to handler. Unknown
+// paths answer 404, known paths with another method 405 (with Allow).
+class router {
+ public:
+  void add(std::string method, std::string pattern, handler handle);
+  [[nodiscard]] response route(request& incoming) const;
+
+ private:
+  struct route_entry {
+    std::string method;
+    std::vector<std::string> segments;  // "{name}" segments capture
+    handler handle;
+  };
+  std::vector<route_entry> routes_;
+};
+
+struct server_options {
+  std::string address = "127.0.0.1";
+  unsigned short port = 8080;  // 0: any free port (see server::port)
+  int threads = 2;
+  std::size_t body_limit = 1024 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds read_timeout{10000};  // for a whole request, headers and body
+  std::chrono::milliseconds drain_timeout{10000};  // how long stop() waits for requests in progress
+};
+
+class server {
+ public:
+  server(server_options options, router routes);
+  ~server();
+  server(server const&) = delete;
+  server& operator=(server const&) = delete;
+
+  // Binds and starts the I/O threads; unavailable if the address cannot be bound.
+  [[nodiscard]] application::result<void> start();
+  // The bound port (useful with port 0).
+  [[nodiscard]] unsigned short port() const noexcept;
+  // Stops accepting, lets requests in progress finish (up to drain_timeout), closes idle connections.
+  void stop();
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
+
+}  // namespace once::http

@@ -1,0 +1,219 @@
+#include <once/http/server.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include <once/http/problem.hpp>
+
+namespace once::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::use_awaitable;
+constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
+
+namespace {
+
+// The request as handlers see it: lower-case header names, decoded path.
+std::optional<request> to_request(bhttp::request<bhttp::string_body>& message) {
+  request incoming;
+  incoming.method = std::string{message.method_string()};
+  auto const target = boost::urls::parse_origin_form(message.target());
+  if (!target) return std::nullopt;
+  incoming.path = target->path();
+  incoming.query = target->query();
+  for (auto const& field : message) {
+    std::string name{field.name_string()};
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    incoming.headers.emplace_back(std::move(name), std::string{field.value()});
+  }
+  incoming.body = std::move(message.body());
+  return incoming;
+}
+
+response problem_response(problem const& p) {
+  return response{status_of(p), {{"content-type", "application/problem+json"}}, problem_json(p)};
+}
+
+}  // namespace
+
+struct server::state {
+  server_options options;
+  router routes;
+  asio::io_context io{};
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  unsigned short bound_port = 0;
+  std::atomic<bool> stopping{false};
+
+  // Connections, and how many requests are being handled, for draining.
+  std::mutex mutex;
+  std::condition_variable idle;
+  std::set<std::shared_ptr<beast::tcp_stream>> connections;
+  int busy = 0;
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto strand = asio::make_strand(io);  // one per connection: its socket's handlers never run concurrently
+      auto [error, socket] = co_await acceptor.async_accept(strand, as_tuple_awaitable);
+      if (error) {
+        if (stopping) co_return;
+        continue;  // e.g. too many open files: keep serving the others
+      }
+      auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+      {
+        std::lock_guard lock(mutex);
+        connections.insert(stream);
+      }
+      asio::co_spawn(stream->get_executor(), session(stream), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options.body_limit);
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      stream->expires_after(options.read_timeout);
+      auto [read_error, bytes] = co_await bhttp::async_read(*stream, buffer, parser, as_tuple_awaitable);
+      (void)bytes;
+      if (read_error) {
+        // Refuse what can be refused before reading on, then close. (Answers are
+        // named locals: GCC 12 destroys temporaries in a co_await expression twice.)
+        std::optional<response> refusal;
+        if (read_error == bhttp::error::body_limit) {
+          refusal = problem_response({problem_kind::payload_too_large,
+                                      "the body is larger than " + std::to_string(options.body_limit) + " bytes"});
+        } else if (read_error == bhttp::error::header_limit) {
+          refusal = problem_response({problem_kind::invalid_request, "the request headers are too large"});
+          refusal->status = 431;
+        } else if (read_error.category() == beast::error_code{bhttp::error::bad_target}.category() &&
+                   read_error != bhttp::error::end_of_stream && read_error != bhttp::error::partial_message) {
+          refusal = problem_response({problem_kind::invalid_request, "malformed HTTP request"});
+        }
+        if (refusal.has_value()) co_await write(*stream, *refusal, false);
+        break;
+      }
+      auto message = parser.release();
+      bool const keep_alive = message.keep_alive() && !stopping;
+      response answer;
+      {
+        std::lock_guard lock(mutex);
+        ++busy;
+      }
+      if (auto incoming = to_request(message)) {
+        try {
+          answer = routes.route(*incoming);
+        } catch (std::exception const&) {
+          answer = problem_response({problem_kind::internal_error, ""});
+        }
+      } else {
+        answer = problem_response({problem_kind::invalid_request, "malformed request target"});
+      }
+      bool const is_head = message.method() == bhttp::verb::head;
+      co_await write(*stream, answer, keep_alive, is_head);
+      {
+        std::lock_guard lock(mutex);
+        --busy;
+      }
+      idle.notify_all();
+      if (!keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream->socket().close(ignored);
+    {
+      std::lock_guard lock(mutex);
+      connections.erase(stream);
+    }
+    idle.notify_all();
+  }
+
+  asio::awaitable<void> write(beast::tcp_stream& stream, response const& answer, bool keep_alive,
+                              bool head = false) {
+    bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(answer.status), 11};
+    for (auto const& [name, value] : answer.headers) message.set(name, value);
+    message.keep_alive(keep_alive);
+    message.body() = answer.body;
+    message.prepare_payload();
+    if (head) message.body().clear();
+    stream.expires_after(options.read_timeout);
+    auto [error, bytes] = co_await bhttp::async_write(stream, message, as_tuple_awaitable);
+    (void)error;
+    (void)bytes;
+  }
+};
+
+server::server(server_options options, router routes) : state_(std::make_unique<state>()) {
+  state_->options = std::move(options);
+  state_->routes = std::move(routes);
+}
+
+server::~server() { stop(); }
+
+application::result<void> server::start() {
+  beast::error_code error;
+  auto const address = asio::ip::make_address(state_->options.address, error);
+  if (error) return application::fail(application::error_code::invalid_argument, "bad listen address: " + error.message());
+  tcp::endpoint const endpoint{address, state_->options.port};
+  auto& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol(), error);
+  if (!error) acceptor.set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) acceptor.bind(endpoint, error);
+  if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    return application::fail(application::error_code::unavailable,
+                             "cannot listen on " + state_->options.address + ':' +
+                                 std::to_string(state_->options.port) + ": " + error.message());
+  }
+  state_->bound_port = acceptor.local_endpoint().port();
+  asio::co_spawn(state_->io, state_->accept_loop(), asio::detached);
+  int const threads = state_->options.threads < 1 ? 1 : state_->options.threads;
+  for (int i = 0; i < threads; ++i) state_->threads.emplace_back([this] { state_->io.run(); });
+  return {};
+}
+
+unsigned short server::port() const noexcept { return state_->bound_port; }
+
+void server::stop() {
+  if (state_->threads.empty() || state_->stopping.exchange(true)) return;
+  asio::post(state_->io, [this] {
+    beast::error_code ignored;
+    state_->acceptor.close(ignored);
+  });
+  {
+    // Let requests in progress finish; idle keep-alive connections are closed below.
+    std::unique_lock lock(state_->mutex);
+    state_->idle.wait_for(lock, state_->options.drain_timeout, [&] { return state_->busy == 0; });
+    for (auto const& stream : state_->connections) {
+      asio::post(stream->get_executor(), [stream] { stream->cancel(); });
+    }
+    state_->idle.wait_for(lock, state_->options.drain_timeout, [&] { return state_->connections.empty(); });
+  }
+  state_->io.stop();
+  for (auto& thread : state_->threads) thread.join();
+  state_->threads.clear();
+}
+
+}  // namespace once::http

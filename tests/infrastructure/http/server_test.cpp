@@ -1,0 +1,137 @@
+// The HTTP server over real sockets on 127.0.0.1.
+#include <once/http/server.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.hpp"
+
+namespace once_tests {
+namespace {
+
+using namespace std::chrono_literals;
+using once::http::request;
+using once::http::response;
+
+class HttpServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    once::http::router routes;
+    routes.add("GET", "/healthz", [](request const&) { return response{200, {{"content-type", "text/plain"}}, "ok"}; });
+    routes.add("GET", "/v1/items/{id}", [](request const& r) { return response{200, {}, r.params.at("id")}; });
+    routes.add("POST", "/v1/items", [](request const& r) {
+      return response{201, {{"location", "/v1/items/1"}}, r.body};
+    });
+    routes.add("GET", "/slow", [this](request const&) {
+      slow_started = true;
+      std::this_thread::sleep_for(300ms);
+      return response{200, {}, "done"};
+    });
+    routes.add("GET", "/throws", [](request const&) -> response { throw std::runtime_error("bug"); });
+    once::http::server_options options;
+    options.port = 0;
+    options.body_limit = 1024;
+    options.read_timeout = 300ms;
+    server = std::make_unique<once::http::server>(options, std::move(routes));
+    ASSERT_TRUE(server->start().has_value());
+  }
+  void TearDown() override { server->stop(); }
+
+  std::atomic<bool> slow_started{false};
+  std::unique_ptr<once::http::server> server;
+};
+
+TEST_F(HttpServer, AnswersARouteWithItsStatusHeadersAndBody) {
+  http_client client{server->port()};
+  auto const answer = client.send("GET", "/healthz");
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_EQ(answer.body, "ok");
+  EXPECT_EQ(answer.headers["content-type"], "text/plain");
+}
+
+TEST_F(HttpServer, CapturesPercentDecodedPathParameters) {
+  http_client client{server->port()};
+  EXPECT_EQ(client.send("GET", "/v1/items/A-1.p3").body, "A-1.p3");
+  EXPECT_EQ(client.send("GET", "/v1/items/a%20b").body, "a b");
+}
+
+TEST_F(HttpServer, AnswersAnUnknownPathWith404ProblemDetails) {
+  http_client client{server->port()};
+  auto const answer = client.send("GET", "/nowhere");
+  EXPECT_EQ(answer.status, 404);
+  EXPECT_EQ(answer.headers["content-type"], "application/problem+json");
+  EXPECT_EQ(nlohmann::json::parse(answer.body).at("type"), "urn:once:problem:not-found");
+}
+
+TEST_F(HttpServer, AnswersAnotherMethodOnAKnownPathWith405AndAllow) {
+  http_client client{server->port()};
+  auto const answer = client.send("DELETE", "/v1/items");
+  EXPECT_EQ(answer.status, 405);
+  EXPECT_EQ(answer.headers["allow"], "POST");
+}
+
+TEST_F(HttpServer, KeepsAConnectionAliveAcrossRequests) {
+  http_client client{server->port()};
+  EXPECT_EQ(client.send("POST", "/v1/items", "first").body, "first");
+  EXPECT_EQ(client.send("POST", "/v1/items", "second").body, "second");
+  EXPECT_EQ(client.send("GET", "/healthz").status, 200);
+}
+
+TEST_F(HttpServer, RefusesABodyOverTheLimitWith413BeforeReadingIt) {
+  http_client client{server->port()};
+  // Only the headers are sent: the answer must come without the body.
+  client.send_raw("POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n");
+  auto const answer = client.receive();
+  EXPECT_EQ(answer.status, 413);
+  EXPECT_EQ(nlohmann::json::parse(answer.body).at("type"), "urn:once:problem:payload-too-large");
+  http_client next{server->port()};
+  EXPECT_EQ(next.send("GET", "/healthz").status, 200) << "the server stays up";
+}
+
+TEST_F(HttpServer, CutsOffAClientThatSendsItsHeadersTooSlowly) {
+  http_client client{server->port()};
+  client.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // and never the blank line
+  auto const started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client.closed_by_server());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+}
+
+TEST_F(HttpServer, RefusesOversizedHeaders) {
+  http_client client{server->port()};
+  auto const answer = client.send("GET", "/healthz", {}, {{"x-padding", std::string(20000, 'p')}});
+  EXPECT_EQ(answer.status, 431);
+}
+
+TEST_F(HttpServer, AnswersAMalformedRequestWith400AndStaysUp) {
+  http_client client{server->port()};
+  client.send_raw("THIS IS NOT HTTP\r\n\r\n");
+  EXPECT_EQ(client.receive().status, 400);
+  http_client next{server->port()};
+  EXPECT_EQ(next.send("GET", "/healthz").status, 200);
+}
+
+TEST_F(HttpServer, TurnsAHandlerExceptionInto500AndStaysUp) {
+  http_client client{server->port()};
+  EXPECT_EQ(client.send("GET", "/throws").status, 500);
+  EXPECT_EQ(client.send("GET", "/healthz").status, 200);
+}
+
+TEST_F(HttpServer, StopLetsARequestInProgressFinish) {
+  auto answer = std::async(std::launch::async, [&] {
+    http_client client{server->port()};
+    return client.send("GET", "/slow");
+  });
+  while (!slow_started) std::this_thread::sleep_for(1ms);
+  server->stop();
+  auto const finished = answer.get();
+  EXPECT_EQ(finished.status, 200);
+  EXPECT_EQ(finished.body, "done");
+}
+
+}  // namespace
+}  // namespace once_tests
