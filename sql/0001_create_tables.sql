@@ -10,14 +10,16 @@ CREATE TABLE ${schema}.once_schema_version (
 );
 
 -- Aggregate state: one row per aggregate instance, optimistic version.
+-- Aggregates belong to a tenant, like the intents that act on them.
 CREATE TABLE ${schema}.once_aggregates (
+  tenant         text        NOT NULL,
   aggregate_type text        NOT NULL,
   aggregate_id   text        NOT NULL,
   version        bigint      NOT NULL CHECK (version > 0),
   state          jsonb       NOT NULL,
   created_at     timestamptz NOT NULL DEFAULT now(),
   updated_at     timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (aggregate_type, aggregate_id)
+  PRIMARY KEY (tenant, aggregate_type, aggregate_id)
 );
 
 -- The command log: one durable intent record per (tenant, scope, key).
@@ -46,6 +48,7 @@ CREATE INDEX once_intents_expiry ON ${schema}.once_intents (expires_at) WHERE ex
 CREATE TABLE ${schema}.once_outbox (
   id                bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   message_id        text        NOT NULL UNIQUE,
+  tenant            text        NOT NULL,
   aggregate_type    text        NOT NULL,
   aggregate_id      text        NOT NULL,
   aggregate_version bigint      NOT NULL,

@@ -47,7 +47,7 @@ BEGIN
                       NULL::text, NULL::text, NULL::bigint, NULL::bigint, a.state::text
                  FROM (SELECT 1) AS one
                  LEFT JOIN ${schema}.once_aggregates a
-                   ON a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
+                   ON a.tenant = p_tenant AND a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
 END;
 $$;
 
@@ -69,7 +69,8 @@ CREATE FUNCTION ${schema}.once_claim(
   LANGUAGE plpgsql AS $$
 DECLARE
   intent_lock constant bigint := hashtextextended(p_tenant || chr(31) || p_scope || chr(31) || p_key, 7);
-  aggregate_lock constant bigint := hashtextextended(p_aggregate_type || chr(31) || p_aggregate_id, 11);
+  aggregate_lock constant bigint :=
+    hashtextextended(p_tenant || chr(31) || p_aggregate_type || chr(31) || p_aggregate_id, 11);
   found_intent ${schema}.once_intents%ROWTYPE;
 BEGIN
   -- One transaction per intent at a time; a twin waits here until the first commits or rolls back.
@@ -110,7 +111,7 @@ BEGIN
                       NULL::text, NULL::text, NULL::bigint, NULL::bigint, a.state::text
                  FROM (SELECT 1) AS one
                  LEFT JOIN ${schema}.once_aggregates a
-                   ON a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
+                   ON a.tenant = p_tenant AND a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
 END;
 $$;
 
@@ -130,7 +131,8 @@ CREATE FUNCTION ${schema}.once_commit(
   LANGUAGE plpgsql AS $$
 DECLARE
   intent_lock constant bigint := hashtextextended(p_tenant || chr(31) || p_scope || chr(31) || p_key, 7);
-  aggregate_lock constant bigint := hashtextextended(p_aggregate_type || chr(31) || p_aggregate_id, 11);
+  aggregate_lock constant bigint :=
+    hashtextextended(p_tenant || chr(31) || p_aggregate_type || chr(31) || p_aggregate_id, 11);
 BEGIN
   -- The same locks as once_claim, in the same order (already held in serialising mode).
   IF NOT pg_try_advisory_xact_lock(intent_lock) THEN
@@ -153,12 +155,12 @@ BEGIN
 
   IF p_state IS NOT NULL THEN
     IF p_expected_version = 0 THEN
-      INSERT INTO ${schema}.once_aggregates (aggregate_type, aggregate_id, version, state)
-      VALUES (p_aggregate_type, p_aggregate_id, p_aggregate_version, p_state);
+      INSERT INTO ${schema}.once_aggregates (tenant, aggregate_type, aggregate_id, version, state)
+      VALUES (p_tenant, p_aggregate_type, p_aggregate_id, p_aggregate_version, p_state);
     ELSE
       UPDATE ${schema}.once_aggregates
          SET version = p_aggregate_version, state = p_state, updated_at = now()
-       WHERE aggregate_type = p_aggregate_type AND aggregate_id = p_aggregate_id
+       WHERE tenant = p_tenant AND aggregate_type = p_aggregate_type AND aggregate_id = p_aggregate_id
          AND version = p_expected_version;
       IF NOT FOUND THEN
         RAISE EXCEPTION 'aggregate % % is no longer at version %', p_aggregate_type, p_aggregate_id,
@@ -173,9 +175,9 @@ BEGIN
           p_aggregate_id, p_aggregate_version, p_status, p_result, p_created_at, p_expires_at);
 
   IF p_outbox IS NOT NULL THEN
-    INSERT INTO ${schema}.once_outbox (message_id, aggregate_type, aggregate_id, aggregate_version,
+    INSERT INTO ${schema}.once_outbox (message_id, tenant, aggregate_type, aggregate_id, aggregate_version,
                                        event_type, topic, message_key, payload, headers, created_at)
-    SELECT e.item->>'message_id', e.item->>'aggregate_type', e.item->>'aggregate_id',
+    SELECT e.item->>'message_id', p_tenant, e.item->>'aggregate_type', e.item->>'aggregate_id',
            (e.item->>'aggregate_version')::bigint, e.item->>'event_type', e.item->>'topic',
            e.item->>'message_key', e.item->'payload', (e.item->'headers')::jsonb, (e.item->>'created_at')::timestamptz
       FROM json_array_elements(p_outbox) WITH ORDINALITY AS e(item, ordinal)
@@ -186,11 +188,11 @@ $$;
 
 -- Reads for the store port: an aggregate as last committed, a live intent record
 -- (expiry judged at p_now, the caller's clock, or the server's now()).
-CREATE FUNCTION ${schema}.once_read_aggregate(p_aggregate_type text, p_aggregate_id text)
+CREATE FUNCTION ${schema}.once_read_aggregate(p_tenant text, p_aggregate_type text, p_aggregate_id text)
   RETURNS TABLE (version bigint, state text)
   LANGUAGE sql STABLE AS $$
   SELECT a.version, a.state::text FROM ${schema}.once_aggregates a
-   WHERE a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
+   WHERE a.tenant = p_tenant AND a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
 $$;
 
 CREATE FUNCTION ${schema}.once_find_intent(p_tenant text, p_scope text, p_key text,

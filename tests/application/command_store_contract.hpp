@@ -25,7 +25,7 @@ namespace app = once::application;
 // A serialising claim: the contract's locking promises are made for these.
 inline app::intent_claim contract_claim(std::string key, std::string target = "agg-1",
                                         app::time_point now = std::chrono::system_clock::now()) {
-  return {{"tenant-c", "contract.scope", std::move(key)}, "contract.command", "fp-1", {"contract.aggregate", target},
+  return {{"tenant-c", "contract.scope", std::move(key)}, "contract.command", "fp-1", {"contract.aggregate", target, "tenant-c"},
           now, std::nullopt, /*serialise=*/true};
 }
 

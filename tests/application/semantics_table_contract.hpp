@@ -22,7 +22,7 @@ using once::domain::outcome_kind;
 inline once::application::intent_claim claim_for(once::domain::intent_key key, std::string fingerprint,
                                           once::application::time_point now) {
   // Serialising: it stands for a first attempt that holds the intent while it decides.
-  return {std::move(key), "test.withdraw", std::move(fingerprint), {"test.ledger", "L-1"}, now, std::nullopt, true};
+  return {std::move(key), "test.withdraw", std::move(fingerprint), {"test.ledger", "L-1", "tenant-a"}, now, std::nullopt, true};
 }
 
 template <class Factory>
@@ -241,7 +241,7 @@ TYPED_TEST_P(SemanticsTable, DuplicateInFlightGetsTheFirstAttemptsAnswerWhenItFi
   // The first attempt finishes while the duplicate waits (the bound is 50 ms).
   once::application::command_effects effects;
   effects.expected_version = 1;
-  effects.record = {intent->untyped(), "test.withdraw", fingerprint, {"test.ledger", "L-1"}, 1,
+  effects.record = {intent->untyped(), "test.withdraw", fingerprint, {"test.ledger", "L-1", "tenant-a"}, 1,
                     once::application::intent_status::applied, R"({"balance":95,"name":"","operations":2})",
                     this->clock.now(), std::nullopt};
   ASSERT_TRUE(held->claim->commit(effects).has_value());
@@ -306,6 +306,14 @@ TYPED_TEST_P(SemanticsTable, IntentIdentityTheSameClientKeyFromAnotherTenantIsAn
   ASSERT_TRUE(a.has_value() && b.has_value());
   EXPECT_EQ(a->kind(), outcome_kind::applied);
   EXPECT_EQ(b->kind(), outcome_kind::applied);  // not a conflict with tenant-a's use of the key
+}
+
+TYPED_TEST_P(SemanticsTable, IntentIdentityAggregatesBelongToTheirTenant) {
+  ASSERT_TRUE(this->dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k", "tenant-a")).has_value());
+  ASSERT_TRUE(this->dispatcher.dispatch(deposit{"L-1", "D-1", 7}, envelope_with("k", "tenant-b")).has_value());
+  EXPECT_EQ(this->ledger_state_of("L-1", "tenant-a")->balance, 100);
+  EXPECT_EQ(this->ledger_state_of("L-1", "tenant-b")->balance, 7) << "tenant-b's L-1 is not tenant-a's";
+  EXPECT_EQ(this->version_of("L-1", "tenant-b"), 1);
 }
 
 TYPED_TEST_P(SemanticsTable, IntentIdentityTheSameClientKeyOnAnotherCommandTypeIsAnotherIntent) {
@@ -390,6 +398,7 @@ REGISTER_TYPED_TEST_SUITE_P(SemanticsTable,
                             RepeatAfterRetentionIsHandledAsNewOnceTheRecordExpired,
                             RepeatAfterRetentionIsRefusedWhenTheAggregatesOwnStateRefusesIt,
                             IntentIdentityTheSameClientKeyFromAnotherTenantIsAnotherIntent,
+                            IntentIdentityAggregatesBelongToTheirTenant,
                             IntentIdentityTheSameClientKeyOnAnotherCommandTypeIsAnotherIntent,
                             IntentIdentityAScopeThatEmbedsTheParentMakesTheKeyPerParent,
                             IntentIdentityABusinessKeyedCommandIsTheSameIntentWhateverTheClientKey,

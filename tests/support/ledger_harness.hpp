@@ -43,14 +43,14 @@ inline std::chrono::system_clock::time_point harness_start() {
 template <class Factory = memory_store_factory>
 class LedgerHarness : public ::testing::Test {
  protected:
-  std::optional<ledger_state> ledger_state_of(std::string const& id) {
-    auto stored = store().read({std::string{ledger::type_name}, id});
+  std::optional<ledger_state> ledger_state_of(std::string const& id, std::string tenant = "tenant-a") {
+    auto stored = store().read({std::string{ledger::type_name}, id, std::move(tenant)});
     if (!stored.has_value() || !stored->has_value()) return std::nullopt;
     auto decoded = once::domain::decode_json<ledger_state>((*stored)->state);
     return decoded.has_value() ? std::optional{*decoded} : std::nullopt;
   }
-  std::int64_t version_of(std::string const& id) {
-    auto stored = store().read({std::string{ledger::type_name}, id});
+  std::int64_t version_of(std::string const& id, std::string tenant = "tenant-a") {
+    auto stored = store().read({std::string{ledger::type_name}, id, std::move(tenant)});
     return stored.has_value() && stored->has_value() ? (*stored)->version : 0;
   }
   once::application::command_store& store() { return under_test->store(); }

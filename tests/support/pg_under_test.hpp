@@ -30,12 +30,12 @@ class pg_under_test final : public store_under_test {
     pqxx::nontransaction statement{connection};
     auto const rows = statement.exec(
         "SELECT message_id, aggregate_type, aggregate_id, aggregate_version, event_type, topic, message_key, "
-        "payload::text, headers::text FROM " + schema_.name() + ".once_outbox ORDER BY id");
+        "payload::text, headers::text, tenant FROM " + schema_.name() + ".once_outbox ORDER BY id");
     std::vector<once::application::outbox_message> messages;
     for (auto const& row : rows) {
       once::application::outbox_message message;
       message.message_id = row[0].c_str();
-      message.source = once::application::aggregate_ref{row[1].c_str(), row[2].c_str()};
+      message.source = once::application::aggregate_ref{row[1].c_str(), row[2].c_str(), row[9].c_str()};
       message.aggregate_version = row[3].as<std::int64_t>();
       message.event_type = row[4].c_str();
       message.topic = row[5].c_str();

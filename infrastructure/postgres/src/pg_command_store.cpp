@@ -56,7 +56,7 @@ intent_record read_record(pqxx::row const& row, domain::intent_key const& intent
   return intent_record{intent,
                        row["command_type"].c_str(),
                        row["fingerprint"].c_str(),
-                       aggregate_ref{row["aggregate_type"].c_str(), row["aggregate_id"].c_str()},
+                       aggregate_ref{row["aggregate_type"].c_str(), row["aggregate_id"].c_str(), intent.tenant},
                        row["aggregate_version"].as<std::int64_t>(),
                        status_from(row["status"].c_str()),
                        row["result"].c_str(),
@@ -242,6 +242,9 @@ pg_command_store::~pg_command_store() = default;
 pg_options const& pg_command_store::options() const noexcept { return impl_->options; }
 
 result<claim_result> pg_command_store::claim(intent_claim const& claim, application::claim_waits const& waits) {
+  if (claim.target.tenant != claim.intent.tenant) {
+    return fail(error_code::invalid_argument, "an intent acts only on aggregates of its own tenant");
+  }
   auto acquired = impl_->pool.acquire();
   if (!acquired) return domain::unexpected{std::move(acquired).error()};
   std::optional<connection_pool::lease> lease{std::move(*acquired)};
@@ -297,7 +300,8 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
 
 result<std::optional<stored_aggregate>> pg_command_store::read(aggregate_ref const& ref) {
   auto rows = impl_->read_only([&](pqxx::connection& connection) {
-    return impl_->read_call + literal(connection, ref.type) + ',' + literal(connection, ref.id) + ')';
+    return impl_->read_call + literal(connection, ref.tenant) + ',' + literal(connection, ref.type) + ',' +
+           literal(connection, ref.id) + ')';
   });
   if (!rows) return domain::unexpected{std::move(rows).error()};
   if (rows->empty()) return std::optional<stored_aggregate>{};

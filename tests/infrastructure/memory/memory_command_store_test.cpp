@@ -15,7 +15,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(MemoryStore, CommandStoreContract, memory_store_f
 
 TEST(MemoryStore, SeededAggregatesAreWhatTheFirstClaimSees) {
   once::memory::memory_command_store store;
-  store.seed({{"contract.aggregate", "agg-1"}, 4, R"({"n":4})"});
+  store.seed({{"contract.aggregate", "agg-1", "tenant-c"}, 4, R"({"n":4})"});
   auto const claimed = store.claim(contract_claim("k"), contract_waits());
   ASSERT_TRUE(claimed->claim->current().has_value());
   EXPECT_EQ(claimed->claim->current()->version, 4);

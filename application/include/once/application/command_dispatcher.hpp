@@ -137,7 +137,7 @@ class command_dispatcher {
     intent_claim claim{intent->untyped(),
                              std::string{Command::type_name},
                              fingerprint_of(command),
-                             aggregate_ref{std::string{A::type_name}, declaration.target_of(command)},
+                             aggregate_ref{std::string{A::type_name}, declaration.target_of(command), env.tenant},
                              now,
                              declaration.retention().has_value()
                                  ? std::optional<time_point>{now + *declaration.retention()}

@@ -37,7 +37,8 @@ class contention_hints {
     return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() + 1;
   }
   std::atomic<std::int64_t>& slot(aggregate_ref const& ref) const noexcept {
-    std::size_t const hash = std::hash<std::string>{}(ref.id) ^ (std::hash<std::string>{}(ref.type) << 1);
+    std::size_t const hash = std::hash<std::string>{}(ref.id) ^ (std::hash<std::string>{}(ref.type) << 1) ^
+                             (std::hash<std::string>{}(ref.tenant) << 2);
     return last_conflict_[hash % slots];
   }
 

@@ -17,9 +17,11 @@ namespace once::application {
 
 using time_point = std::chrono::system_clock::time_point;
 
+// Aggregates belong to a tenant: one tenant's "A-1" is not another's.
 struct aggregate_ref {
   std::string type;  // the aggregate's type_name
   std::string id;
+  std::string tenant;  // the same as the tenant of the intents that act on it
 
   friend bool operator==(aggregate_ref const&, aggregate_ref const&) = default;
   friend auto operator<=>(aggregate_ref const&, aggregate_ref const&) = default;

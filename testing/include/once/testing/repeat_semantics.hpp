@@ -98,7 +98,7 @@ class repeat_semantics {
     application::dispatcher_options options;
     options.waits.in_flight = std::chrono::milliseconds{30};
     application::command_dispatcher<A> dispatcher{store, {&clock}, options};
-    application::aggregate_ref const target{std::string{A::type_name}, declaration.target_of(command)};
+    application::aggregate_ref const target{std::string{A::type_name}, declaration.target_of(command), env.tenant};
 
     if (!history.empty()) {
       std::optional<typename A::state> state;

@@ -1,0 +1,184 @@
+// The Idempotency-Key contract for one command route, so every service gets
+// it for free: authenticate (bearer token -> tenant), read the key, validate
+// the request (nothing is claimed or stored for an invalid one), build the
+// typed command from the JSON body and the path parameters, dispatch, and
+// map the outcome to a response:
+//
+//   applied            route's status (e.g. 201), result JSON, Location
+//   replayed / no_op   the same status and body (plus Location), Idempotent-Replayed: true
+//   rejected           the route's status for the rejection code (default 422), problem JSON;
+//                      replayed the same way, with Idempotent-Replayed: true
+//   intent_conflict    422 idempotency-key-reused
+//   duplicate_rejected 409 duplicate-request
+//   in_flight_timeout  409 request-in-flight, Retry-After
+//   store unavailable  503 (+ Retry-After), outcome unknown 503 outcome-unknown
+//
+// The response is a function of the stored outcome, so a replay carries the
+// first answer's status, body and Location.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include <once/application/command_dispatcher.hpp>
+#include <once/domain/canonical_json.hpp>
+#include <once/domain/json_decode.hpp>
+#include <once/http/bearer_tokens.hpp>
+#include <once/http/idempotency_key.hpp>
+#include <once/http/problem.hpp>
+#include <once/http/server.hpp>
+
+namespace once::http {
+
+template <class Command, class Result>
+struct command_route {
+  int success_status = 201;
+  // Where the created resource lives, from the result; empty function: no Location.
+  std::function<std::string(Result const&)> location;
+  // Status per domain rejection code; codes not listed answer 422.
+  std::map<std::string, int, std::less<>> rejection_status;
+  // Checks beyond types ("amounts are positive"): the offending field, or none.
+  std::function<std::optional<domain::decode_error>(Command const&)> validate;
+};
+
+namespace detail {
+
+inline response problem_answer(problem const& p, std::vector<std::pair<std::string, std::string>> extra = {}) {
+  response answer{status_of(p), {{"content-type", "application/problem+json"}}, problem_json(p)};
+  for (auto& header : extra) answer.headers.push_back(std::move(header));
+  return answer;
+}
+
+inline response error_answer(application::error const& failure) {
+  switch (failure.code) {
+    case application::error_code::invalid_argument:
+      return problem_answer({problem_kind::invalid_request, failure.message});
+    case application::error_code::outcome_unknown:
+      return problem_answer({problem_kind::outcome_unknown, ""}, {{"retry-after", "1"}});
+    case application::error_code::unavailable:
+    case application::error_code::aborted:
+    case application::error_code::failed_precondition:
+      return problem_answer({problem_kind::service_unavailable, ""}, {{"retry-after", "1"}});
+    case application::error_code::internal:
+      break;
+  }
+  return problem_answer({problem_kind::internal_error, ""});
+}
+
+inline bool is_json_content(std::optional<std::string_view> content_type) {
+  if (!content_type.has_value()) return false;
+  constexpr std::string_view json = "application/json";
+  if (content_type->size() < json.size()) return false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>((*content_type)[i])) != json[i]) return false;
+  }
+  return content_type->size() == json.size() || (*content_type)[json.size()] == ';' ||
+         (*content_type)[json.size()] == ' ';
+}
+
+}  // namespace detail
+
+template <domain::aggregate A, class Command>
+handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_tokens const& tokens,
+                         command_route<Command, domain::result_of<A, Command>> route) {
+  return [&dispatcher, &tokens, route = std::move(route)](request const& incoming) -> response {
+    auto const tenant = tokens.tenant_of(incoming);
+    if (!tenant.has_value()) {
+      return detail::problem_answer({problem_kind::unauthorized, "missing or unknown bearer token"},
+                                    {{"www-authenticate", "Bearer"}});
+    }
+    auto const key_header = incoming.header("idempotency-key");
+    if (!key_header.has_value()) {
+      return detail::problem_answer({problem_kind::missing_idempotency_key, ""});
+    }
+    auto key = parse_idempotency_key(*key_header);
+    if (!key.has_value()) return detail::problem_answer({problem_kind::malformed_idempotency_key, key.error().reason});
+    if (!detail::is_json_content(incoming.header("content-type"))) {
+      return detail::problem_answer({problem_kind::unsupported_media_type, "send the body as application/json"});
+    }
+    auto body = nlohmann::json::parse(incoming.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) return detail::problem_answer({problem_kind::malformed_json, "the body is not valid JSON"});
+    if (!body.is_object()) {
+      return detail::problem_answer({problem_kind::invalid_request, "the body must be a JSON object", ""});
+    }
+    for (auto const& [name, value] : incoming.params) {  // the path names the resource; the body may not contradict it
+      if (auto const given = body.find(name); given != body.end() && *given != value) {
+        return detail::problem_answer({problem_kind::invalid_request, name + " differs from the path", name});
+      }
+      body[name] = value;
+    }
+    auto command = domain::decode_json_value<Command>(body);
+    if (!command.has_value()) {
+      return detail::problem_answer({problem_kind::invalid_request, command.error().message(), command.error().field});
+    }
+    if (route.validate) {
+      if (auto const invalid = route.validate(*command)) {
+        return detail::problem_answer({problem_kind::invalid_request, invalid->message(), invalid->field});
+      }
+    }
+
+    domain::envelope env;
+    env.tenant = *tenant;
+    env.principal = "bearer:" + *tenant;
+    env.client_key = std::move(*key);
+    env.correlation_id = std::string{incoming.header("x-request-id").value_or("")};
+    env.trace_parent = std::string{incoming.header("traceparent").value_or("")};
+    env.received_at = std::chrono::system_clock::now();
+
+    auto const outcome = dispatcher.dispatch(*command, env);
+    if (!outcome.has_value()) return detail::error_answer(outcome.error());
+
+    std::vector<std::pair<std::string, std::string>> replay_headers;
+    if (outcome->kind() == domain::outcome_kind::replayed || outcome->kind() == domain::outcome_kind::no_op) {
+      replay_headers.emplace_back("idempotent-replayed", "true");
+    }
+    switch (outcome->kind()) {
+      case domain::outcome_kind::applied:
+      case domain::outcome_kind::replayed:
+      case domain::outcome_kind::no_op:
+        if (outcome->has_result()) {
+          response answer{route.success_status, {{"content-type", "application/json"}},
+                          domain::canonical_json(outcome->result())};
+          if (route.location) answer.headers.emplace_back("location", route.location(outcome->result()));
+          for (auto& header : replay_headers) answer.headers.push_back(std::move(header));
+          return answer;
+        } else {
+          auto const& refusal = outcome->refusal();
+          auto const status = route.rejection_status.find(refusal.code);
+          return detail::problem_answer(
+              {problem_kind::domain_rejection, refusal.detail, std::nullopt, refusal.code,
+               status == route.rejection_status.end() ? std::optional<int>{} : std::optional<int>{status->second}},
+              std::move(replay_headers));
+        }
+      case domain::outcome_kind::rejected: {
+        auto const& refusal = outcome->refusal();
+        auto const status = route.rejection_status.find(refusal.code);
+        return detail::problem_answer(
+            {problem_kind::domain_rejection, refusal.detail, std::nullopt, refusal.code,
+             status == route.rejection_status.end() ? std::optional<int>{} : std::optional<int>{status->second}});
+      }
+      case domain::outcome_kind::intent_conflict:
+        return detail::problem_answer({problem_kind::idempotency_key_reused,
+                                       "this Idempotency-Key was first used for a " +
+                                           (outcome->first() ? outcome->first()->command_type : std::string{"request"}) +
+                                           " with another payload"});
+      case domain::outcome_kind::duplicate_rejected:
+        return detail::problem_answer({problem_kind::duplicate_request,
+                                       "this intent was already carried out (aggregate version " +
+                                           std::to_string(outcome->first() ? outcome->first()->aggregate_version : 0) +
+                                           ")"});
+      case domain::outcome_kind::in_flight_timeout:
+        return detail::problem_answer({problem_kind::request_in_flight, ""}, {{"retry-after", "1"}});
+    }
+    return detail::problem_answer({problem_kind::internal_error, ""});
+  };
+}
+
+}  // namespace once::http

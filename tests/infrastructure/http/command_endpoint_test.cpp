@@ -1,0 +1,179 @@
+// The Idempotency-Key contract of a command route, over real sockets, on the
+// test ledger and the memory store.
+#include <once/http/command_endpoint.hpp>
+
+#include <chrono>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <once/memory/memory_command_store.hpp>
+
+#include "support/http_client.hpp"
+#include "support/ledger.hpp"
+
+namespace once_tests {
+namespace {
+
+using namespace std::chrono_literals;
+
+using headers = std::vector<std::pair<std::string, std::string>>;
+
+class CommandRoute : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tokens.add("token-a", "tenant-a");
+    tokens.add("token-b", "tenant-b");
+    once::http::router routes;
+    routes.add("POST", "/v1/ledgers/{ledger_id}/deposits",
+               once::http::command_endpoint<ledger, deposit>(
+                   dispatcher, tokens,
+                   {.success_status = 201,
+                    .location = [](ledger_view const& v) { return "/v1/ledgers/view/" + std::to_string(v.operations); },
+                    .validate = [](deposit const& d) -> std::optional<once::domain::decode_error> {
+                      if (d.amount <= 0) return once::domain::decode_error{"amount", "must be positive"};
+                      return std::nullopt;
+                    }}));
+    routes.add("POST", "/v1/ledgers/{ledger_id}/withdrawals",
+               once::http::command_endpoint<ledger, withdraw>(
+                   dispatcher, tokens, {.success_status = 201, .rejection_status = {{"insufficient_funds", 409}}}));
+    routes.add("PUT", "/v1/ledgers/{ledger_id}/name",
+               once::http::command_endpoint<ledger, rename>(dispatcher, tokens, {.success_status = 200}));
+    routes.add("POST", "/v1/ledgers/{ledger_id}/closure",
+               once::http::command_endpoint<ledger, close_ledger>(dispatcher, tokens, {.success_status = 201}));
+    once::http::server_options options;
+    options.port = 0;
+    server = std::make_unique<once::http::server>(options, std::move(routes));
+    ASSERT_TRUE(server->start().has_value());
+  }
+  void TearDown() override { server->stop(); }
+
+  http_answer post(std::string const& path, std::string const& body, std::string key, std::string token = "token-a") {
+    headers h{{"content-type", "application/json"}, {"authorization", "Bearer " + token}};
+    if (!key.empty()) h.emplace_back("idempotency-key", key);
+    return http_client{server->port()}.send("POST", path, body, h);
+  }
+  static std::string type_of(http_answer const& answer) {
+    return nlohmann::json::parse(answer.body).at("type").get<std::string>();
+  }
+
+  once::memory::memory_command_store store;
+  once::application::dispatcher_options options_with_short_waits() {
+    once::application::dispatcher_options o;
+    o.waits.in_flight = 100ms;
+    return o;
+  }
+  once::application::command_dispatcher<ledger> dispatcher{store, {}, options_with_short_waits()};
+  once::http::bearer_tokens tokens;
+  std::unique_ptr<once::http::server> server;
+};
+
+TEST_F(CommandRoute, AnswersTheRoutesStatusBodyAndLocationAndReplaysThemFlagged) {
+  auto const first = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-1","amount":100})", "k-1");
+  EXPECT_EQ(first.status, 201);
+  EXPECT_EQ(first.headers["location"], "/v1/ledgers/view/1");
+  EXPECT_EQ(first.headers.count("idempotent-replayed"), 0U);
+  auto const again = post("/v1/ledgers/L-1/deposits", R"({"amount":100,"deposit_id":"D-1"})", "k-1");
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.headers["location"], "/v1/ledgers/view/1");
+  EXPECT_EQ(again.headers["idempotent-replayed"], "true");
+}
+
+TEST_F(CommandRoute, TreatsTheQuotedAndTheBareKeyAsOneIntent) {
+  ASSERT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-0","amount":100})", "k-0").status, 201);
+  EXPECT_EQ(post("/v1/ledgers/L-1/withdrawals", R"({"amount":10})", "w-1").status, 201);
+  auto const quoted = post("/v1/ledgers/L-1/withdrawals", R"({"amount":10})", "\"w-1\"");
+  EXPECT_EQ(quoted.headers["idempotent-replayed"], "true");
+}
+
+TEST_F(CommandRoute, RefusesTheSameKeyWithAnotherPayloadWith422) {
+  ASSERT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-0","amount":100})", "k-0").status, 201);
+  ASSERT_EQ(post("/v1/ledgers/L-1/withdrawals", R"({"amount":10})", "w-1").status, 201);
+  auto const reused = post("/v1/ledgers/L-1/withdrawals", R"({"amount":99})", "w-1");
+  EXPECT_EQ(reused.status, 422);
+  EXPECT_EQ(type_of(reused), "urn:once:problem:idempotency-key-reused");
+}
+
+TEST_F(CommandRoute, StoresADomainRejectionAndReplaysIt) {
+  auto const refused = post("/v1/ledgers/L-1/withdrawals", R"({"amount":10})", "w-1");
+  EXPECT_EQ(refused.status, 4 * 100 + 22);  // ledger_not_found: not mapped, 422
+  EXPECT_EQ(nlohmann::json::parse(refused.body).at("code"), "ledger_not_found");
+  ASSERT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-0","amount":5})", "k-0").status, 201);
+  auto const poor = post("/v1/ledgers/L-1/withdrawals", R"({"amount":10})", "w-2");
+  EXPECT_EQ(poor.status, 409);  // insufficient_funds is mapped to 409 by the route
+  auto const replay = post("/v1/ledgers/L-1/withdrawals", R"({"amount":10})", "w-2");
+  EXPECT_EQ(replay.status, 409);
+  EXPECT_EQ(replay.body, poor.body);
+  EXPECT_EQ(replay.headers["idempotent-replayed"], "true");
+}
+
+TEST_F(CommandRoute, RefusesARejectConflictRepeatWith409) {
+  ASSERT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-0","amount":5})", "k-0").status, 201);
+  ASSERT_EQ(post("/v1/ledgers/L-1/closure", R"({"reason":"done"})", "c-1").status, 201);
+  auto const again = post("/v1/ledgers/L-1/closure", R"({"reason":"done"})", "c-1");
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(type_of(again), "urn:once:problem:duplicate-request");
+}
+
+TEST_F(CommandRoute, AnswersANoOpRepeatWithTheCurrentRepresentation) {
+  ASSERT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-0","amount":5})", "k-0").status, 201);
+  headers h{{"content-type", "application/json"}, {"authorization", "Bearer token-a"}, {"idempotency-key", "n-1"}};
+  auto const first = http_client{server->port()}.send("PUT", "/v1/ledgers/L-1/name", R"({"name":"main"})", h);
+  EXPECT_EQ(first.status, 200);
+  ASSERT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-1","amount":5})", "k-1").status, 201);
+  auto const repeat = http_client{server->port()}.send("PUT", "/v1/ledgers/L-1/name", R"({"name":"main"})", h);
+  EXPECT_EQ(repeat.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(repeat.body).at("balance"), 10);
+  EXPECT_EQ(repeat.headers["idempotent-replayed"], "true");
+}
+
+TEST_F(CommandRoute, AnswersAnIntentStillInFlightWith409AndRetryAfter) {
+  withdraw const command{"L-1", 10};
+  once::domain::envelope env;
+  env.tenant = "tenant-a";
+  env.client_key = "w-1";
+  auto const intent = dispatcher.intent_of(command, env);
+  auto held = store.claim({intent->untyped(), "test.withdraw", once::application::fingerprint_of(command),
+                           {"test.ledger", "L-1", "tenant-a"}, std::chrono::system_clock::now(), std::nullopt, true},
+                          {100ms, 100ms});
+  ASSERT_EQ(held->state, once::application::claim_result::status::claimed);
+  auto const busy = post("/v1/ledgers/L-1/withdrawals", R"({"amount":10})", "w-1");
+  EXPECT_EQ(busy.status, 409);
+  EXPECT_EQ(type_of(busy), "urn:once:problem:request-in-flight");
+  EXPECT_EQ(busy.headers["retry-after"], "1");
+}
+
+TEST_F(CommandRoute, KeepsTenantsApartWithTheSameKey) {
+  ASSERT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-1","amount":100})", "k", "token-a").status, 201);
+  auto const other = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-1","amount":7})", "k", "token-b");
+  EXPECT_EQ(other.status, 201) << "tenant-b's intent is its own, not a conflict with tenant-a's";
+  EXPECT_EQ(nlohmann::json::parse(other.body).at("balance"), 7);
+}
+
+TEST_F(CommandRoute, RefusesBadRequestsPreciselyAndRecordsNothing) {
+  EXPECT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":1})", "k", "wrong").status, 401);
+  EXPECT_EQ(type_of(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":1})", "")),
+            "urn:once:problem:missing-idempotency-key");
+  EXPECT_EQ(type_of(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":1})", "a, b")),
+            "urn:once:problem:malformed-idempotency-key");
+  EXPECT_EQ(type_of(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D",)", "k")), "urn:once:problem:malformed-json");
+  auto const missing = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D"})", "k");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(missing.body).at("field"), "amount");
+  auto const wrong_type = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":"ten"})", "k");
+  EXPECT_EQ(nlohmann::json::parse(wrong_type.body).at("detail"), "amount: expected an integer");
+  auto const invalid = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":-5})", "k");
+  EXPECT_EQ(nlohmann::json::parse(invalid.body).at("field"), "amount");
+  auto const contradiction = post("/v1/ledgers/L-1/deposits", R"({"ledger_id":"L-2","deposit_id":"D","amount":1})", "k");
+  EXPECT_EQ(nlohmann::json::parse(contradiction.body).at("field"), "ledger_id");
+  headers text{{"content-type", "text/plain"}, {"authorization", "Bearer token-a"}, {"idempotency-key", "k"}};
+  EXPECT_EQ(http_client{server->port()}.send("POST", "/v1/ledgers/L-1/deposits", "{}", text).status, 415);
+  EXPECT_EQ(store.intent_count(), 0U) << "no rejected request may claim or store anything";
+  // The same key is still free for the corrected request.
+  EXPECT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":1})", "k").status, 201);
+}
+
+}  // namespace
+}  // namespace once_tests
