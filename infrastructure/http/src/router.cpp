@@ -26,7 +26,7 @@ bool is_capture(std::string const& segment) {
 }
 
 response problem_response(problem const& p) {
-  return response{status_of(p), {{"content-type", "application/problem+json"}}, problem_json(p)};
+  return response{status_of(p), {{"Content-Type", "application/problem+json"}}, problem_json(p)};
 }
 
 }  // namespace
@@ -61,7 +61,7 @@ response router::route(request& incoming) const {
   }
   if (!allowed.empty()) {
     auto refused = problem_response({problem_kind::method_not_allowed, "this route answers " + allowed});
-    refused.headers.emplace_back("allow", allowed);
+    refused.headers.emplace_back("Allow", allowed);
     return refused;
   }
   return problem_response({problem_kind::not_found, "no route for " + incoming.path});

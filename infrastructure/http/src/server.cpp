@@ -52,7 +52,7 @@ std::optional<request> to_request(bhttp::request<bhttp::string_body>& message) {
 }
 
 response problem_response(problem const& p) {
-  return response{status_of(p), {{"content-type", "application/problem+json"}}, problem_json(p)};
+  return response{status_of(p), {{"Content-Type", "application/problem+json"}}, problem_json(p)};
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ struct command_route {
 namespace detail {
 
 inline response problem_answer(problem const& p, std::vector<std::pair<std::string, std::string>> extra = {}) {
-  response answer{status_of(p), {{"content-type", "application/problem+json"}}, problem_json(p)};
+  response answer{status_of(p), {{"Content-Type", "application/problem+json"}}, problem_json(p)};
   for (auto& header : extra) answer.headers.push_back(std::move(header));
   return answer;
 }
@@ -61,11 +61,11 @@ inline response error_answer(application::error const& failure) {
     case application::error_code::invalid_argument:
       return problem_answer({problem_kind::invalid_request, failure.message});
     case application::error_code::outcome_unknown:
-      return problem_answer({problem_kind::outcome_unknown, ""}, {{"retry-after", "1"}});
+      return problem_answer({problem_kind::outcome_unknown, ""}, {{"Retry-After", "1"}});
     case application::error_code::unavailable:
     case application::error_code::aborted:
     case application::error_code::failed_precondition:
-      return problem_answer({problem_kind::service_unavailable, ""}, {{"retry-after", "1"}});
+      return problem_answer({problem_kind::service_unavailable, ""}, {{"Retry-After", "1"}});
     case application::error_code::internal:
       break;
   }
@@ -92,7 +92,7 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
     auto const tenant = tokens.tenant_of(incoming);
     if (!tenant.has_value()) {
       return detail::problem_answer({problem_kind::unauthorized, "missing or unknown bearer token"},
-                                    {{"www-authenticate", "Bearer"}});
+                                    {{"WWW-Authenticate", "Bearer"}});
     }
     auto const key_header = incoming.header("idempotency-key");
     if (!key_header.has_value()) {
@@ -137,16 +137,16 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
 
     std::vector<std::pair<std::string, std::string>> replay_headers;
     if (outcome->kind() == domain::outcome_kind::replayed || outcome->kind() == domain::outcome_kind::no_op) {
-      replay_headers.emplace_back("idempotent-replayed", "true");
+      replay_headers.emplace_back("Idempotent-Replayed", "true");
     }
     switch (outcome->kind()) {
       case domain::outcome_kind::applied:
       case domain::outcome_kind::replayed:
       case domain::outcome_kind::no_op:
         if (outcome->has_result()) {
-          response answer{route.success_status, {{"content-type", "application/json"}},
+          response answer{route.success_status, {{"Content-Type", "application/json"}},
                           domain::canonical_json(outcome->result())};
-          if (route.location) answer.headers.emplace_back("location", route.location(outcome->result()));
+          if (route.location) answer.headers.emplace_back("Location", route.location(outcome->result()));
           for (auto& header : replay_headers) answer.headers.push_back(std::move(header));
           return answer;
         } else {
@@ -175,7 +175,7 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
                                            std::to_string(outcome->first() ? outcome->first()->aggregate_version : 0) +
                                            ")"});
       case domain::outcome_kind::in_flight_timeout:
-        return detail::problem_answer({problem_kind::request_in_flight, ""}, {{"retry-after", "1"}});
+        return detail::problem_answer({problem_kind::request_in_flight, ""}, {{"Retry-After", "1"}});
     }
     return detail::problem_answer({problem_kind::internal_error, ""});
   };

@@ -1,0 +1,138 @@
+// payments-service: the payments domain over HTTP, exactly once.
+//
+//   payments-service --listen 127.0.0.1:8080 --store postgres|memory
+//     --database-url URL --auth-token TOKEN:TENANT [--auth-token ...] [--threads N]
+//     [--schema NAME] [--pool-size N] [--no-migrate]
+//
+// With --store postgres, pending migrations are applied at start unless
+// --no-migrate is given. SIGTERM or SIGINT drains requests in progress and exits 0.
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <pthread.h>
+
+#include <CLI/CLI.hpp>
+
+#include <once/application/command_dispatcher.hpp>
+#include <once/http/bearer_tokens.hpp>
+#include <once/http/server.hpp>
+#include <once/memory/memory_command_store.hpp>
+#include <once/postgres/migrator.hpp>
+#include <once/postgres/pg_command_store.hpp>
+
+#include "payments_routes.hpp"
+
+namespace {
+
+// "HOST:PORT" into its parts; false when it is not one.
+bool split_listen(std::string const& listen, std::string& host, unsigned short& port) {
+  auto const colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  try {
+    int const number = std::stoi(listen.substr(colon + 1));
+    if (number < 0 || number > 65535) return false;
+    port = static_cast<unsigned short>(number);
+  } catch (...) {
+    return false;
+  }
+  host = listen.substr(0, colon);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"payments-service: accounts and payments over HTTP, every intent exactly once"};
+  std::string listen = "127.0.0.1:8080";
+  std::string store_kind = "postgres";
+  std::string database_url;
+  std::string schema = "public";
+  std::vector<std::string> token_specs;
+  int threads = 4;
+  int pool_size = 0;
+  bool no_migrate = false;
+  app.add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
+  app.add_option("--store", store_kind, "where intents and state live")
+      ->check(CLI::IsMember({"postgres", "memory"}))
+      ->capture_default_str();
+  app.add_option("--database-url", database_url, "PostgreSQL connection URI (with --store postgres)");
+  app.add_option("--schema", schema, "schema of the once tables")->capture_default_str();
+  app.add_option("--auth-token", token_specs, "TOKEN:TENANT, repeatable")->required();
+  app.add_option("--threads", threads, "HTTP I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--pool-size", pool_size, "PostgreSQL connections (default: threads)")->check(CLI::Range(0, 1024));
+  app.add_flag("--no-migrate", no_migrate, "do not apply pending migrations at start");
+  CLI11_PARSE(app, argc, argv);
+
+  std::string host;
+  unsigned short port = 0;
+  if (!split_listen(listen, host, port)) {
+    std::fprintf(stderr, "payments-service: --listen takes HOST:PORT\n");
+    return 2;
+  }
+  auto tokens = once::http::bearer_tokens::parse(token_specs);
+  if (!tokens) {
+    std::fprintf(stderr, "payments-service: %s\n", tokens.error().message.c_str());
+    return 2;
+  }
+
+  std::unique_ptr<once::application::command_store> store;
+  if (store_kind == "memory") {
+    store = std::make_unique<once::memory::memory_command_store>();
+  } else {
+    if (database_url.empty()) {
+      std::fprintf(stderr, "payments-service: --store postgres needs --database-url\n");
+      return 2;
+    }
+    once::postgres::pg_options options;
+    options.database_url = database_url;
+    options.schema = schema;
+    options.pool_size = static_cast<std::size_t>(pool_size > 0 ? pool_size : threads);
+    options.application_name = "payments-service";
+    if (!no_migrate) {
+      auto const migrated = once::postgres::migrate(options);
+      if (!migrated) {
+        std::fprintf(stderr, "payments-service: migration failed: %s\n", migrated.error().message.c_str());
+        return 1;
+      }
+    }
+    auto opened = once::postgres::pg_command_store::open(options);
+    if (!opened) {
+      std::fprintf(stderr, "payments-service: %s\n", opened.error().message.c_str());
+      return 2;
+    }
+    store = std::move(*opened);
+  }
+
+  once::application::command_dispatcher<payments::domain::account> accounts{*store};
+  once::http::router routes;
+  payments::service::add_routes(routes, accounts, *store, *tokens);
+
+  // Signals go to the main thread only: block them before the I/O threads start.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  once::http::server_options server_options;
+  server_options.address = host;
+  server_options.port = port;
+  server_options.threads = threads;
+  once::http::server server{server_options, std::move(routes)};
+  if (auto started = server.start(); !started) {
+    std::fprintf(stderr, "payments-service: %s\n", started.error().message.c_str());
+    return 1;
+  }
+  std::printf("payments-service: listening on %s:%u (store %s)\n", host.c_str(), server.port(), store_kind.c_str());
+  std::fflush(stdout);
+
+  int received = 0;
+  sigwait(&signals, &received);
+  std::printf("payments-service: %s received, draining\n", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  std::fflush(stdout);
+  server.stop();
+  return 0;
+}

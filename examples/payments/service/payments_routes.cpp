@@ -1,0 +1,148 @@
+#include "payments_routes.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <once/domain/canonical_json.hpp>
+#include <once/domain/json_decode.hpp>
+#include <once/http/command_endpoint.hpp>
+#include <once/http/problem.hpp>
+
+#include <payments/domain/account_views.hpp>
+#include <payments/domain/ids.hpp>
+
+namespace payments::service {
+namespace {
+
+using namespace payments::domain;
+using once::domain::decode_error;
+using once::http::problem_kind;
+using once::http::request;
+using once::http::response;
+
+// Request validation: nothing is claimed or stored for an invalid request.
+std::optional<decode_error> check_money(money const& amount, std::string const& field) {
+  if (amount.value <= 0) return decode_error{field + ".value", "must be a positive integer of minor units"};
+  if (amount.currency.size() != 3 ||
+      !std::all_of(amount.currency.begin(), amount.currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return decode_error{field + ".currency", "must be an ISO 4217 code such as EUR"};
+  }
+  return std::nullopt;
+}
+
+std::optional<decode_error> check_description(std::string const& description) {
+  if (description.size() > 500) return decode_error{"description", "is longer than 500 bytes"};
+  return std::nullopt;
+}
+
+// Where a rejection code leads, over HTTP.
+std::map<std::string, int, std::less<>> const rejection_statuses{
+    {"account_not_found", 404}, {"payment_not_found", 404}, {"account_exists", 409}};
+
+std::string account_location(account_view const& view) { return "/v1/accounts/" + view.account_id; }
+std::string payment_location(payment_view const& view) { return "/v1/payments/" + view.payment_id; }
+
+response json(int status, std::string body) { return response{status, {{"Content-Type", "application/json"}}, std::move(body)}; }
+
+response problem(once::http::problem const& p) {
+  return response{once::http::status_of(p), {{"Content-Type", "application/problem+json"}}, once::http::problem_json(p)};
+}
+
+// The caller's account state, or the response that says why there is none.
+std::optional<account_state> load_account(once::application::command_store& store, std::string const& tenant,
+                                          std::string const& account_id, response& failure) {
+  auto const stored = store.read({std::string{account::type_name}, account_id, tenant});
+  if (!stored.has_value()) {
+    failure = problem({problem_kind::service_unavailable, ""});
+    failure.headers.emplace_back("Retry-After", "1");
+    return std::nullopt;
+  }
+  if (!stored->has_value()) {
+    failure = problem({problem_kind::not_found, "no account " + account_id});
+    return std::nullopt;
+  }
+  auto state = once::domain::decode_json<account_state>((*stored)->state);
+  if (!state.has_value()) {
+    failure = problem({problem_kind::internal_error, ""});
+    return std::nullopt;
+  }
+  return std::move(*state);
+}
+
+}  // namespace
+
+void add_routes(once::http::router& routes, once::application::command_dispatcher<account>& accounts,
+                once::application::command_store& store, once::http::bearer_tokens const& tokens) {
+  routes.add("POST", "/v1/accounts",
+             once::http::command_endpoint<account, open_account>(
+                 accounts, tokens,
+                 {.success_status = 201,
+                  .location = account_location,
+                  .rejection_status = rejection_statuses,
+                  .validate = [](open_account const& c) -> std::optional<decode_error> {
+                    if (!is_valid_account_id(c.account_id)) {
+                      return decode_error{"account_id", "must be 1-64 characters of A-Z a-z 0-9 _ -"};
+                    }
+                    if (auto bad = check_money({1, c.currency}, "credit_limit")) return decode_error{"currency", bad->problem};
+                    if (c.credit_limit < 0) return decode_error{"credit_limit", "must not be negative"};
+                    return std::nullopt;
+                  }}));
+  routes.add("POST", "/v1/payments",
+             once::http::command_endpoint<account, authorize_payment>(
+                 accounts, tokens,
+                 {.success_status = 201,
+                  .location = payment_location,
+                  .rejection_status = rejection_statuses,
+                  .validate = [](authorize_payment const& c) -> std::optional<decode_error> {
+                    if (auto bad = check_money(c.amount, "amount")) return bad;
+                    return check_description(c.description);
+                  }}));
+  routes.add("POST", "/v1/payments/{payment_id}/captures",
+             once::http::command_endpoint<account, capture_payment>(
+                 accounts, tokens,
+                 {.success_status = 201,
+                  .location = payment_location,
+                  .rejection_status = rejection_statuses,
+                  .validate = [](capture_payment const& c) { return check_money(c.amount, "amount"); }}));
+  routes.add("PUT", "/v1/payments/{payment_id}/description",
+             once::http::command_endpoint<account, set_payment_description>(
+                 accounts, tokens,
+                 {.success_status = 200,
+                  .location = payment_location,
+                  .rejection_status = rejection_statuses,
+                  .validate = [](set_payment_description const& c) { return check_description(c.description); }}));
+  routes.add("POST", "/v1/accounts/{account_id}/payouts",
+             once::http::command_endpoint<account, pay_out>(
+                 accounts, tokens,
+                 {.success_status = 201,
+                  .location = [](payout_view const& v) { return "/v1/accounts/" + v.account_id + "/payouts/" + v.payout_id; },
+                  .rejection_status = rejection_statuses,
+                  .validate = [](pay_out const& c) { return check_money(c.amount, "amount"); }}));
+
+  routes.add("GET", "/v1/accounts/{account_id}", [&store, &tokens](request const& incoming) {
+    auto const tenant = tokens.tenant_of(incoming);
+    if (!tenant) return problem({problem_kind::unauthorized, "missing or unknown bearer token"});
+    response failure;
+    auto const state = load_account(store, *tenant, incoming.params.at("account_id"), failure);
+    if (!state) return failure;
+    return json(200, once::domain::canonical_json(view_of(*state)));
+  });
+  routes.add("GET", "/v1/payments/{payment_id}", [&store, &tokens](request const& incoming) {
+    auto const tenant = tokens.tenant_of(incoming);
+    if (!tenant) return problem({problem_kind::unauthorized, "missing or unknown bearer token"});
+    auto const& payment_id = incoming.params.at("payment_id");
+    response failure;
+    auto const state = load_account(store, *tenant, account_of_payment(payment_id), failure);
+    if (!state) {
+      if (failure.status == 404) return problem({problem_kind::not_found, "no payment " + payment_id});
+      return failure;
+    }
+    auto const view = view_of_payment(*state, payment_id);
+    if (!view) return problem({problem_kind::not_found, "no payment " + payment_id});
+    return json(200, once::domain::canonical_json(*view));
+  });
+}
+
+}  // namespace payments::service
