@@ -189,21 +189,14 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
   [[nodiscard]] result<void> commit(application::command_effects effects) override {
     if (finished_) return fail(error_code::internal, "this claim was already committed");
     finished_ = true;
-    auto& connection = lease_.connection();
-    auto const& record = effects.record;
-    std::string sql = store_->commit_call;
-    sql += literal(connection, record.intent.tenant) + ',' + literal(connection, record.intent.scope) + ',' +
-           literal(connection, record.intent.key) + ',' + literal(connection, record.command_type) + ',' +
-           literal(connection, record.fingerprint) + ',' + literal(connection, record.target.type) + ',' +
-           literal(connection, record.target.id) + ',' + std::to_string(record.aggregate_version) + ",'" +
-           std::string{to_sql(record.status)} + "'," + literal(connection, record.stored_result) + ",'" +
-           detail::iso_utc(record.created_at) + "',";
-    sql += record.expires_at.has_value() ? "'" + detail::iso_utc(*record.expires_at) + "'," : std::string{"NULL,"};
-    sql += effects.new_state.has_value() ? literal(connection, effects.new_state->state) : std::string{"NULL"};
-    sql += ',' + std::to_string(effects.expected_version) + ',';
-    sql += effects.outbox.empty() ? std::string{"NULL"} : literal(connection, detail::outbox_json(effects.outbox));
-    sql += ',' + milliseconds(waits_.in_flight) + ',' + milliseconds(waits_.aggregate) + ')';
-    if (in_transaction_) sql += "; COMMIT";
+    std::string sql;
+    try {
+      sql = commit_statement(effects);
+    } catch (std::exception const& failure) {  // the connection died before anything was sent
+      lease_.discard();
+      return fail(error_code::unavailable, std::string{"connection lost before committing: "} + failure.what(),
+                  "08006");
+    }
     try {
       (void)run(lease_, sql);
     } catch (std::exception const& failure) {
@@ -219,6 +212,25 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
   }
 
  private:
+  std::string commit_statement(application::command_effects const& effects) {
+    auto& connection = lease_.connection();
+    auto const& record = effects.record;
+    std::string sql = store_->commit_call;
+    sql += literal(connection, record.intent.tenant) + ',' + literal(connection, record.intent.scope) + ',' +
+           literal(connection, record.intent.key) + ',' + literal(connection, record.command_type) + ',' +
+           literal(connection, record.fingerprint) + ',' + literal(connection, record.target.type) + ',' +
+           literal(connection, record.target.id) + ',' + std::to_string(record.aggregate_version) + ",'" +
+           std::string{to_sql(record.status)} + "'," + literal(connection, record.stored_result) + ",'" +
+           detail::iso_utc(record.created_at) + "',";
+    sql += record.expires_at.has_value() ? "'" + detail::iso_utc(*record.expires_at) + "'," : std::string{"NULL,"};
+    sql += effects.new_state.has_value() ? literal(connection, effects.new_state->state) : std::string{"NULL"};
+    sql += ',' + std::to_string(effects.expected_version) + ',';
+    sql += effects.outbox.empty() ? std::string{"NULL"} : literal(connection, detail::outbox_json(effects.outbox));
+    sql += ',' + milliseconds(waits_.in_flight) + ',' + milliseconds(waits_.aggregate) + ')';
+    if (in_transaction_) sql += "; COMMIT";
+    return sql;
+  }
+
   impl* store_;
   connection_pool::lease lease_;
   std::optional<stored_aggregate> current_;
@@ -252,15 +264,16 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
   // A pooled connection may have died while idle (server restart, terminated
   // backend): nothing of this claim can have happened, so retry on fresh ones.
   for (std::size_t attempt = 1;; ++attempt) {
-    auto& connection = lease->connection();
-    std::string sql = claim.serialise ? impl_->claim_call : impl_->look_call;
-    sql += literal(connection, claim.intent.tenant) + ',' + literal(connection, claim.intent.scope) + ',' +
-           literal(connection, claim.intent.key) + ',' + literal(connection, claim.target.type) + ',' +
-           literal(connection, claim.target.id) + ",'" + detail::iso_utc(claim.requested_at) + "'";
-    if (claim.serialise) sql += ',' + milliseconds(waits.in_flight) + ',' + milliseconds(waits.aggregate);
-    sql += ')';
     pqxx::result rows;
     try {
+      // Quoting asks the connection for its encoding: a dead connection fails here already.
+      auto& connection = lease->connection();
+      std::string sql = claim.serialise ? impl_->claim_call : impl_->look_call;
+      sql += literal(connection, claim.intent.tenant) + ',' + literal(connection, claim.intent.scope) + ',' +
+             literal(connection, claim.intent.key) + ',' + literal(connection, claim.target.type) + ',' +
+             literal(connection, claim.target.id) + ",'" + detail::iso_utc(claim.requested_at) + "'";
+      if (claim.serialise) sql += ',' + milliseconds(waits.in_flight) + ',' + milliseconds(waits.aggregate);
+      sql += ')';
       rows = run(*lease, sql);
     } catch (std::exception const& failure) {
       auto error = detail::translate(failure, phase::before_commit);

@@ -141,7 +141,7 @@ TEST(ExactlyOnceOnPostgres, WorkersKilledMidRunThenRetriedGiveExactlyOnceAndLose
   expect_exactly_once(schema, intents);
 }
 
-// Terminates one of the test's own backends every few milliseconds until stopped.
+// Terminates one of the test's own backends every 5 ms until stopped.
 class backend_killer {
  public:
   backend_killer(std::string url, std::string application_name)
@@ -156,7 +156,7 @@ class backend_killer {
                           .at(0)
                           .at(0)
                           .as<int>();
-            std::this_thread::sleep_for(15ms);
+            std::this_thread::sleep_for(5ms);
           }
         }) {}
   ~backend_killer() { stop(); }
@@ -179,7 +179,7 @@ TEST(ExactlyOnceOnPostgres, BackendsTerminatedAtRandomPointsLeaveExactlyOnceAndT
   ASSERT_TRUE(store.has_value());
   once::application::command_dispatcher<ledger> dispatcher{**store};
   constexpr int threads = 16;
-  constexpr int per_thread = 25;
+  constexpr int per_thread = 50;
   std::atomic<int> answered{0};
   backend_killer killer{schema.url(), application};
   std::vector<std::thread> senders;
