@@ -318,8 +318,12 @@ result<std::optional<stored_aggregate>> pg_command_store::read(aggregate_ref con
   });
   if (!rows) return domain::unexpected{std::move(rows).error()};
   if (rows->empty()) return std::optional<stored_aggregate>{};
-  auto const row = rows->at(0);
-  return std::optional{stored_aggregate{ref, row["version"].as<std::int64_t>(), row["state"].c_str()}};
+  try {
+    auto const row = rows->at(0);
+    return std::optional{stored_aggregate{ref, row["version"].as<std::int64_t>(), row["state"].c_str()}};
+  } catch (std::exception const& failure) {
+    return fail(error_code::internal, std::string{"unexpected answer from once_read_aggregate: "} + failure.what());
+  }
 }
 
 result<std::optional<intent_record>> pg_command_store::find(domain::intent_key const& intent) {

@@ -146,16 +146,19 @@ class backend_killer {
  public:
   backend_killer(std::string url, std::string application_name)
       : thread_([this, url = std::move(url), application_name = std::move(application_name)] {
-          pqxx::connection connection{url};
+          std::string const statement_text =
+              "SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM pg_stat_activity "
+              "WHERE application_name = '" + application_name + "' ORDER BY random() LIMIT 1) victim";
+          std::unique_ptr<pqxx::connection> connection;
           while (!stop_) {
-            pqxx::nontransaction statement{connection};
-            kills_ += statement
-                          .exec("SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM pg_stat_activity "
-                                "WHERE application_name = " +
-                                statement.quote(application_name) + " ORDER BY random() LIMIT 1) victim")
-                          .at(0)
-                          .at(0)
-                          .as<int>();
+            try {
+              if (connection == nullptr || !connection->is_open()) connection = std::make_unique<pqxx::connection>(url);
+              pqxx::nontransaction statement{*connection};
+              kills_ += statement.exec(statement_text).at(0).at(0).as<int>();
+            } catch (std::exception const& failure) {
+              connection.reset();  // the killer's own connection broke: open another
+              ++own_failures_;
+            }
             std::this_thread::sleep_for(5ms);
           }
         }) {}
@@ -169,6 +172,7 @@ class backend_killer {
  private:
   std::atomic<bool> stop_{false};
   std::atomic<int> kills_{0};
+  std::atomic<int> own_failures_{0};
   std::thread thread_;
 };
 
@@ -190,7 +194,11 @@ TEST(ExactlyOnceOnPostgres, BackendsTerminatedAtRandomPointsLeaveExactlyOnceAndT
       for (int i = 0; i < per_thread; ++i) {
         int const index = t * per_thread + i;
         deposit const command{"L-" + std::to_string(index % 20), "D-" + std::to_string(index), 1};
-        if (send_until_answered(dispatcher, command, env).has_value()) ++answered;
+        try {
+          if (send_until_answered(dispatcher, command, env).has_value()) ++answered;
+        } catch (std::exception const& escaped) {  // the store must never throw: fail loudly, not abort
+          ADD_FAILURE() << "an exception escaped the dispatcher: " << escaped.what();
+        }
       }
     });
   }
