@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# payments-service on PostgreSQL applies pending migrations at start, unless
+# --no-migrate is given (then a fresh schema has no tables and writes answer 503).
+set -euo pipefail
+service=$1
+: "${DATABASE_URL:?needs DATABASE_URL (scripts/test starts a throwaway PostgreSQL)}"
+schema="svc_$$_$RANDOM"
+log=$(mktemp)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  psql "$DATABASE_URL" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true
+  rm -f "$log"
+}
+trap cleanup EXIT
+
+start() {  # start EXTRA_ARGS...: runs the service, sets pid and base
+  : >"$log"
+  "$service" --listen 127.0.0.1:0 --store postgres --database-url "$DATABASE_URL" --schema "$schema" \
+    --auth-token secret:merchant-42 "$@" >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
+  port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
+  [ -n "$port" ] || { echo "service did not start:"; cat "$log"; exit 1; }
+  base="http://127.0.0.1:$port"
+}
+stop() { kill -TERM "$pid"; wait "$pid"; pid=; }
+open_account() {
+  curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer secret' -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: open-$1" -d "{\"account_id\":\"$1\",\"currency\":\"EUR\",\"credit_limit\":100}" "$base/v1/accounts"
+}
+expect() { if [ "$2" != "$3" ]; then echo "FAIL: $1: got '$2', expected '$3'"; exit 1; fi; echo "ok: $1"; }
+
+start --no-migrate
+expect "with --no-migrate a fresh schema has no tables: writes are unavailable" "$(open_account A-1)" 503
+stop
+expect "and nothing was created" "$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM information_schema.tables WHERE table_schema = '$schema'")" 0
+
+start
+expect "without it the service migrates at start and writes" "$(open_account A-1)" 201
+stop
+expect "the schema is at the newest version" \
+  "$(psql "$DATABASE_URL" -Atc "SELECT max(version) > 0 FROM $schema.once_schema_version")" t
+
+start --no-migrate
+expect "a migrated schema works with --no-migrate" "$(open_account A-2)" 201
+stop
