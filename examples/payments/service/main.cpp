@@ -8,6 +8,7 @@
 // --no-migrate is given. SIGTERM or SIGINT drains requests in progress and exits 0.
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<once::application::command_store> store;
+  std::function<bool()> ready = [] { return true; };
   if (store_kind == "memory") {
     store = std::make_unique<once::memory::memory_command_store>();
   } else {
@@ -103,12 +105,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "payments-service: %s\n", opened.error().message.c_str());
       return 2;
     }
+    ready = [pg = opened->get()] { return pg->ping().has_value(); };
     store = std::move(*opened);
   }
 
   once::application::command_dispatcher<payments::domain::account> accounts{*store};
   once::http::router routes;
-  payments::service::add_routes(routes, accounts, *store, *tokens);
+  payments::service::add_routes(routes, accounts, *store, *tokens, ready);
 
   // Signals go to the main thread only: block them before the I/O threads start.
   sigset_t signals;

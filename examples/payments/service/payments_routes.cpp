@@ -74,7 +74,17 @@ std::optional<account_state> load_account(once::application::command_store& stor
 }  // namespace
 
 void add_routes(once::http::router& routes, once::application::command_dispatcher<account>& accounts,
-                once::application::command_store& store, once::http::bearer_tokens const& tokens) {
+                once::application::command_store& store, once::http::bearer_tokens const& tokens,
+                std::function<bool()> ready) {
+  // Probes answer without a token.
+  routes.add("GET", "/healthz", [](request const&) { return json(200, R"({"status":"ok"})"); });
+  routes.add("GET", "/readyz", [ready = std::move(ready)](request const&) {
+    if (ready()) return json(200, R"({"status":"ready"})");
+    auto unready = json(503, R"({"status":"store unreachable"})");
+    unready.headers.emplace_back("Retry-After", "1");
+    return unready;
+  });
+
   routes.add("POST", "/v1/accounts",
              once::http::command_endpoint<account, open_account>(
                  accounts, tokens,

@@ -38,10 +38,23 @@ expect "and nothing was created" "$(psql "$DATABASE_URL" -Atc "SELECT count(*) F
 
 start
 expect "without it the service migrates at start and writes" "$(open_account A-1)" 201
+expect "and is ready" "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" 200
 stop
 expect "the schema is at the newest version" \
   "$(psql "$DATABASE_URL" -Atc "SELECT max(version) > 0 FROM $schema.once_schema_version")" t
 
 start --no-migrate
 expect "a migrated schema works with --no-migrate" "$(open_account A-2)" 201
+stop
+
+# Unreachable database (lazy connections): the service starts, /readyz says 503, writes say 503.
+"$service" --listen 127.0.0.1:0 --store postgres --database-url "postgresql://once@127.0.0.1:1/postgres?connect_timeout=2" \
+  --no-migrate --auth-token secret:merchant-42 >"$log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
+port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
+base="http://127.0.0.1:$port"
+expect "readyz with the database unreachable" "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" 503
+expect "healthz still answers" "$(curl -s -o /dev/null -w '%{http_code}' "$base/healthz")" 200
+expect "a write is unavailable, not a crash" "$(open_account A-3)" 503
 stop

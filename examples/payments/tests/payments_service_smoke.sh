@@ -36,6 +36,8 @@ total=$(curl -s -H 'Authorization: Bearer secret' "$base/v1/accounts/A-1" | sed 
 expect "authorized once" "$total" 2500
 status=$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/accounts/A-1")
 expect "no token" "$status" 401
+expect "healthz without a token" "$(curl -s -o /dev/null -w '%{http_code}' "$base/healthz")" 200
+expect "readyz without a token" "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" 200
 
 kill -TERM "$pid"
 wait "$pid"
