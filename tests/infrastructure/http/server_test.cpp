@@ -28,8 +28,8 @@ class HttpServer : public ::testing::Test {
       return response{201, {{"location", "/v1/items/1"}}, r.body};
     });
     routes.add("GET", "/slow", [this](request const&) {
-      slow_started = true;
-      std::this_thread::sleep_for(300ms);
+      slow_started.set_value();
+      std::this_thread::sleep_for(300ms);  // a request that takes a while: stop() must wait for it
       return response{200, {}, "done"};
     });
     routes.add("GET", "/throws", [](request const&) -> response { throw std::runtime_error("bug"); });
@@ -42,7 +42,7 @@ class HttpServer : public ::testing::Test {
   }
   void TearDown() override { server->stop(); }
 
-  std::atomic<bool> slow_started{false};
+  std::promise<void> slow_started;
   std::unique_ptr<once::http::server> server;
 };
 
@@ -126,7 +126,7 @@ TEST_F(HttpServer, StopLetsARequestInProgressFinish) {
     http_client client{server->port()};
     return client.send("GET", "/slow");
   });
-  while (!slow_started) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(slow_started.get_future().wait_for(10s), std::future_status::ready);
   server->stop();
   auto const finished = answer.get();
   EXPECT_EQ(finished.status, 200);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +38,7 @@ TEST(ExactlyOnceOnPostgres, ARestartOfTheServerDuringARunLeavesExactlyOnce) {
   constexpr int threads = 16;
   constexpr int per_thread = 200;
   std::atomic<int> answered{0};
+  std::promise<void> hundred_answered;  // the restart comes in the middle of the run
   std::vector<std::thread> senders;
   for (int t = 0; t < threads; ++t) {
     senders.emplace_back([&, t] {
@@ -45,11 +47,13 @@ TEST(ExactlyOnceOnPostgres, ARestartOfTheServerDuringARunLeavesExactlyOnce) {
       for (int i = 0; i < per_thread; ++i) {
         int const index = t * per_thread + i;
         deposit const command{"L-" + std::to_string(index % 20), "D-" + std::to_string(index), 1};
-        if (send_until_answered(dispatcher, command, env, 2000).has_value()) ++answered;
+        if (send_until_answered(dispatcher, command, env, 2000).has_value() && ++answered == 100) {
+          hundred_answered.set_value();
+        }
       }
     });
   }
-  while (answered < 100) std::this_thread::sleep_for(1ms);  // restart in the middle of the run
+  EXPECT_EQ(hundred_answered.get_future().wait_for(60s), std::future_status::ready);  // joined below either way
   std::string const restart = std::string{ONCE_THROWAWAY_POSTGRES} + " restart '" + cluster_dir + "'";
   EXPECT_EQ(std::system(restart.c_str()), 0);
   for (auto& sender : senders) sender.join();

@@ -72,6 +72,15 @@ inline response error_answer(application::error const& failure) {
   return problem_answer({problem_kind::internal_error, ""});
 }
 
+// A domain rejection as a problem, with the route's status for its code.
+inline response refusal_answer(domain::rejection const& refusal, std::map<std::string, int, std::less<>> const& statuses,
+                               std::vector<std::pair<std::string, std::string>> extra = {}) {
+  auto const status = statuses.find(refusal.code);
+  return problem_answer({problem_kind::domain_rejection, refusal.detail, std::nullopt, refusal.code,
+                         status == statuses.end() ? std::optional<int>{} : std::optional<int>{status->second}},
+                        std::move(extra));
+}
+
 inline bool is_json_content(std::optional<std::string_view> content_type) {
   if (!content_type.has_value()) return false;
   constexpr std::string_view json = "application/json";
@@ -149,21 +158,10 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
           if (route.location) answer.headers.emplace_back("Location", route.location(outcome->result()));
           for (auto& header : replay_headers) answer.headers.push_back(std::move(header));
           return answer;
-        } else {
-          auto const& refusal = outcome->refusal();
-          auto const status = route.rejection_status.find(refusal.code);
-          return detail::problem_answer(
-              {problem_kind::domain_rejection, refusal.detail, std::nullopt, refusal.code,
-               status == route.rejection_status.end() ? std::optional<int>{} : std::optional<int>{status->second}},
-              std::move(replay_headers));
         }
-      case domain::outcome_kind::rejected: {
-        auto const& refusal = outcome->refusal();
-        auto const status = route.rejection_status.find(refusal.code);
-        return detail::problem_answer(
-            {problem_kind::domain_rejection, refusal.detail, std::nullopt, refusal.code,
-             status == route.rejection_status.end() ? std::optional<int>{} : std::optional<int>{status->second}});
-      }
+        return detail::refusal_answer(outcome->refusal(), route.rejection_status, std::move(replay_headers));
+      case domain::outcome_kind::rejected:
+        return detail::refusal_answer(outcome->refusal(), route.rejection_status);
       case domain::outcome_kind::intent_conflict:
         return detail::problem_answer({problem_kind::idempotency_key_reused,
                                        "this Idempotency-Key was first used for a " +
