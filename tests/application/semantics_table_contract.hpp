@@ -225,6 +225,7 @@ TYPED_TEST_P(SemanticsTable, DuplicateInFlightWaitsForTheBoundThenTimesOut) {
   ASSERT_TRUE(duplicate.has_value());
   EXPECT_EQ(duplicate->kind(), outcome_kind::in_flight_timeout);
   EXPECT_GE(std::chrono::steady_clock::now() - started, short_waits().waits.in_flight);
+  EXPECT_EQ(this->metrics.in_flight_waits(), 1);
 }
 
 TYPED_TEST_P(SemanticsTable, DuplicateInFlightGetsTheFirstAttemptsAnswerWhenItFinishesWithinTheBound) {

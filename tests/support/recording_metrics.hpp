@@ -17,6 +17,7 @@ class recording_metrics final : public once::application::metrics {
     std::lock_guard lock(mutex_);
     ++outcomes_[std::string{once::domain::to_string(outcome)}];
   }
+  void in_flight_waited(std::string_view) override { ++in_flight_waits_; }
   void transaction_retried(std::string_view) override { ++retries_; }
   void command_failed(std::string_view, once::application::error_code) override { ++failures_; }
 
@@ -25,12 +26,14 @@ class recording_metrics final : public once::application::metrics {
     auto found = outcomes_.find(std::string{once::domain::to_string(kind)});
     return found == outcomes_.end() ? 0 : found->second;
   }
+  int in_flight_waits() const { return in_flight_waits_; }
   int retries() const { return retries_; }
   int failures() const { return failures_; }
 
  private:
   mutable std::mutex mutex_;
   std::map<std::string, int> outcomes_;
+  std::atomic<int> in_flight_waits_{0};
   std::atomic<int> retries_{0};
   std::atomic<int> failures_{0};
 };

@@ -2,10 +2,12 @@
 //
 //   payments-service --listen 127.0.0.1:8080 --store postgres|memory
 //     --database-url URL --auth-token TOKEN:TENANT [--auth-token ...] [--threads N]
-//     [--schema NAME] [--pool-size N] [--no-migrate]
+//     [--schema NAME] [--pool-size N] [--no-migrate] [--log-level LEVEL]
 //
 // With --store postgres, pending migrations are applied at start unless
-// --no-migrate is given. SIGTERM or SIGINT drains requests in progress and exits 0.
+// --no-migrate is given. Logs are JSON lines on stdout (one per request, with
+// the intent id); /metrics serves Prometheus text. SIGTERM or SIGINT drains
+// requests in progress and exits 0.
 #include <csignal>
 #include <cstdio>
 #include <functional>
@@ -16,13 +18,18 @@
 #include <pthread.h>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
 
 #include <once/application/command_dispatcher.hpp>
 #include <once/http/bearer_tokens.hpp>
+#include <once/http/operations_routes.hpp>
 #include <once/http/server.hpp>
+#include <once/http/structured_log.hpp>
 #include <once/memory/memory_command_store.hpp>
 #include <once/postgres/migrator.hpp>
 #include <once/postgres/pg_command_store.hpp>
+#include <once/prometheus/prometheus_metrics.hpp>
 
 #include "payments_routes.hpp"
 
@@ -55,6 +62,7 @@ int main(int argc, char** argv) {
   int threads = 4;
   int pool_size = 0;
   bool no_migrate = false;
+  std::string log_level = "info";
   app.add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
   app.add_option("--store", store_kind, "where intents and state live")
       ->check(CLI::IsMember({"postgres", "memory"}))
@@ -65,6 +73,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "HTTP I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--pool-size", pool_size, "PostgreSQL connections (default: threads)")->check(CLI::Range(0, 1024));
   app.add_flag("--no-migrate", no_migrate, "do not apply pending migrations at start");
+  app.add_option("--log-level", log_level, "least level of the request log (requests are info, server errors error)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical", "off"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::string host;
@@ -109,9 +120,15 @@ int main(int argc, char** argv) {
     store = std::move(*opened);
   }
 
-  once::application::command_dispatcher<payments::domain::account> accounts{*store};
+  // Lifecycle events always; requests from --log-level up.
+  auto log = once::http::json_stdout_logger("payments-service");
+  auto request_log = once::http::json_stdout_logger("http");
+  request_log->set_level(spdlog::level::from_str(log_level));
+  once::prometheus::prometheus_metrics metrics;
+  once::application::command_dispatcher<payments::domain::account> accounts{*store, {nullptr, nullptr, &metrics}};
   once::http::router routes;
-  payments::service::add_routes(routes, accounts, *store, *tokens, ready);
+  payments::service::add_routes(routes, accounts, *store, *tokens);
+  once::http::add_operations_routes(routes, {ready, [&metrics] { return metrics.text(); }});
 
   // Signals go to the main thread only: block them before the I/O threads start.
   sigset_t signals;
@@ -124,18 +141,23 @@ int main(int argc, char** argv) {
   server_options.address = host;
   server_options.port = port;
   server_options.threads = threads;
+  server_options.request_log = request_log;
   once::http::server server{server_options, std::move(routes)};
   if (auto started = server.start(); !started) {
     std::fprintf(stderr, "payments-service: %s\n", started.error().message.c_str());
     return 1;
   }
-  std::printf("payments-service: listening on %s:%u (store %s)\n", host.c_str(), server.port(), store_kind.c_str());
-  std::fflush(stdout);
+  // Scripts wait for this line to learn the port.
+  once::http::log_event(*log, spdlog::level::info, "listening",
+                        {{"address", host + ':' + std::to_string(server.port())}, {"store", store_kind},
+                         {"threads", threads}});
+  log->flush();
 
   int received = 0;
   sigwait(&signals, &received);
-  std::printf("payments-service: %s received, draining\n", received == SIGTERM ? "SIGTERM" : "SIGINT");
-  std::fflush(stdout);
+  once::http::log_event(*log, spdlog::level::info, "draining", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.stop();
+  once::http::log_event(*log, spdlog::level::info, "stopped", {});
+  log->flush();
   return 0;
 }

@@ -44,10 +44,18 @@ std::map<std::string, int, std::less<>> const rejection_statuses{
 std::string account_location(account_view const& view) { return "/v1/accounts/" + view.account_id; }
 std::string payment_location(payment_view const& view) { return "/v1/payments/" + view.payment_id; }
 
-response json(int status, std::string body) { return response{status, {{"Content-Type", "application/json"}}, std::move(body)}; }
+response json(int status, std::string body) {
+  return response{status, {{"Content-Type", "application/json"}}, std::move(body), {}};
+}
 
 response problem(once::http::problem const& p) {
-  return response{once::http::status_of(p), {{"Content-Type", "application/problem+json"}}, once::http::problem_json(p)};
+  return response{once::http::status_of(p), {{"Content-Type", "application/problem+json"}}, once::http::problem_json(p), {}};
+}
+
+response unauthorized() {
+  auto answer = problem({problem_kind::unauthorized, "missing or unknown bearer token"});
+  answer.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return answer;
 }
 
 // The caller's account state, or the response that says why there is none.
@@ -74,17 +82,7 @@ std::optional<account_state> load_account(once::application::command_store& stor
 }  // namespace
 
 void add_routes(once::http::router& routes, once::application::command_dispatcher<account>& accounts,
-                once::application::command_store& store, once::http::bearer_tokens const& tokens,
-                std::function<bool()> ready) {
-  // Probes answer without a token.
-  routes.add("GET", "/healthz", [](request const&) { return json(200, R"({"status":"ok"})"); });
-  routes.add("GET", "/readyz", [ready = std::move(ready)](request const&) {
-    if (ready()) return json(200, R"({"status":"ready"})");
-    auto unready = json(503, R"({"status":"store unreachable"})");
-    unready.headers.emplace_back("Retry-After", "1");
-    return unready;
-  });
-
+                once::application::command_store& store, once::http::bearer_tokens const& tokens) {
   routes.add("POST", "/v1/accounts",
              once::http::command_endpoint<account, open_account>(
                  accounts, tokens,
@@ -133,7 +131,7 @@ void add_routes(once::http::router& routes, once::application::command_dispatche
 
   routes.add("GET", "/v1/accounts/{account_id}", [&store, &tokens](request const& incoming) {
     auto const tenant = tokens.tenant_of(incoming);
-    if (!tenant) return problem({problem_kind::unauthorized, "missing or unknown bearer token"});
+    if (!tenant) return unauthorized();
     response failure;
     auto const state = load_account(store, *tenant, incoming.params.at("account_id"), failure);
     if (!state) return failure;
@@ -141,7 +139,7 @@ void add_routes(once::http::router& routes, once::application::command_dispatche
   });
   routes.add("GET", "/v1/payments/{payment_id}", [&store, &tokens](request const& incoming) {
     auto const tenant = tokens.tenant_of(incoming);
-    if (!tenant) return problem({problem_kind::unauthorized, "missing or unknown bearer token"});
+    if (!tenant) return unauthorized();
     auto const& payment_id = incoming.params.at("payment_id");
     response failure;
     auto const state = load_account(store, *tenant, account_of_payment(payment_id), failure);

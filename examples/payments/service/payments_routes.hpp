@@ -2,8 +2,6 @@
 // per command of the account aggregate, and the reads.
 #pragma once
 
-#include <functional>
-
 #include <once/application/command_dispatcher.hpp>
 #include <once/application/command_store.hpp>
 #include <once/http/bearer_tokens.hpp>
@@ -13,10 +11,8 @@
 
 namespace payments::service {
 
-// Adds every route to `routes`. The dispatcher, store and tokens must outlive the server.
-// `ready` answers /readyz: whether the store can be reached now.
+// Adds the API's routes to `routes`. The dispatcher, store and tokens must outlive the server.
 void add_routes(once::http::router& routes, once::application::command_dispatcher<domain::account>& accounts,
-                once::application::command_store& store, once::http::bearer_tokens const& tokens,
-                std::function<bool()> ready);
+                once::application::command_store& store, once::http::bearer_tokens const& tokens);
 
 }  // namespace payments::service

@@ -2,6 +2,7 @@
 # payments-service on PostgreSQL applies pending migrations at start, unless
 # --no-migrate is given (then a fresh schema has no tables and writes answer 503).
 set -euo pipefail
+source "$(dirname "$0")/../../../scripts/lib/await-listening.sh"
 service=$1
 : "${DATABASE_URL:?needs DATABASE_URL (scripts/test starts a throwaway PostgreSQL)}"
 schema="svc_$$_$RANDOM"
@@ -19,9 +20,7 @@ start() {  # start EXTRA_ARGS...: runs the service, sets pid and base
   "$service" --listen 127.0.0.1:0 --store postgres --database-url "$DATABASE_URL" --schema "$schema" \
     --auth-token secret:merchant-42 "$@" >"$log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
-  port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
-  [ -n "$port" ] || { echo "service did not start:"; cat "$log"; exit 1; }
+  port=$(await_listening "$log" "$pid")
   base="http://127.0.0.1:$port"
 }
 stop() { kill -TERM "$pid"; wait "$pid"; pid=; }
@@ -51,8 +50,7 @@ stop
 "$service" --listen 127.0.0.1:0 --store postgres --database-url "postgresql://once@127.0.0.1:1/postgres?connect_timeout=2" \
   --no-migrate --auth-token secret:merchant-42 >"$log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
-port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
+port=$(await_listening "$log" "$pid")
 base="http://127.0.0.1:$port"
 expect "readyz with the database unreachable" "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" 503
 expect "healthz still answers" "$(curl -s -o /dev/null -w '%{http_code}' "$base/healthz")" 200

@@ -2,15 +2,14 @@
 # payments-service with --store memory over real HTTP: a payment, its replay,
 # the key reused with another amount, a read, and a clean exit on SIGTERM.
 set -euo pipefail
+source "$(dirname "$0")/../../../scripts/lib/await-listening.sh"
 service=$1
 log=$(mktemp)
 trap 'kill -9 "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
 
 "$service" --listen 127.0.0.1:0 --store memory --auth-token secret:merchant-42 >"$log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.05; done
-port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
-[ -n "$port" ] || { echo "service did not start:"; cat "$log"; exit 1; }
+port=$(await_listening "$log" "$pid")
 base="http://127.0.0.1:$port"
 auth=(-H 'Authorization: Bearer secret' -H 'Content-Type: application/json')
 

@@ -20,8 +20,11 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
 
 #include <once/http/problem.hpp>
+#include <once/http/structured_log.hpp>
 
 namespace once::http {
 
@@ -53,6 +56,22 @@ std::optional<request> to_request(bhttp::request<bhttp::string_body>& message) {
 
 response problem_response(problem const& p) {
   return response{status_of(p), {{"Content-Type", "application/problem+json"}}, problem_json(p)};
+}
+
+// One line per answered request: what was asked (method and path, never the
+// body or the query), how it ended, how long it took, and the handler's fields.
+void log_request(spdlog::logger& log, std::string_view method, std::string_view path, response const& answer,
+                 std::string_view request_id, std::chrono::steady_clock::duration took) {
+  auto const level = answer.status >= 500 ? spdlog::level::err : spdlog::level::info;
+  if (!log.should_log(level)) return;
+  nlohmann::ordered_json fields;
+  fields["method"] = method;
+  fields["path"] = path;
+  fields["status"] = answer.status;
+  fields["duration_ms"] = std::chrono::duration<double, std::milli>(took).count();
+  if (!request_id.empty()) fields["request_id"] = request_id;
+  for (auto const& [name, value] : answer.log_fields) fields[name] = value;
+  log_event(log, level, "request", fields);
 }
 
 }  // namespace
@@ -112,24 +131,41 @@ struct server::state {
                    read_error != bhttp::error::end_of_stream && read_error != bhttp::error::partial_message) {
           refusal = problem_response({problem_kind::invalid_request, "malformed HTTP request"});
         }
-        if (refusal.has_value()) co_await write(*stream, *refusal, false);
+        if (refusal.has_value()) {
+          if (options.request_log) {
+            std::string_view target = parser.is_header_done() ? std::string_view{parser.get().target()} : std::string_view{};
+            log_request(*options.request_log, parser.get().method_string(), target.substr(0, target.find('?')),
+                        *refusal, "", std::chrono::steady_clock::duration{});
+          }
+          co_await write(*stream, *refusal, false);
+        }
         break;
       }
+      auto const started = std::chrono::steady_clock::now();
       auto message = parser.release();
       bool const keep_alive = message.keep_alive() && !stopping;
       response answer;
+      std::string path;
+      std::string request_id;
       {
         std::lock_guard lock(mutex);
         ++busy;
       }
       if (auto incoming = to_request(message)) {
+        path = incoming->path;
+        request_id = incoming->header("x-request-id").value_or("").substr(0, 128);
         try {
           answer = routes.route(*incoming);
-        } catch (std::exception const&) {
+        } catch (std::exception const& failure) {
           answer = problem_response({problem_kind::internal_error, ""});
+          answer.log_fields.emplace_back("error", failure.what());
         }
       } else {
         answer = problem_response({problem_kind::invalid_request, "malformed request target"});
+      }
+      if (options.request_log) {
+        log_request(*options.request_log, message.method_string(), path, answer, request_id,
+                    std::chrono::steady_clock::now() - started);
       }
       bool const is_head = message.method() == bhttp::verb::head;
       co_await write(*stream, answer, keep_alive, is_head);

@@ -71,6 +71,7 @@ result<claim_result> memory_command_store::claim(intent_claim const& claim, appl
 
   // Take the key, or wait for an in-flight twin and then answer from its record or take over.
   auto [intent, is_new] = intents_.try_emplace(claim.intent);
+  bool const waited_for_twin = !is_new && intent->second.in_flight;
   while (!is_new && intent->second.in_flight) {
     bool const timed_out = released_.wait_until(lock, started + waits.in_flight) == std::cv_status::timeout;
     std::tie(intent, is_new) = intents_.try_emplace(claim.intent);  // the twin may have committed or rolled back
@@ -80,7 +81,7 @@ result<claim_result> memory_command_store::claim(intent_claim const& claim, appl
   }
   if (intent->second.record.has_value()) {
     if (!expired(*intent->second.record, claim.requested_at)) {
-      return claim_result{claim_result::status::repeat, nullptr, intent->second.record};
+      return claim_result{claim_result::status::repeat, nullptr, intent->second.record, waited_for_twin};
     }
     intent->second.record.reset();  // expired: the key is free again
   }
@@ -97,7 +98,7 @@ result<claim_result> memory_command_store::claim(intent_claim const& claim, appl
   }
   aggregate.second.locked = true;
   return claim_result{claim_result::status::claimed, std::make_unique<memory_claim>(*this, claimed_intent, aggregate),
-                      std::nullopt};
+                      std::nullopt, waited_for_twin};
 }
 
 result<void> memory_command_store::commit(memory_claim& claim, application::command_effects&& effects) {

@@ -10,6 +10,7 @@
 
 #include <once/memory/memory_command_store.hpp>
 
+#include "support/captured_log.hpp"
 #include "support/http_client.hpp"
 #include "support/ledger.hpp"
 
@@ -44,6 +45,7 @@ class CommandRoute : public ::testing::Test {
                once::http::command_endpoint<ledger, close_ledger>(dispatcher, tokens, {.success_status = 201}));
     once::http::server_options options;
     options.port = 0;
+    options.request_log = request_log.logger();
     server = std::make_unique<once::http::server>(options, std::move(routes));
     ASSERT_TRUE(server->start().has_value());
   }
@@ -66,6 +68,7 @@ class CommandRoute : public ::testing::Test {
   }
   once::application::command_dispatcher<ledger> dispatcher{store, {}, options_with_short_waits()};
   once::http::bearer_tokens tokens;
+  captured_log request_log;
   std::unique_ptr<once::http::server> server;
 };
 
@@ -173,6 +176,47 @@ TEST_F(CommandRoute, RefusesBadRequestsPreciselyAndRecordsNothing) {
   EXPECT_EQ(store.intent_count(), 0U) << "no rejected request may claim or store anything";
   // The same key is still free for the corrected request.
   EXPECT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":1})", "k").status, 201);
+}
+
+TEST_F(CommandRoute, LogsOneJsonLinePerRequestWithTheIntentAndOutcomeButNeverTheBodyOrToken) {
+  auto const rename_to = [this](std::string const& name) {
+    headers h{{"content-type", "application/json"}, {"authorization", "Bearer token-a"}, {"idempotency-key", "k-1"}};
+    return http_client{server->port()}.send("PUT", "/v1/ledgers/L-1/name", R"({"name":")" + name + R"("})", h);
+  };
+  ASSERT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-1","amount":100})", "k-0").status, 201);
+  ASSERT_EQ(rename_to("Private Person").status, 200);
+  ASSERT_EQ(rename_to("Private Person").status, 200);
+  ASSERT_EQ(rename_to("Someone Else").status, 422);
+
+  auto lines = request_log.lines();
+  ASSERT_EQ(lines.size(), 4U);
+  EXPECT_EQ(lines[0].at("intent"), "tenant-a:ledger/L-1/deposit:D-1");
+  lines.erase(lines.begin());
+  for (auto const& line : lines) {
+    EXPECT_EQ(line.at("event"), "request");
+    EXPECT_EQ(line.at("level"), "info");
+    EXPECT_EQ(line.at("method"), "PUT");
+    EXPECT_EQ(line.at("path"), "/v1/ledgers/L-1/name");
+    EXPECT_EQ(line.at("command"), "test.rename");
+    EXPECT_EQ(line.at("intent"), "tenant-a:ledger/L-1/rename:k-1");
+    EXPECT_TRUE(line.at("duration_ms").is_number());
+    EXPECT_TRUE(line.contains("time"));
+  }
+  EXPECT_EQ(lines[0].at("status"), 200);
+  EXPECT_EQ(lines[0].at("outcome"), "applied");
+  EXPECT_EQ(lines[1].at("outcome"), "no_op");
+  EXPECT_EQ(lines[2].at("status"), 422);
+  EXPECT_EQ(lines[2].at("outcome"), "intent_conflict");
+  EXPECT_EQ(request_log.text().find("Private"), std::string::npos);
+  EXPECT_EQ(request_log.text().find("token-a"), std::string::npos);
+}
+
+TEST_F(CommandRoute, LogsARefusedRequestWithItsStatusAndNoIntent) {
+  ASSERT_EQ(post("/v1/ledgers/L-1/withdrawals", R"({"amount":5})", "k-2", "nobody").status, 401);
+  auto const lines = request_log.lines();
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_EQ(lines[0].at("status"), 401);
+  EXPECT_FALSE(lines[0].contains("intent"));
 }
 
 }  // namespace

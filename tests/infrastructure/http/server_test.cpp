@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/captured_log.hpp"
 #include "support/http_client.hpp"
 
 namespace once_tests {
@@ -37,12 +38,14 @@ class HttpServer : public ::testing::Test {
     options.port = 0;
     options.body_limit = 1024;
     options.read_timeout = 300ms;
+    options.request_log = request_log.logger();
     server = std::make_unique<once::http::server>(options, std::move(routes));
     ASSERT_TRUE(server->start().has_value());
   }
   void TearDown() override { server->stop(); }
 
   std::promise<void> slow_started;
+  captured_log request_log;
   std::unique_ptr<once::http::server> server;
 };
 
@@ -119,6 +122,28 @@ TEST_F(HttpServer, TurnsAHandlerExceptionInto500AndStaysUp) {
   http_client client{server->port()};
   EXPECT_EQ(client.send("GET", "/throws").status, 500);
   EXPECT_EQ(client.send("GET", "/healthz").status, 200);
+}
+
+TEST_F(HttpServer, LogsAHandlerExceptionAsAnErrorWithItsReason) {
+  http_client client{server->port()};
+  ASSERT_EQ(client.send("GET", "/throws", {}, {{"x-request-id", "req-7"}}).status, 500);
+  auto const lines = request_log.lines();
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_EQ(lines[0].at("level"), "error");
+  EXPECT_EQ(lines[0].at("status"), 500);
+  EXPECT_EQ(lines[0].at("path"), "/throws");
+  EXPECT_EQ(lines[0].at("error"), "bug");
+  EXPECT_EQ(lines[0].at("request_id"), "req-7");
+}
+
+TEST_F(HttpServer, LogsARequestRefusedBeforeItsBodyWasRead) {
+  http_client client{server->port()};
+  client.send_raw("POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n");
+  ASSERT_EQ(client.receive().status, 413);
+  auto const lines = request_log.lines();
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_EQ(lines[0].at("status"), 413);
+  EXPECT_EQ(lines[0].at("method"), "POST");
 }
 
 TEST_F(HttpServer, StopLetsARequestInProgressFinish) {

@@ -145,7 +145,7 @@ class command_dispatcher {
     for (int attempt = 1;; ++attempt) {
       // After a conflict, here or recently on the same aggregate, queue on it instead of racing again.
       claim.serialise = attempt > 1 || contention_->is_hot(claim.target, std::chrono::steady_clock::now());
-      auto answer = attempt_once(declaration, command, env, claim);
+      auto answer = attempt_once(declaration, command, env, claim, attempt);
       if (answer || answer.error().code != error_code::aborted) return answer;
       contention_->conflicted(claim.target, std::chrono::steady_clock::now());
       if (attempt >= options_.max_attempts) return answer;
@@ -155,9 +155,14 @@ class command_dispatcher {
 
   template <class Declaration, class Command>
   result<outcome_of<Command>> attempt_once(Declaration const& declaration, Command const& command,
-                                           domain::envelope const& env, intent_claim const& claim) {
+                                           domain::envelope const& env, intent_claim const& claim, int attempt) {
     auto claimed = store_->claim(claim, options_.waits);
     if (!claimed) return domain::unexpected{std::move(claimed).error()};
+    // A repeat found only on a retry means a twin committed while this call was under way.
+    if (claimed->waited_for_twin || claimed->state == claim_result::status::in_flight ||
+        (attempt > 1 && claimed->state == claim_result::status::repeat)) {
+      metrics_->in_flight_waited(Command::type_name);
+    }
     switch (claimed->state) {
       case claim_result::status::in_flight:
         return outcome_of<Command>::in_flight(claim.intent);

@@ -53,6 +53,9 @@ struct claim_result {
   status state = status::claimed;
   std::unique_ptr<claimed_intent> claim;  // when claimed
   std::optional<intent_record> existing;  // when repeat
+  // The intent was in flight when this claim arrived and the claim waited for it
+  // (stores that can tell; the dispatcher also infers it from a repeat found on a retry).
+  bool waited_for_twin = false;
 };
 
 class command_store {

@@ -17,6 +17,9 @@ class metrics {
   // Every outcome, with its policy so duplicates can be counted per policy.
   virtual void command_handled(std::string_view command_type, domain::repeat_policy policy,
                                domain::outcome_kind outcome, std::chrono::nanoseconds latency) = 0;
+  // A duplicate that arrived while its first attempt was still in flight: it
+  // waited for that attempt (and was answered from it, or timed out).
+  virtual void in_flight_waited(std::string_view command_type) = 0;
   // A transaction retried after a version conflict, serialization failure or deadlock.
   virtual void transaction_retried(std::string_view command_type) = 0;
   // A command that ended in an infrastructure error (no outcome).
@@ -26,6 +29,7 @@ class metrics {
 class no_metrics final : public metrics {
  public:
   void command_handled(std::string_view, domain::repeat_policy, domain::outcome_kind, std::chrono::nanoseconds) override {}
+  void in_flight_waited(std::string_view) override {}
   void transaction_retried(std::string_view) override {}
   void command_failed(std::string_view, error_code) override {}
 };

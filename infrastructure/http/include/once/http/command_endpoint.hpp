@@ -14,7 +14,8 @@
 //   store unavailable  503 (+ Retry-After), outcome unknown 503 outcome-unknown
 //
 // The response is a function of the stored outcome, so a replay carries the
-// first answer's status, body and Location.
+// first answer's status, body and Location. Each response carries log fields
+// (command, intent, outcome or error) for the server's request log.
 #pragma once
 
 #include <chrono>
@@ -81,6 +82,43 @@ inline response refusal_answer(domain::rejection const& refusal, std::map<std::s
                         std::move(extra));
 }
 
+// The response for an outcome: a function of the stored outcome only, so a
+// replay carries the first answer's status, body and Location.
+template <class Outcome, class Route>
+response outcome_answer(Outcome const& outcome, Route const& route) {
+  std::vector<std::pair<std::string, std::string>> replay_headers;
+  if (outcome.kind() == domain::outcome_kind::replayed || outcome.kind() == domain::outcome_kind::no_op) {
+    replay_headers.emplace_back("Idempotent-Replayed", "true");
+  }
+  switch (outcome.kind()) {
+    case domain::outcome_kind::applied:
+    case domain::outcome_kind::replayed:
+    case domain::outcome_kind::no_op:
+      if (outcome.has_result()) {
+        response answer{route.success_status, {{"Content-Type", "application/json"}},
+                        domain::canonical_json(outcome.result()), {}};
+        if (route.location) answer.headers.emplace_back("Location", route.location(outcome.result()));
+        for (auto& header : replay_headers) answer.headers.push_back(std::move(header));
+        return answer;
+      }
+      return refusal_answer(outcome.refusal(), route.rejection_status, std::move(replay_headers));
+    case domain::outcome_kind::rejected:
+      return refusal_answer(outcome.refusal(), route.rejection_status);
+    case domain::outcome_kind::intent_conflict:
+      return problem_answer({problem_kind::idempotency_key_reused,
+                             "this Idempotency-Key was first used for a " +
+                                 (outcome.first() ? outcome.first()->command_type : std::string{"request"}) +
+                                 " with another payload"});
+    case domain::outcome_kind::duplicate_rejected:
+      return problem_answer({problem_kind::duplicate_request,
+                             "this intent was already carried out (aggregate version " +
+                                 std::to_string(outcome.first() ? outcome.first()->aggregate_version : 0) + ")"});
+    case domain::outcome_kind::in_flight_timeout:
+      return problem_answer({problem_kind::request_in_flight, ""}, {{"Retry-After", "1"}});
+  }
+  return problem_answer({problem_kind::internal_error, ""});
+}
+
 inline bool is_json_content(std::optional<std::string_view> content_type) {
   if (!content_type.has_value()) return false;
   constexpr std::string_view json = "application/json";
@@ -142,40 +180,19 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
     env.received_at = std::chrono::system_clock::now();
 
     auto const outcome = dispatcher.dispatch(*command, env);
-    if (!outcome.has_value()) return detail::error_answer(outcome.error());
-
-    std::vector<std::pair<std::string, std::string>> replay_headers;
-    if (outcome->kind() == domain::outcome_kind::replayed || outcome->kind() == domain::outcome_kind::no_op) {
-      replay_headers.emplace_back("Idempotent-Replayed", "true");
+    response answer = outcome.has_value() ? detail::outcome_answer(*outcome, route) : detail::error_answer(outcome.error());
+    answer.log_fields.emplace_back("command", std::string{Command::type_name});
+    if (outcome.has_value()) {
+      answer.log_fields.emplace_back("intent", domain::to_string(outcome->intent()));
+      answer.log_fields.emplace_back("outcome", std::string{domain::to_string(outcome->kind())});
+    } else {
+      if (auto const intent = dispatcher.intent_of(*command, env); intent.has_value()) {
+        answer.log_fields.emplace_back("intent", domain::to_string(intent->untyped()));
+      }
+      answer.log_fields.emplace_back("error", std::string{application::to_string(outcome.error().code)} + ": " +
+                                                  outcome.error().message);
     }
-    switch (outcome->kind()) {
-      case domain::outcome_kind::applied:
-      case domain::outcome_kind::replayed:
-      case domain::outcome_kind::no_op:
-        if (outcome->has_result()) {
-          response answer{route.success_status, {{"Content-Type", "application/json"}},
-                          domain::canonical_json(outcome->result())};
-          if (route.location) answer.headers.emplace_back("Location", route.location(outcome->result()));
-          for (auto& header : replay_headers) answer.headers.push_back(std::move(header));
-          return answer;
-        }
-        return detail::refusal_answer(outcome->refusal(), route.rejection_status, std::move(replay_headers));
-      case domain::outcome_kind::rejected:
-        return detail::refusal_answer(outcome->refusal(), route.rejection_status);
-      case domain::outcome_kind::intent_conflict:
-        return detail::problem_answer({problem_kind::idempotency_key_reused,
-                                       "this Idempotency-Key was first used for a " +
-                                           (outcome->first() ? outcome->first()->command_type : std::string{"request"}) +
-                                           " with another payload"});
-      case domain::outcome_kind::duplicate_rejected:
-        return detail::problem_answer({problem_kind::duplicate_request,
-                                       "this intent was already carried out (aggregate version " +
-                                           std::to_string(outcome->first() ? outcome->first()->aggregate_version : 0) +
-                                           ")"});
-      case domain::outcome_kind::in_flight_timeout:
-        return detail::problem_answer({problem_kind::request_in_flight, ""}, {{"Retry-After", "1"}});
-    }
-    return detail::problem_answer({problem_kind::internal_error, ""});
+    return answer;
   };
 }
 

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include <spdlog/fwd.h>
+
 #include <once/application/error.hpp>
 
 namespace once::http {
@@ -41,6 +43,9 @@ struct response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Fields for the request log only, never sent ("intent", "outcome", "error").
+  // No personal or payment data: ids and codes, not bodies.
+  std::vector<std::pair<std::string, std::string>> log_fields;
 };
 
 using handler = std::function<response(request const&)>;
@@ -69,6 +74,8 @@ struct server_options {
   std::size_t header_limit = 16 * 1024;
   std::chrono::milliseconds read_timeout{10000};  // for a whole request, headers and body
   std::chrono::milliseconds drain_timeout{10000};  // how long stop() waits for requests in progress
+  // One structured line per request (see request_log.hpp); none when null.
+  std::shared_ptr<spdlog::logger> request_log;
 };
 
 class server {

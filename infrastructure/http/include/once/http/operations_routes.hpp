@@ -1,0 +1,21 @@
+// The routes an operator and an orchestrator use, served without a token:
+//   GET /healthz  200 while the process serves requests
+//   GET /readyz   200 when the store can be reached now, else 503 + Retry-After
+//   GET /metrics  the Prometheus text exposition format (0.0.4)
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <once/http/server.hpp>
+
+namespace once::http {
+
+struct operations {
+  std::function<bool()> ready = [] { return true; };
+  std::function<std::string()> metrics_text;  // none: no /metrics route
+};
+
+void add_operations_routes(router& routes, operations probes);
+
+}  // namespace once::http
