@@ -7,8 +7,11 @@
 
 #include <boost/hana/define_struct.hpp>
 #include <once/application/command_dispatcher.hpp>
+#include <once/http/command_endpoint.hpp>
+#include <once/http/operations_routes.hpp>
 #include <once/memory/memory_command_store.hpp>
 #include <once/postgres/pg_command_store.hpp>
+#include <once/prometheus/prometheus_metrics.hpp>
 
 struct ping {
   static constexpr std::string_view type_name = "consumer.ping";
@@ -39,7 +42,13 @@ struct pinger {
 
 int main() {
   once::memory::memory_command_store store;
-  once::application::command_dispatcher<pinger> dispatcher{store};
+  once::prometheus::prometheus_metrics metrics;
+  once::application::command_dispatcher<pinger> dispatcher{store, {nullptr, nullptr, &metrics}};
+  // The HTTP adapter links too: a route for the command, served on no port here.
+  once::http::bearer_tokens tokens;
+  once::http::router routes;
+  routes.add("POST", "/pings", once::http::command_endpoint<pinger, ping>(dispatcher, tokens, {}));
+  once::http::add_operations_routes(routes, {[] { return true; }, [&metrics] { return metrics.text(); }});
   once::domain::envelope env;
   env.tenant = "t";
   auto const first = dispatcher.dispatch(ping{"p-1"}, env);
@@ -48,6 +57,7 @@ int main() {
                   second->kind() == once::domain::outcome_kind::replayed;
   // The PostgreSQL adapter links too (no server needed to check its options).
   bool const refuses_bad_schema = !once::postgres::pg_command_store::open({"postgresql://unused", "Bad;Name"});
-  std::puts(ok && refuses_bad_schema ? "consumer: applied then replayed" : "consumer: unexpected outcomes");
-  return ok && refuses_bad_schema ? 0 : 1;
+  bool const counted = metrics.text().find("once_commands_total") != std::string::npos;
+  std::puts(ok && refuses_bad_schema && counted ? "consumer: applied then replayed" : "consumer: unexpected outcomes");
+  return ok && refuses_bad_schema && counted ? 0 : 1;
 }
