@@ -10,8 +10,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -79,12 +79,8 @@ void log_request(spdlog::logger& log, std::string_view method, std::string_view 
 struct server::state {
   server_options options;
   router routes;
-  // One io_context per I/O thread: a connection lives on one thread (no strand,
-  // no cross-thread wake-up per socket event); the acceptor deals them out in turn.
-  std::vector<std::unique_ptr<asio::io_context>> contexts;
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
-  std::size_t next_context = 0;
-  std::unique_ptr<tcp::acceptor> acceptor;  // on contexts[0]
+  asio::io_context io{};
+  tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
   unsigned short bound_port = 0;
   std::atomic<bool> stopping{false};
@@ -97,8 +93,8 @@ struct server::state {
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
-      auto& home = *contexts[next_context++ % contexts.size()];
-      auto [error, socket] = co_await acceptor->async_accept(home, as_tuple_awaitable);
+      auto strand = asio::make_strand(io);  // one per connection: its socket's handlers never run concurrently
+      auto [error, socket] = co_await acceptor.async_accept(strand, as_tuple_awaitable);
       if (error) {
         if (stopping) co_return;
         continue;  // e.g. too many open files: keep serving the others
@@ -210,12 +206,6 @@ struct server::state {
 server::server(server_options options, router routes) : state_(std::make_unique<state>()) {
   state_->options = std::move(options);
   state_->routes = std::move(routes);
-  int const threads = state_->options.threads < 1 ? 1 : state_->options.threads;
-  for (int i = 0; i < threads; ++i) {
-    state_->contexts.push_back(std::make_unique<asio::io_context>(1));  // 1: run by one thread
-    state_->keep_running.push_back(asio::make_work_guard(*state_->contexts.back()));
-  }
-  state_->acceptor = std::make_unique<tcp::acceptor>(*state_->contexts.front());
 }
 
 server::~server() { stop(); }
@@ -225,7 +215,7 @@ application::result<void> server::start() {
   auto const address = asio::ip::make_address(state_->options.address, error);
   if (error) return application::fail(application::error_code::invalid_argument, "bad listen address: " + error.message());
   tcp::endpoint const endpoint{address, state_->options.port};
-  auto& acceptor = *state_->acceptor;
+  auto& acceptor = state_->acceptor;
   acceptor.open(endpoint.protocol(), error);
   if (!error) acceptor.set_option(asio::socket_base::reuse_address(true), error);
   if (!error) acceptor.bind(endpoint, error);
@@ -236,8 +226,9 @@ application::result<void> server::start() {
                                  std::to_string(state_->options.port) + ": " + error.message());
   }
   state_->bound_port = acceptor.local_endpoint().port();
-  asio::co_spawn(*state_->contexts.front(), state_->accept_loop(), asio::detached);
-  for (auto& context : state_->contexts) state_->threads.emplace_back([&io = *context] { io.run(); });
+  asio::co_spawn(state_->io, state_->accept_loop(), asio::detached);
+  int const threads = state_->options.threads < 1 ? 1 : state_->options.threads;
+  for (int i = 0; i < threads; ++i) state_->threads.emplace_back([this] { state_->io.run(); });
   return {};
 }
 
@@ -245,9 +236,9 @@ unsigned short server::port() const noexcept { return state_->bound_port; }
 
 void server::stop() {
   if (state_->threads.empty() || state_->stopping.exchange(true)) return;
-  asio::post(*state_->contexts.front(), [this] {
+  asio::post(state_->io, [this] {
     beast::error_code ignored;
-    state_->acceptor->close(ignored);
+    state_->acceptor.close(ignored);
   });
   {
     // Let requests in progress finish; idle keep-alive connections are closed below.
@@ -258,8 +249,7 @@ void server::stop() {
     }
     state_->idle.wait_for(lock, state_->options.drain_timeout, [&] { return state_->connections.empty(); });
   }
-  state_->keep_running.clear();
-  for (auto& context : state_->contexts) context->stop();
+  state_->io.stop();
   for (auto& thread : state_->threads) thread.join();
   state_->threads.clear();
 }
