@@ -2,7 +2,7 @@
 //
 //   payments-service --listen 127.0.0.1:8080 --store postgres|memory
 //     --database-url URL --auth-token TOKEN:TENANT [--auth-token ...] [--threads N]
-//     [--schema NAME] [--pool-size N] [--no-migrate] [--log-level LEVEL]
+//     [--schema NAME] [--pool-size N] [--no-migrate] [--replay-cache N] [--log-level LEVEL]
 //
 // With --store postgres, pending migrations are applied at start unless
 // --no-migrate is given. Logs are JSON lines on stdout (one per request, with
@@ -22,6 +22,7 @@
 #include <spdlog/logger.h>
 
 #include <once/application/command_dispatcher.hpp>
+#include <once/application/recent_intents_store.hpp>
 #include <once/http/bearer_tokens.hpp>
 #include <once/http/operations_routes.hpp>
 #include <once/http/server.hpp>
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   int pool_size = 0;
   bool no_migrate = false;
   std::string log_level = "info";
+  std::size_t replay_cache = 100000;
   app.add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
   app.add_option("--store", store_kind, "where intents and state live")
       ->check(CLI::IsMember({"postgres", "memory"}))
@@ -73,6 +75,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "HTTP I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--pool-size", pool_size, "PostgreSQL connections (default: threads)")->check(CLI::Range(0, 1024));
   app.add_flag("--no-migrate", no_migrate, "do not apply pending migrations at start");
+  app.add_option("--replay-cache", replay_cache,
+                 "settled intents remembered to answer repeats without a database round trip (0: off)")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "least level of the request log (requests are info, server errors error)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical", "off"}))
       ->capture_default_str();
@@ -119,15 +124,22 @@ int main(int argc, char** argv) {
     ready = [pg = opened->get()] { return pg->ping().has_value(); };
     store = std::move(*opened);
   }
+  // Repeats of settled intents are answered from memory; everything else still goes to the store.
+  std::unique_ptr<once::application::recent_intents_store> remembered;
+  once::application::command_store* commands = store.get();
+  if (store_kind == "postgres" && replay_cache > 0) {
+    remembered = std::make_unique<once::application::recent_intents_store>(*store, replay_cache);
+    commands = remembered.get();
+  }
 
   // Lifecycle events always; requests from --log-level up.
   auto log = once::http::json_stdout_logger("payments-service");
   auto request_log = once::http::json_stdout_logger("http");
   request_log->set_level(spdlog::level::from_str(log_level));
   once::prometheus::prometheus_metrics metrics;
-  once::application::command_dispatcher<payments::domain::account> accounts{*store, {nullptr, nullptr, &metrics}};
+  once::application::command_dispatcher<payments::domain::account> accounts{*commands, {nullptr, nullptr, &metrics}};
   once::http::router routes;
-  payments::service::add_routes(routes, accounts, *store, *tokens);
+  payments::service::add_routes(routes, accounts, *commands, *tokens);
   once::http::add_operations_routes(routes, {ready, [&metrics] { return metrics.text(); }});
 
   // Signals go to the main thread only: block them before the I/O threads start.

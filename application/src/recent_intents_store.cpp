@@ -1,0 +1,120 @@
+#include <once/application/recent_intents_store.hpp>
+
+#include <array>
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+
+namespace once::application {
+namespace {
+
+bool settled(intent_record const& record) {
+  return record.status == intent_status::applied || record.status == intent_status::rejected;
+}
+
+bool live_at(intent_record const& record, time_point now) {
+  return !record.expires_at.has_value() || *record.expires_at > now;
+}
+
+// A claimed intent whose successful commit is remembered.
+class remembering_claim final : public claimed_intent {
+ public:
+  remembering_claim(std::unique_ptr<claimed_intent> inner, recent_intents_store& owner)
+      : inner_(std::move(inner)), owner_(&owner) {}
+
+  [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return inner_->current(); }
+
+  [[nodiscard]] result<void> commit(command_effects effects) override {
+    auto record = effects.record;
+    auto committed = inner_->commit(std::move(effects));
+    if (committed) owner_->remember(record);
+    return committed;
+  }
+
+ private:
+  std::unique_ptr<claimed_intent> inner_;
+  recent_intents_store* owner_;
+};
+
+}  // namespace
+
+// Shards, so that threads replaying different intents seldom share a lock.
+struct recent_intents_store::memory {
+  static constexpr std::size_t shard_count = 16;
+  struct shard {
+    std::mutex mutex;
+    std::unordered_map<domain::intent_key, intent_record> records;
+    std::deque<domain::intent_key> arrival;  // oldest first, for eviction
+  };
+
+  explicit memory(std::size_t capacity) : per_shard(capacity == 0 ? 0 : capacity / shard_count + 1) {}
+
+  shard& shard_of(domain::intent_key const& intent) {
+    return shards[std::hash<domain::intent_key>{}(intent) % shard_count];
+  }
+
+  std::size_t per_shard;
+  std::array<shard, shard_count> shards;
+  std::atomic<std::size_t> hits{0};
+};
+
+recent_intents_store::recent_intents_store(command_store& inner, std::size_t capacity)
+    : inner_(&inner), memory_(std::make_unique<memory>(capacity)) {}
+
+recent_intents_store::~recent_intents_store() = default;
+
+result<claim_result> recent_intents_store::claim(intent_claim const& claim, claim_waits const& waits) {
+  {
+    auto& shard = memory_->shard_of(claim.intent);
+    std::lock_guard lock(shard.mutex);
+    if (auto const found = shard.records.find(claim.intent);
+        found != shard.records.end() && live_at(found->second, claim.requested_at)) {
+      memory_->hits.fetch_add(1, std::memory_order_relaxed);
+      return claim_result{claim_result::status::repeat, nullptr, found->second};
+    }
+  }
+  auto answer = inner_->claim(claim, waits);
+  if (!answer) return answer;
+  if (answer->state == claim_result::status::repeat && answer->existing.has_value()) {
+    remember(*answer->existing);
+  } else if (answer->state == claim_result::status::claimed) {
+    answer->claim = std::make_unique<remembering_claim>(std::move(answer->claim), *this);
+  }
+  return answer;
+}
+
+result<std::optional<stored_aggregate>> recent_intents_store::read(aggregate_ref const& ref) { return inner_->read(ref); }
+
+result<std::optional<intent_record>> recent_intents_store::find(domain::intent_key const& intent) {
+  return inner_->find(intent);  // lookups judge expiry by the store's clock: always ask it
+}
+
+void recent_intents_store::remember(intent_record const& record) {
+  if (!settled(record) || memory_->per_shard == 0) return;
+  auto& shard = memory_->shard_of(record.intent);
+  std::lock_guard lock(shard.mutex);
+  auto [slot, inserted] = shard.records.insert_or_assign(record.intent, record);
+  (void)slot;
+  if (!inserted) return;  // an expired record replaced: keeps its place in line
+  shard.arrival.push_back(record.intent);
+  while (shard.records.size() > memory_->per_shard && !shard.arrival.empty()) {
+    shard.records.erase(shard.arrival.front());
+    shard.arrival.pop_front();
+  }
+}
+
+std::size_t recent_intents_store::hits() const noexcept { return memory_->hits.load(std::memory_order_relaxed); }
+
+std::size_t recent_intents_store::size() const {
+  std::size_t total = 0;
+  for (auto& shard : memory_->shards) {
+    std::lock_guard lock(shard.mutex);
+    total += shard.records.size();
+  }
+  return total;
+}
+
+}  // namespace once::application

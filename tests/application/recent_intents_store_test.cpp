@@ -1,0 +1,133 @@
+// recent_intents_store in front of a store: the whole store contract and
+// semantics table still hold, and settled repeats are answered from memory.
+#include <once/application/recent_intents_store.hpp>
+
+#include <once/memory/memory_command_store.hpp>
+
+#include "application/command_store_contract.hpp"
+#include "application/semantics_table_contract.hpp"
+
+namespace once_tests {
+namespace {
+
+// The memory store with the remembering store in front, owned together.
+class remembering_memory_store final : public app::command_store {
+ public:
+  remembering_memory_store() = default;
+  explicit remembering_memory_store(app::clock const& clock) : inner_(clock) {}
+  app::result<app::claim_result> claim(app::intent_claim const& claim, app::claim_waits const& waits) override {
+    return front_.claim(claim, waits);
+  }
+  app::result<std::optional<app::stored_aggregate>> read(app::aggregate_ref const& ref) override {
+    return front_.read(ref);
+  }
+  app::result<std::optional<app::intent_record>> find(once::domain::intent_key const& intent) override {
+    return front_.find(intent);
+  }
+  once::memory::memory_command_store& inner() { return inner_; }
+  app::recent_intents_store& front() { return front_; }
+
+ private:
+  once::memory::memory_command_store inner_;
+  app::recent_intents_store front_{inner_, 1000};
+};
+
+struct remembering_contract_factory {
+  std::unique_ptr<app::command_store> make() { return std::make_unique<remembering_memory_store>(); }
+};
+
+class remembering_under_test final : public store_under_test {
+ public:
+  explicit remembering_under_test(app::clock const& clock) : store_(clock) {}
+  app::command_store& store() override { return store_; }
+  std::size_t intent_count() override { return store_.inner().intent_count(); }
+  std::vector<app::outbox_message> outbox() override { return store_.inner().outbox(); }
+
+ private:
+  remembering_memory_store store_;
+};
+
+struct remembering_semantics_factory {
+  std::unique_ptr<store_under_test> make(app::clock const& clock) {
+    return std::make_unique<remembering_under_test>(clock);
+  }
+};
+
+}  // namespace
+
+INSTANTIATE_TYPED_TEST_SUITE_P(RecentIntentsOverMemory, CommandStoreContract, remembering_contract_factory);
+INSTANTIATE_TYPED_TEST_SUITE_P(RecentIntentsOverMemory, SemanticsTable, remembering_semantics_factory);
+
+namespace {
+
+TEST(RecentIntentsStore, AnswersARepeatOfACommittedIntentFromMemory) {
+  remembering_memory_store store;
+  auto const claim = contract_claim("k-1");
+  auto first = store.claim(claim, contract_waits());
+  ASSERT_EQ(first->state, app::claim_result::status::claimed);
+  ASSERT_TRUE(first->claim->commit(contract_effects(claim, 0)).has_value());
+  first->claim.reset();
+
+  auto const repeat = store.claim(claim, contract_waits());
+  ASSERT_TRUE(repeat.has_value());
+  EXPECT_EQ(repeat->state, app::claim_result::status::repeat);
+  EXPECT_EQ(repeat->existing->stored_result, R"({"ok":true})");
+  EXPECT_EQ(store.front().hits(), 1U);
+}
+
+TEST(RecentIntentsStore, RemembersARepeatTheWrappedStoreAnswered) {
+  once::memory::memory_command_store inner;
+  auto const claim = contract_claim("k-1");
+  {
+    auto first = inner.claim(claim, contract_waits());
+    ASSERT_TRUE(first->claim->commit(contract_effects(claim, 0)).has_value());
+  }
+  app::recent_intents_store front{inner, 100};
+  EXPECT_EQ(front.claim(claim, contract_waits())->state, app::claim_result::status::repeat);
+  EXPECT_EQ(front.hits(), 0U) << "the first repeat asks the wrapped store";
+  EXPECT_EQ(front.claim(claim, contract_waits())->state, app::claim_result::status::repeat);
+  EXPECT_EQ(front.hits(), 1U);
+}
+
+TEST(RecentIntentsStore, RemembersNothingForAClaimDroppedWithoutCommit) {
+  remembering_memory_store store;
+  {
+    auto dropped = store.claim(contract_claim("k-1"), contract_waits());
+    ASSERT_EQ(dropped->state, app::claim_result::status::claimed);
+  }
+  EXPECT_EQ(store.front().size(), 0U);
+  EXPECT_EQ(store.claim(contract_claim("k-1"), contract_waits())->state, app::claim_result::status::claimed);
+}
+
+TEST(RecentIntentsStore, NeverAnswersFromAnExpiredRecord) {
+  remembering_memory_store store;
+  auto const start = std::chrono::system_clock::now();
+  auto claim = contract_claim("k-1", "agg-1", start);
+  claim.expires_at = start + 1h;
+  {
+    auto first = store.claim(claim, contract_waits());
+    ASSERT_TRUE(first->claim->commit(contract_effects(claim, 0)).has_value());
+  }
+  auto later = contract_claim("k-1", "agg-1", start + 2h);
+  auto const after_expiry = store.claim(later, contract_waits());
+  ASSERT_TRUE(after_expiry.has_value());
+  EXPECT_EQ(after_expiry->state, app::claim_result::status::claimed) << "an expired intent is new again";
+  EXPECT_EQ(store.front().hits(), 0U);
+}
+
+TEST(RecentIntentsStore, ForgetsTheOldestRecordsBeyondItsCapacity) {
+  once::memory::memory_command_store inner;
+  app::recent_intents_store front{inner, 64};
+  for (int i = 0; i < 1000; ++i) {
+    auto const claim = contract_claim("k-" + std::to_string(i), "agg-" + std::to_string(i));
+    auto claimed = front.claim(claim, contract_waits());
+    ASSERT_TRUE(claimed->claim->commit(contract_effects(claim, 0)).has_value());
+  }
+  EXPECT_LE(front.size(), 64U + 16U);  // per shard: capacity / 16 + 1
+  // The newest is still remembered.
+  EXPECT_EQ(front.claim(contract_claim("k-999", "agg-999"), contract_waits())->state, app::claim_result::status::repeat);
+  EXPECT_EQ(front.hits(), 1U);
+}
+
+}  // namespace
+}  // namespace once_tests
