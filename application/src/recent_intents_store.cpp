@@ -15,30 +15,6 @@ bool settled(intent_record const& record) {
   return record.status == intent_status::applied || record.status == intent_status::rejected;
 }
 
-bool live_at(intent_record const& record, time_point now) {
-  return !record.expires_at.has_value() || *record.expires_at > now;
-}
-
-// A claimed intent whose successful commit is remembered.
-class remembering_claim final : public claimed_intent {
- public:
-  remembering_claim(std::unique_ptr<claimed_intent> inner, recent_intents_store& owner)
-      : inner_(std::move(inner)), owner_(&owner) {}
-
-  [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return inner_->current(); }
-
-  [[nodiscard]] result<void> commit(command_effects effects) override {
-    auto record = effects.record;
-    auto committed = inner_->commit(std::move(effects));
-    if (committed) owner_->remember(record);
-    return committed;
-  }
-
- private:
-  std::unique_ptr<claimed_intent> inner_;
-  recent_intents_store* owner_;
-};
-
 }  // namespace
 
 // Shards, so that threads replaying different intents seldom share a lock.
@@ -56,9 +32,42 @@ struct recent_intents_store::memory {
     return shards[std::hash<domain::intent_key>{}(intent) % shard_count];
   }
 
+  // Only settled records; an expired one replaced keeps its place in line.
+  void remember(intent_record const& record) {
+    if (!settled(record) || per_shard == 0) return;
+    auto& into = shard_of(record.intent);
+    std::lock_guard lock(into.mutex);
+    if (!into.records.insert_or_assign(record.intent, record).second) return;
+    into.arrival.push_back(record.intent);
+    while (into.records.size() > per_shard && !into.arrival.empty()) {
+      into.records.erase(into.arrival.front());
+      into.arrival.pop_front();
+    }
+  }
+
   std::size_t per_shard;
   std::array<shard, shard_count> shards;
   std::atomic<std::size_t> hits{0};
+};
+
+// A claimed intent whose successful commit is remembered.
+class recent_intents_store::remembering_claim final : public claimed_intent {
+ public:
+  remembering_claim(std::unique_ptr<claimed_intent> inner, memory& remembered)
+      : inner_(std::move(inner)), remembered_(&remembered) {}
+
+  [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return inner_->current(); }
+
+  [[nodiscard]] result<void> commit(command_effects effects) override {
+    auto record = effects.record;  // the effects move into the store
+    auto committed = inner_->commit(std::move(effects));
+    if (committed) remembered_->remember(record);
+    return committed;
+  }
+
+ private:
+  std::unique_ptr<claimed_intent> inner_;
+  memory* remembered_;
 };
 
 recent_intents_store::recent_intents_store(command_store& inner, std::size_t capacity)
@@ -79,9 +88,9 @@ result<claim_result> recent_intents_store::claim(intent_claim const& claim, clai
   auto answer = inner_->claim(claim, waits);
   if (!answer) return answer;
   if (answer->state == claim_result::status::repeat && answer->existing.has_value()) {
-    remember(*answer->existing);
+    memory_->remember(*answer->existing);
   } else if (answer->state == claim_result::status::claimed) {
-    answer->claim = std::make_unique<remembering_claim>(std::move(answer->claim), *this);
+    answer->claim = std::make_unique<remembering_claim>(std::move(answer->claim), *memory_);
   }
   return answer;
 }
@@ -90,20 +99,6 @@ result<std::optional<stored_aggregate>> recent_intents_store::read(aggregate_ref
 
 result<std::optional<intent_record>> recent_intents_store::find(domain::intent_key const& intent) {
   return inner_->find(intent);  // lookups judge expiry by the store's clock: always ask it
-}
-
-void recent_intents_store::remember(intent_record const& record) {
-  if (!settled(record) || memory_->per_shard == 0) return;
-  auto& shard = memory_->shard_of(record.intent);
-  std::lock_guard lock(shard.mutex);
-  auto [slot, inserted] = shard.records.insert_or_assign(record.intent, record);
-  (void)slot;
-  if (!inserted) return;  // an expired record replaced: keeps its place in line
-  shard.arrival.push_back(record.intent);
-  while (shard.records.size() > memory_->per_shard && !shard.arrival.empty()) {
-    shard.records.erase(shard.arrival.front());
-    shard.arrival.pop_front();
-  }
 }
 
 std::size_t recent_intents_store::hits() const noexcept { return memory_->hits.load(std::memory_order_relaxed); }

@@ -9,6 +9,7 @@
 #include <once/domain/json_decode.hpp>
 #include <once/http/command_endpoint.hpp>
 #include <once/http/problem.hpp>
+#include <once/http/responses.hpp>
 
 #include <payments/domain/account_views.hpp>
 #include <payments/domain/ids.hpp>
@@ -19,6 +20,7 @@ namespace {
 using namespace payments::domain;
 using once::domain::decode_error;
 using once::http::problem_kind;
+using once::http::problem_response;
 using once::http::request;
 using once::http::response;
 
@@ -44,36 +46,22 @@ std::map<std::string, int, std::less<>> const rejection_statuses{
 std::string account_location(account_view const& view) { return "/v1/accounts/" + view.account_id; }
 std::string payment_location(payment_view const& view) { return "/v1/payments/" + view.payment_id; }
 
-response json(int status, std::string body) {
-  return response{status, {{"Content-Type", "application/json"}}, std::move(body), {}};
-}
-
-response problem(once::http::problem const& p) {
-  return response{once::http::status_of(p), {{"Content-Type", "application/problem+json"}}, once::http::problem_json(p), {}};
-}
-
-response unauthorized() {
-  auto answer = problem({problem_kind::unauthorized, "missing or unknown bearer token"});
-  answer.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return answer;
-}
 
 // The caller's account state, or the response that says why there is none.
 std::optional<account_state> load_account(once::application::command_store& store, std::string const& tenant,
                                           std::string const& account_id, response& failure) {
   auto const stored = store.read({std::string{account::type_name}, account_id, tenant});
   if (!stored.has_value()) {
-    failure = problem({problem_kind::service_unavailable, ""});
-    failure.headers.emplace_back("Retry-After", "1");
+    failure = problem_response({problem_kind::service_unavailable, ""}, {{"Retry-After", "1"}});
     return std::nullopt;
   }
   if (!stored->has_value()) {
-    failure = problem({problem_kind::not_found, "no account " + account_id});
+    failure = problem_response({problem_kind::not_found, "no account " + account_id});
     return std::nullopt;
   }
   auto state = once::domain::decode_json<account_state>((*stored)->state);
   if (!state.has_value()) {
-    failure = problem({problem_kind::internal_error, ""});
+    failure = problem_response({problem_kind::internal_error, ""});
     return std::nullopt;
   }
   return std::move(*state);
@@ -131,25 +119,25 @@ void add_routes(once::http::router& routes, once::application::command_dispatche
 
   routes.add("GET", "/v1/accounts/{account_id}", [&store, &tokens](request const& incoming) {
     auto const tenant = tokens.tenant_of(incoming);
-    if (!tenant) return unauthorized();
+    if (!tenant) return once::http::unauthorized_response();
     response failure;
     auto const state = load_account(store, *tenant, incoming.params.at("account_id"), failure);
     if (!state) return failure;
-    return json(200, once::domain::canonical_json(view_of(*state)));
+    return once::http::json_response(200, once::domain::canonical_json(view_of(*state)));
   });
   routes.add("GET", "/v1/payments/{payment_id}", [&store, &tokens](request const& incoming) {
     auto const tenant = tokens.tenant_of(incoming);
-    if (!tenant) return unauthorized();
+    if (!tenant) return once::http::unauthorized_response();
     auto const& payment_id = incoming.params.at("payment_id");
     response failure;
     auto const state = load_account(store, *tenant, account_of_payment(payment_id), failure);
     if (!state) {
-      if (failure.status == 404) return problem({problem_kind::not_found, "no payment " + payment_id});
+      if (failure.status == 404) return problem_response({problem_kind::not_found, "no payment " + payment_id});
       return failure;
     }
     auto const view = view_of_payment(*state, payment_id);
-    if (!view) return problem({problem_kind::not_found, "no payment " + payment_id});
-    return json(200, once::domain::canonical_json(*view));
+    if (!view) return problem_response({problem_kind::not_found, "no payment " + payment_id});
+    return once::http::json_response(200, once::domain::canonical_json(*view));
   });
 }
 

@@ -192,14 +192,14 @@ TEST_F(PaymentsServiceOnPostgres, ADomainRejectionIsStoredAndReplayedLikeASucces
   EXPECT_EQ(refused.status, 422);
   EXPECT_EQ(problem_type(refused), "urn:once:problem:domain-rejection");
   EXPECT_EQ(json::parse(refused.body).at("code"), "credit_limit_exceeded");
-  // Even once the limit would allow it, the repeat replays the refusal.
-  ASSERT_EQ(post("/v1/accounts", {{"account_id", "A-2"}, {"currency", "EUR"}, {"credit_limit", 1}}, "other").status,
-            201);
+  // The refusal is the intent's stored outcome: the repeat replays it and writes nothing.
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_intents WHERE status = 'rejected'"), 1);
   auto const again = post("/v1/payments", payment("A-1", 20000), "pay-big");
   EXPECT_EQ(again.status, 422);
   EXPECT_EQ(again.body, refused.body);
   EXPECT_EQ(again.headers["idempotent-replayed"], "true");
   EXPECT_EQ(authorized_total("A-1"), 0);
+  EXPECT_EQ(rows("once_intents"), 2);
 }
 
 TEST_F(PaymentsServiceOnPostgres, TenantsNeverSeeOrReplayEachOthersData) {

@@ -2,20 +2,15 @@
 
 #include <utility>
 
+#include <once/http/responses.hpp>
+
 namespace once::http {
-namespace {
-
-response json(int status, std::string body) {
-  return response{status, {{"Content-Type", "application/json"}}, std::move(body), {}};
-}
-
-}  // namespace
 
 void add_operations_routes(router& routes, operations probes) {
-  routes.add("GET", "/healthz", [](request const&) { return json(200, R"({"status":"ok"})"); });
+  routes.add("GET", "/healthz", [](request const&) { return json_response(200, R"({"status":"ok"})"); });
   routes.add("GET", "/readyz", [ready = std::move(probes.ready)](request const&) {
-    if (!ready || ready()) return json(200, R"({"status":"ready"})");
-    auto unready = json(503, R"({"status":"store unreachable"})");
+    if (!ready || ready()) return json_response(200, R"({"status":"ready"})");
+    auto unready = json_response(503, R"({"status":"store unreachable"})");
     unready.headers.emplace_back("Retry-After", "1");
     return unready;
   });

@@ -2,6 +2,7 @@
 #include <string>
 
 #include <once/http/problem.hpp>
+#include <once/http/responses.hpp>
 #include <once/http/server.hpp>
 
 namespace once::http {
@@ -23,10 +24,6 @@ std::vector<std::string> split_path(std::string_view path) {
 
 bool is_capture(std::string const& segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
-}
-
-response problem_response(problem const& p) {
-  return response{status_of(p), {{"Content-Type", "application/problem+json"}}, problem_json(p)};
 }
 
 }  // namespace

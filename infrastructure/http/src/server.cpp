@@ -24,6 +24,7 @@
 #include <spdlog/logger.h>
 
 #include <once/http/problem.hpp>
+#include <once/http/responses.hpp>
 #include <once/http/structured_log.hpp>
 
 namespace once::http {
@@ -52,10 +53,6 @@ std::optional<request> to_request(bhttp::request<bhttp::string_body>& message) {
   }
   incoming.body = std::move(message.body());
   return incoming;
-}
-
-response problem_response(problem const& p) {
-  return response{status_of(p), {{"Content-Type", "application/problem+json"}}, problem_json(p)};
 }
 
 // One line per answered request: what was asked (method and path, never the

@@ -18,14 +18,6 @@ using application::intent_record;
 using application::result;
 using application::stored_aggregate;
 
-namespace {
-
-bool expired(intent_record const& record, application::time_point now) {
-  return record.expires_at.has_value() && *record.expires_at <= now;
-}
-
-}  // namespace
-
 // One open "transaction": the intent's in-flight mark and the aggregate's lock.
 // It points at its map entries (node-based maps keep them in place) so that
 // commit and rollback need no lookups.
@@ -80,7 +72,7 @@ result<claim_result> memory_command_store::claim(intent_claim const& claim, appl
     }
   }
   if (intent->second.record.has_value()) {
-    if (!expired(*intent->second.record, claim.requested_at)) {
+    if (application::live_at(*intent->second.record, claim.requested_at)) {
       return claim_result{claim_result::status::repeat, nullptr, intent->second.record, waited_for_twin};
     }
     intent->second.record.reset();  // expired: the key is free again
@@ -143,7 +135,7 @@ result<std::optional<intent_record>> memory_command_store::find(domain::intent_k
   auto found = intents_.find(intent);
   if (found == intents_.end() || !found->second.record.has_value()) return std::optional<intent_record>{};
   auto const& record = *found->second.record;
-  if (expired(record, clock_->now())) return std::optional<intent_record>{};
+  if (!application::live_at(record, clock_->now())) return std::optional<intent_record>{};
   return std::optional{record};
 }
 

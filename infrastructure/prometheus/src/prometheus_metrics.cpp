@@ -16,8 +16,15 @@ using ::prometheus::Family;
 using ::prometheus::Histogram;
 
 // From half a millisecond (an in-memory replay) to seconds (a queue on a hot aggregate).
-Histogram::BucketBoundaries latency_buckets() {
-  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0};
+// Built once: Family::Add takes the boundaries on every observation's lookup.
+Histogram::BucketBoundaries const& latency_buckets() {
+  static Histogram::BucketBoundaries const buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                   0.1,    0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
+  return buckets;
+}
+
+Family<Counter>& counter(::prometheus::Registry& registry, std::string const& name, std::string const& help) {
+  return ::prometheus::BuildCounter().Name(name).Help(help).Register(registry);
 }
 
 bool is_duplicate(domain::outcome_kind outcome) {
@@ -29,34 +36,17 @@ bool is_duplicate(domain::outcome_kind outcome) {
 
 struct prometheus_metrics::families {
   explicit families(::prometheus::Registry& registry)
-      : commands(::prometheus::BuildCounter()
-                     .Name("once_commands_total")
-                     .Help("Commands handled, by command type and outcome")
-                     .Register(registry)),
-        duplicates(::prometheus::BuildCounter()
-                       .Name("once_command_duplicates_total")
-                       .Help("Repeats of an intent already carried out, by the command's repeat policy")
-                       .Register(registry)),
-        replays(::prometheus::BuildCounter()
-                    .Name("once_replays_total")
-                    .Help("Stored answers returned again to a repeat")
-                    .Register(registry)),
-        conflicts(::prometheus::BuildCounter()
-                      .Name("once_intent_conflicts_total")
-                      .Help("Intent keys reused with another payload")
-                      .Register(registry)),
-        in_flight_waits(::prometheus::BuildCounter()
-                            .Name("once_in_flight_waits_total")
-                            .Help("Duplicates that arrived while their first attempt was in flight and waited for it")
-                            .Register(registry)),
-        retries(::prometheus::BuildCounter()
-                    .Name("once_transaction_retries_total")
-                    .Help("Transactions retried after a version conflict, serialization failure or deadlock")
-                    .Register(registry)),
-        failures(::prometheus::BuildCounter()
-                     .Name("once_command_failures_total")
-                     .Help("Commands that ended in an infrastructure error, by error code")
-                     .Register(registry)),
+      : commands(counter(registry, "once_commands_total", "Commands handled, by command type and outcome")),
+        duplicates(counter(registry, "once_command_duplicates_total",
+                           "Repeats of an intent already carried out, by the command's repeat policy")),
+        replays(counter(registry, "once_replays_total", "Stored answers returned again to a repeat")),
+        conflicts(counter(registry, "once_intent_conflicts_total", "Intent keys reused with another payload")),
+        in_flight_waits(counter(registry, "once_in_flight_waits_total",
+                                "Duplicates that arrived while their first attempt was in flight and waited for it")),
+        retries(counter(registry, "once_transaction_retries_total",
+                        "Transactions retried after a version conflict, serialization failure or deadlock")),
+        failures(counter(registry, "once_command_failures_total",
+                         "Commands that ended in an infrastructure error, by error code")),
         latency(::prometheus::BuildHistogram()
                     .Name("once_command_duration_seconds")
                     .Help("Time to handle a command, from dispatch to answer")

@@ -31,15 +31,14 @@ class recent_intents_store final : public command_store {
   [[nodiscard]] result<std::optional<stored_aggregate>> read(aggregate_ref const& ref) override;
   [[nodiscard]] result<std::optional<intent_record>> find(domain::intent_key const& intent) override;
 
-  // How many repeats were answered from memory (for tests and metrics).
+  // How many repeats were answered from memory.
   [[nodiscard]] std::size_t hits() const noexcept;
+  // How many records are remembered now.
   [[nodiscard]] std::size_t size() const;
-
-  // Remembers a settled record (used by the commit wrapper).
-  void remember(intent_record const& record);
 
  private:
   struct memory;
+  class remembering_claim;
   command_store* inner_;
   std::unique_ptr<memory> memory_;
 };

@@ -51,6 +51,11 @@ struct intent_record {
   std::optional<time_point> expires_at;  // none: kept forever
 };
 
+// Whether the record still answers repeats at `now` (after it expires the key is free again).
+[[nodiscard]] inline bool live_at(intent_record const& record, time_point now) {
+  return !record.expires_at.has_value() || *record.expires_at > now;
+}
+
 // An attempt to become the one execution of an intent.
 struct intent_claim {
   domain::intent_key intent;

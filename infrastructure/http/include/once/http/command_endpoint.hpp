@@ -34,6 +34,7 @@
 #include <once/http/bearer_tokens.hpp>
 #include <once/http/idempotency_key.hpp>
 #include <once/http/problem.hpp>
+#include <once/http/responses.hpp>
 #include <once/http/server.hpp>
 
 namespace once::http {
@@ -51,33 +52,27 @@ struct command_route {
 
 namespace detail {
 
-inline response problem_answer(problem const& p, std::vector<std::pair<std::string, std::string>> extra = {}) {
-  response answer{status_of(p), {{"Content-Type", "application/problem+json"}}, problem_json(p)};
-  for (auto& header : extra) answer.headers.push_back(std::move(header));
-  return answer;
-}
-
 inline response error_answer(application::error const& failure) {
   switch (failure.code) {
     case application::error_code::invalid_argument:
-      return problem_answer({problem_kind::invalid_request, failure.message});
+      return problem_response({problem_kind::invalid_request, failure.message});
     case application::error_code::outcome_unknown:
-      return problem_answer({problem_kind::outcome_unknown, ""}, {{"Retry-After", "1"}});
+      return problem_response({problem_kind::outcome_unknown, ""}, {{"Retry-After", "1"}});
     case application::error_code::unavailable:
     case application::error_code::aborted:
     case application::error_code::failed_precondition:
-      return problem_answer({problem_kind::service_unavailable, ""}, {{"Retry-After", "1"}});
+      return problem_response({problem_kind::service_unavailable, ""}, {{"Retry-After", "1"}});
     case application::error_code::internal:
       break;
   }
-  return problem_answer({problem_kind::internal_error, ""});
+  return problem_response({problem_kind::internal_error, ""});
 }
 
 // A domain rejection as a problem, with the route's status for its code.
 inline response refusal_answer(domain::rejection const& refusal, std::map<std::string, int, std::less<>> const& statuses,
-                               std::vector<std::pair<std::string, std::string>> extra = {}) {
+                               header_list extra = {}) {
   auto const status = statuses.find(refusal.code);
-  return problem_answer({problem_kind::domain_rejection, refusal.detail, std::nullopt, refusal.code,
+  return problem_response({problem_kind::domain_rejection, refusal.detail, std::nullopt, refusal.code,
                          status == statuses.end() ? std::optional<int>{} : std::optional<int>{status->second}},
                         std::move(extra));
 }
@@ -86,7 +81,7 @@ inline response refusal_answer(domain::rejection const& refusal, std::map<std::s
 // replay carries the first answer's status, body and Location.
 template <class Outcome, class Route>
 response outcome_answer(Outcome const& outcome, Route const& route) {
-  std::vector<std::pair<std::string, std::string>> replay_headers;
+  header_list replay_headers;
   if (outcome.kind() == domain::outcome_kind::replayed || outcome.kind() == domain::outcome_kind::no_op) {
     replay_headers.emplace_back("Idempotent-Replayed", "true");
   }
@@ -105,18 +100,18 @@ response outcome_answer(Outcome const& outcome, Route const& route) {
     case domain::outcome_kind::rejected:
       return refusal_answer(outcome.refusal(), route.rejection_status);
     case domain::outcome_kind::intent_conflict:
-      return problem_answer({problem_kind::idempotency_key_reused,
+      return problem_response({problem_kind::idempotency_key_reused,
                              "this Idempotency-Key was first used for a " +
                                  (outcome.first() ? outcome.first()->command_type : std::string{"request"}) +
                                  " with another payload"});
     case domain::outcome_kind::duplicate_rejected:
-      return problem_answer({problem_kind::duplicate_request,
+      return problem_response({problem_kind::duplicate_request,
                              "this intent was already carried out (aggregate version " +
                                  std::to_string(outcome.first() ? outcome.first()->aggregate_version : 0) + ")"});
     case domain::outcome_kind::in_flight_timeout:
-      return problem_answer({problem_kind::request_in_flight, ""}, {{"Retry-After", "1"}});
+      return problem_response({problem_kind::request_in_flight, ""}, {{"Retry-After", "1"}});
   }
-  return problem_answer({problem_kind::internal_error, ""});
+  return problem_response({problem_kind::internal_error, ""});
 }
 
 inline bool is_json_content(std::optional<std::string_view> content_type) {
@@ -138,36 +133,35 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
   return [&dispatcher, &tokens, route = std::move(route)](request const& incoming) -> response {
     auto const tenant = tokens.tenant_of(incoming);
     if (!tenant.has_value()) {
-      return detail::problem_answer({problem_kind::unauthorized, "missing or unknown bearer token"},
-                                    {{"WWW-Authenticate", "Bearer"}});
+      return unauthorized_response();
     }
     auto const key_header = incoming.header("idempotency-key");
     if (!key_header.has_value()) {
-      return detail::problem_answer({problem_kind::missing_idempotency_key, ""});
+      return problem_response({problem_kind::missing_idempotency_key, ""});
     }
     auto key = parse_idempotency_key(*key_header);
-    if (!key.has_value()) return detail::problem_answer({problem_kind::malformed_idempotency_key, key.error().reason});
+    if (!key.has_value()) return problem_response({problem_kind::malformed_idempotency_key, key.error().reason});
     if (!detail::is_json_content(incoming.header("content-type"))) {
-      return detail::problem_answer({problem_kind::unsupported_media_type, "send the body as application/json"});
+      return problem_response({problem_kind::unsupported_media_type, "send the body as application/json"});
     }
     auto body = nlohmann::json::parse(incoming.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) return detail::problem_answer({problem_kind::malformed_json, "the body is not valid JSON"});
+    if (body.is_discarded()) return problem_response({problem_kind::malformed_json, "the body is not valid JSON"});
     if (!body.is_object()) {
-      return detail::problem_answer({problem_kind::invalid_request, "the body must be a JSON object", ""});
+      return problem_response({problem_kind::invalid_request, "the body must be a JSON object", ""});
     }
     for (auto const& [name, value] : incoming.params) {  // the path names the resource; the body may not contradict it
       if (auto const given = body.find(name); given != body.end() && *given != value) {
-        return detail::problem_answer({problem_kind::invalid_request, name + " differs from the path", name});
+        return problem_response({problem_kind::invalid_request, name + " differs from the path", name});
       }
       body[name] = value;
     }
     auto command = domain::decode_json_value<Command>(body);
     if (!command.has_value()) {
-      return detail::problem_answer({problem_kind::invalid_request, command.error().message(), command.error().field});
+      return problem_response({problem_kind::invalid_request, command.error().message(), command.error().field});
     }
     if (route.validate) {
       if (auto const invalid = route.validate(*command)) {
-        return detail::problem_answer({problem_kind::invalid_request, invalid->message(), invalid->field});
+        return problem_response({problem_kind::invalid_request, invalid->message(), invalid->field});
       }
     }
 
