@@ -20,34 +20,51 @@
 CREATE FUNCTION ${schema}.once_epoch_us(t timestamptz) RETURNS bigint
   LANGUAGE sql IMMUTABLE AS $$ SELECT (extract(epoch FROM t) * 1000000)::bigint $$;
 
+-- What once_look and once_claim answer: an outcome and, per outcome, the
+-- intent record's columns or the target aggregate's version and state.
+CREATE TYPE ${schema}.once_answer AS (
+    outcome text, command_type text, fingerprint text, aggregate_type text, aggregate_id text,
+    aggregate_version bigint, status text, result text, created_at_us bigint, expires_at_us bigint,
+    state text
+);
+
+-- A live intent record as a 'repeat' answer; no row when there is none.
+CREATE FUNCTION ${schema}.once_repeat_answer(p_tenant text, p_scope text, p_key text, p_now timestamptz)
+  RETURNS SETOF ${schema}.once_answer
+  LANGUAGE sql STABLE AS $$
+  SELECT 'repeat'::text, i.command_type, i.fingerprint, i.aggregate_type, i.aggregate_id, i.aggregate_version,
+         i.status, i.result::text, ${schema}.once_epoch_us(i.created_at), ${schema}.once_epoch_us(i.expires_at),
+         NULL::text
+    FROM ${schema}.once_intents i
+   WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key
+     AND (i.expires_at IS NULL OR i.expires_at > p_now)
+$$;
+
+-- The target aggregate as a p_outcome answer: its version and state, or nulls if it does not exist.
+CREATE FUNCTION ${schema}.once_aggregate_answer(
+    p_outcome text, p_tenant text, p_aggregate_type text, p_aggregate_id text)
+  RETURNS SETOF ${schema}.once_answer
+  LANGUAGE sql STABLE AS $$
+  SELECT p_outcome, NULL::text, NULL::text, NULL::text, NULL::text, a.version,
+         NULL::text, NULL::text, NULL::bigint, NULL::bigint, a.state::text
+    FROM (SELECT 1) AS one
+    LEFT JOIN ${schema}.once_aggregates a
+      ON a.tenant = p_tenant AND a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id
+$$;
+
 -- Looks an intent up and, if it is new, reads its aggregate. No lock is kept.
 --   outcome 'repeat' : the live intent record (its columns)
 --   outcome 'absent' : aggregate_version and state of the target (nulls if it does not exist)
 CREATE FUNCTION ${schema}.once_look(
     p_tenant text, p_scope text, p_key text, p_aggregate_type text, p_aggregate_id text, p_now timestamptz)
-  RETURNS TABLE (
-    outcome text, command_type text, fingerprint text, aggregate_type text, aggregate_id text,
-    aggregate_version bigint, status text, result text, created_at_us bigint, expires_at_us bigint,
-    state text)
+  RETURNS SETOF ${schema}.once_answer
   LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  found_intent ${schema}.once_intents%ROWTYPE;
 BEGIN
-  SELECT * INTO found_intent FROM ${schema}.once_intents i
-   WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key
-     AND (i.expires_at IS NULL OR i.expires_at > p_now);
+  RETURN QUERY SELECT * FROM ${schema}.once_repeat_answer(p_tenant, p_scope, p_key, p_now);
   IF FOUND THEN
-    RETURN QUERY SELECT 'repeat'::text, found_intent.command_type, found_intent.fingerprint,
-                        found_intent.aggregate_type, found_intent.aggregate_id, found_intent.aggregate_version,
-                        found_intent.status, found_intent.result::text, ${schema}.once_epoch_us(found_intent.created_at),
-                        ${schema}.once_epoch_us(found_intent.expires_at), NULL::text;
     RETURN;
   END IF;
-  RETURN QUERY SELECT 'absent'::text, NULL::text, NULL::text, NULL::text, NULL::text, a.version,
-                      NULL::text, NULL::text, NULL::bigint, NULL::bigint, a.state::text
-                 FROM (SELECT 1) AS one
-                 LEFT JOIN ${schema}.once_aggregates a
-                   ON a.tenant = p_tenant AND a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
+  RETURN QUERY SELECT * FROM ${schema}.once_aggregate_answer('absent', p_tenant, p_aggregate_type, p_aggregate_id);
 END;
 $$;
 
@@ -62,16 +79,12 @@ CREATE FUNCTION ${schema}.once_claim(
     p_tenant text, p_scope text, p_key text,
     p_aggregate_type text, p_aggregate_id text,
     p_now timestamptz, p_in_flight_ms integer, p_aggregate_ms integer)
-  RETURNS TABLE (
-    outcome text, command_type text, fingerprint text, aggregate_type text, aggregate_id text,
-    aggregate_version bigint, status text, result text, created_at_us bigint, expires_at_us bigint,
-    state text)
+  RETURNS SETOF ${schema}.once_answer
   LANGUAGE plpgsql AS $$
 DECLARE
   intent_lock constant bigint := hashtextextended(p_tenant || chr(31) || p_scope || chr(31) || p_key, 7);
   aggregate_lock constant bigint :=
     hashtextextended(p_tenant || chr(31) || p_aggregate_type || chr(31) || p_aggregate_id, 11);
-  found_intent ${schema}.once_intents%ROWTYPE;
 BEGIN
   -- One transaction per intent at a time; a twin waits here until the first commits or rolls back.
   IF NOT pg_try_advisory_xact_lock(intent_lock) THEN
@@ -85,21 +98,15 @@ BEGIN
     END;
   END IF;
 
-  -- The caller looked before (once_find_intent); look again under the lock: a
-  -- twin we waited for may have committed meanwhile.
-  SELECT * INTO found_intent FROM ${schema}.once_intents i
-   WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key;
+  -- The caller looked before (once_look); look again under the lock: a twin
+  -- we waited for may have committed meanwhile.
+  RETURN QUERY SELECT * FROM ${schema}.once_repeat_answer(p_tenant, p_scope, p_key, p_now);
   IF FOUND THEN
-    IF found_intent.expires_at IS NULL OR found_intent.expires_at > p_now THEN
-      RETURN QUERY SELECT 'repeat'::text, found_intent.command_type, found_intent.fingerprint,
-                          found_intent.aggregate_type, found_intent.aggregate_id, found_intent.aggregate_version,
-                          found_intent.status, found_intent.result::text, ${schema}.once_epoch_us(found_intent.created_at),
-                          ${schema}.once_epoch_us(found_intent.expires_at), NULL::text;
-      RETURN;
-    END IF;
-    -- Expired: the key is free again.
-    DELETE FROM ${schema}.once_intents i WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key;
+    RETURN;
   END IF;
+  -- An expired record, if any, frees the key.
+  DELETE FROM ${schema}.once_intents i
+   WHERE i.tenant = p_tenant AND i.scope = p_scope AND i.key = p_key AND i.expires_at <= p_now;
 
   -- Serialise commands on one aggregate, existing or not yet created.
   IF NOT pg_try_advisory_xact_lock(aggregate_lock) THEN
@@ -107,11 +114,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(aggregate_lock);
   END IF;
 
-  RETURN QUERY SELECT 'claimed'::text, NULL::text, NULL::text, NULL::text, NULL::text, a.version,
-                      NULL::text, NULL::text, NULL::bigint, NULL::bigint, a.state::text
-                 FROM (SELECT 1) AS one
-                 LEFT JOIN ${schema}.once_aggregates a
-                   ON a.tenant = p_tenant AND a.aggregate_type = p_aggregate_type AND a.aggregate_id = p_aggregate_id;
+  RETURN QUERY SELECT * FROM ${schema}.once_aggregate_answer('claimed', p_tenant, p_aggregate_type, p_aggregate_id);
 END;
 $$;
 
