@@ -1,5 +1,6 @@
 #include <once/http/server.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -9,9 +10,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -73,25 +74,44 @@ void log_request(spdlog::logger& log, std::string_view method, std::string_view 
 
 }  // namespace
 
+// A thread running an io_context of its own. The workers own connections: a
+// connection's handlers all run on its worker's thread, so they need no
+// strand, and a socket event wakes no other thread.
+struct worker {
+  asio::io_context io{1};  // concurrency hint: run by one thread
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
+  std::atomic<int> connections{0};
+  std::thread thread;
+};
+
 struct server::state {
   server_options options;
   router routes;
-  asio::io_context io{};
-  tcp::acceptor acceptor{io};
-  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<worker>> workers;
+  // Accepting has a thread of its own: a worker's blocked handler must not stop new connections.
+  worker listener;
+  tcp::acceptor acceptor{listener.io};
   unsigned short bound_port = 0;
+  bool running = false;  // the workers' threads are started
   std::atomic<bool> stopping{false};
 
   // Connections, and how many requests are being handled, for draining.
   std::mutex mutex;
   std::condition_variable idle;
   std::set<std::shared_ptr<beast::tcp_stream>> connections;
-  int busy = 0;
+  std::atomic<int> busy{0};
+
+  // A new connection goes to the worker with the fewest.
+  worker& least_loaded() {
+    return **std::min_element(workers.begin(), workers.end(), [](auto const& a, auto const& b) {
+      return a->connections.load(std::memory_order_relaxed) < b->connections.load(std::memory_order_relaxed);
+    });
+  }
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
-      auto strand = asio::make_strand(io);  // one per connection: its socket's handlers never run concurrently
-      auto [error, socket] = co_await acceptor.async_accept(strand, as_tuple_awaitable);
+      auto& home = least_loaded();
+      auto [error, socket] = co_await acceptor.async_accept(home.io, as_tuple_awaitable);
       if (error) {
         if (stopping) co_return;
         continue;  // e.g. too many open files: keep serving the others
@@ -103,11 +123,20 @@ struct server::state {
         std::lock_guard lock(mutex);
         connections.insert(stream);
       }
-      asio::co_spawn(stream->get_executor(), session(stream), asio::detached);
+      ++home.connections;
+      asio::co_spawn(home.io, session(stream, home), asio::detached);
     }
   }
 
-  asio::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream) {
+  // The drain in stop() waits for `busy` to reach zero: wake it only then.
+  void request_finished() {
+    if (--busy == 0 && stopping) {
+      std::lock_guard lock(mutex);
+      idle.notify_all();
+    }
+  }
+
+  asio::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream, worker& home) {
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
@@ -146,10 +175,7 @@ struct server::state {
       response answer;
       std::string path;
       std::string request_id;
-      {
-        std::lock_guard lock(mutex);
-        ++busy;
-      }
+      ++busy;
       if (auto incoming = to_request(message)) {
         path = incoming->path;
         request_id = incoming->header("x-request-id").value_or("").substr(0, 128);
@@ -168,16 +194,13 @@ struct server::state {
       }
       bool const is_head = message.method() == bhttp::verb::head;
       co_await write(*stream, answer, keep_alive, is_head);
-      {
-        std::lock_guard lock(mutex);
-        --busy;
-      }
-      idle.notify_all();
+      request_finished();
       if (!keep_alive) break;
     }
     beast::error_code ignored;
     stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream->socket().close(ignored);
+    --home.connections;
     {
       std::lock_guard lock(mutex);
       connections.erase(stream);
@@ -203,6 +226,8 @@ struct server::state {
 server::server(server_options options, router routes) : state_(std::make_unique<state>()) {
   state_->options = std::move(options);
   state_->routes = std::move(routes);
+  int const threads = state_->options.threads < 1 ? 1 : state_->options.threads;
+  for (int i = 0; i < threads; ++i) state_->workers.push_back(std::make_unique<worker>());
 }
 
 server::~server() { stop(); }
@@ -223,17 +248,18 @@ application::result<void> server::start() {
                                  std::to_string(state_->options.port) + ": " + error.message());
   }
   state_->bound_port = acceptor.local_endpoint().port();
-  asio::co_spawn(state_->io, state_->accept_loop(), asio::detached);
-  int const threads = state_->options.threads < 1 ? 1 : state_->options.threads;
-  for (int i = 0; i < threads; ++i) state_->threads.emplace_back([this] { state_->io.run(); });
+  for (auto& each : state_->workers) each->thread = std::thread([&io = each->io] { io.run(); });
+  asio::co_spawn(state_->listener.io, state_->accept_loop(), asio::detached);
+  state_->listener.thread = std::thread([&io = state_->listener.io] { io.run(); });
+  state_->running = true;
   return {};
 }
 
 unsigned short server::port() const noexcept { return state_->bound_port; }
 
 void server::stop() {
-  if (state_->threads.empty() || state_->stopping.exchange(true)) return;
-  asio::post(state_->io, [this] {
+  if (!state_->running || state_->stopping.exchange(true)) return;
+  asio::post(state_->listener.io, [this] {
     beast::error_code ignored;
     state_->acceptor.close(ignored);
   });
@@ -246,9 +272,14 @@ void server::stop() {
     }
     state_->idle.wait_for(lock, state_->options.drain_timeout, [&] { return state_->connections.empty(); });
   }
-  state_->io.stop();
-  for (auto& thread : state_->threads) thread.join();
-  state_->threads.clear();
+  auto const halt = [](worker& each) {
+    each.keep_running.reset();
+    each.io.stop();
+    each.thread.join();
+  };
+  halt(state_->listener);
+  for (auto& each : state_->workers) halt(*each);
+  state_->running = false;
 }
 
 }  // namespace once::http

@@ -33,6 +33,11 @@ class HttpServer : public ::testing::Test {
       std::this_thread::sleep_for(300ms);  // a request that takes a while: stop() must wait for it
       return response{200, {}, "done"};
     });
+    routes.add("GET", "/held", [this](request const&) {
+      held_started.set_value();
+      (void)release_held.wait_for(10s);  // blocks its I/O thread, as a database call does
+      return response{200, {}, "released"};
+    });
     routes.add("GET", "/throws", [](request const&) -> response { throw std::runtime_error("bug"); });
     once::http::server_options options;
     options.port = 0;
@@ -45,6 +50,9 @@ class HttpServer : public ::testing::Test {
   void TearDown() override { server->stop(); }
 
   std::promise<void> slow_started;
+  std::promise<void> held_started;
+  std::promise<void> release;
+  std::shared_future<void> release_held = release.get_future().share();
   captured_log request_log;
   std::unique_ptr<once::http::server> server;
 };
@@ -144,6 +152,26 @@ TEST_F(HttpServer, LogsARequestRefusedBeforeItsBodyWasRead) {
   ASSERT_EQ(lines.size(), 1U);
   EXPECT_EQ(lines[0].at("status"), 413);
   EXPECT_EQ(lines[0].at("method"), "POST");
+}
+
+// Two I/O threads (the default): a connection opened while the first
+// thread's handler blocks goes to the other thread and is answered.
+TEST_F(HttpServer, AnswersANewConnectionWhileAHandlerBlocksAnotherThread) {
+  auto held = std::async(std::launch::async, [&] {
+    http_client client{server->port()};
+    return client.send("GET", "/held");
+  });
+  ASSERT_EQ(held_started.get_future().wait_for(10s), std::future_status::ready);
+  auto other = std::async(std::launch::async, [&] {
+    http_client client{server->port()};
+    return client.send("GET", "/healthz");
+  });
+  EXPECT_EQ(other.wait_for(5s), std::future_status::ready);
+  release.set_value();
+  EXPECT_EQ(held.get().body, "released");
+  if (other.wait_for(5s) == std::future_status::ready) {
+    EXPECT_EQ(other.get().status, 200);
+  }
 }
 
 TEST_F(HttpServer, StopLetsARequestInProgressFinish) {

@@ -1,0 +1,148 @@
+// The payments service's commands in-process on PostgreSQL: the same
+// dispatcher, store and commands as payments-service, without HTTP. It is
+// bench/http-bench's baseline, so the ratio there is the HTTP layer's cost and
+// not the difference between two domains.
+//
+//   once_payments_bench --database-url URL --schema NAME [--seconds 10] [--clients 16,64] [--run-id ID]
+//
+// new:     OpenAccount with a new key and a new account per command (what
+//          bench/http/payments.lua sends as "new");
+// replays: AuthorizePayment repeats of 1000 payments made beforehand, one per
+//          account (what it sends as "replay"), every repeat asking PostgreSQL.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <once/application/command_dispatcher.hpp>
+#include <once/postgres/migrator.hpp>
+#include <once/postgres/pg_command_store.hpp>
+#include <payments/domain/account.hpp>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using payments::domain::account;
+
+struct cell {
+  double per_second = 0;
+  double p99_ms = 0;
+  std::int64_t failed = 0;
+};
+
+// `clients` threads calling `one(client, n)` (n counts that client's calls) until the time is up.
+template <class One>
+cell measure(int clients, std::chrono::seconds duration, One const& one) {
+  std::vector<std::vector<std::uint32_t>> latencies(static_cast<std::size_t>(clients));
+  std::atomic<std::int64_t> failed{0};
+  auto const deadline = clock_type::now() + duration;
+  auto const began = clock_type::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto& mine = latencies[static_cast<std::size_t>(c)];
+      for (std::int64_t n = 0; clock_type::now() < deadline; ++n) {
+        auto const begin = clock_type::now();
+        if (!one(c, n)) {
+          ++failed;
+          continue;
+        }
+        mine.push_back(static_cast<std::uint32_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - begin).count()));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  double const seconds = std::chrono::duration<double>(clock_type::now() - began).count();
+  std::vector<std::uint32_t> all;
+  for (auto const& mine : latencies) all.insert(all.end(), mine.begin(), mine.end());
+  std::sort(all.begin(), all.end());
+  double const p99 = all.empty() ? 0.0 : all[std::min(all.size() - 1, all.size() * 99 / 100)] / 1000.0;
+  return {static_cast<double>(all.size()) / seconds, p99, failed.load()};
+}
+
+std::vector<int> parse_list(std::string const& text) {
+  std::vector<int> values;
+  std::stringstream stream(text);
+  for (std::string item; std::getline(stream, item, ',');) values.push_back(std::stoi(item));
+  return values;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"payments-service's commands in-process on PostgreSQL"};
+  std::string url;
+  std::string schema;
+  std::string run_id = "inprocess";
+  int seconds = 10;
+  std::string clients_text = "16,64";
+  app.add_option("--database-url", url)->required();
+  app.add_option("--schema", schema)->required();
+  app.add_option("--run-id", run_id, "prefix of keys and account ids")->capture_default_str();
+  app.add_option("--seconds", seconds, "per measurement")->capture_default_str();
+  app.add_option("--clients", clients_text)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  auto const client_counts = parse_list(clients_text);
+
+  once::postgres::pg_options options;
+  options.database_url = url;
+  options.schema = schema;
+  options.pool_size = static_cast<std::size_t>(*std::max_element(client_counts.begin(), client_counts.end()));
+  options.application_name = "once-payments-bench";
+  if (auto migrated = once::postgres::migrate(options); !migrated) {
+    std::fprintf(stderr, "migrate: %s\n", migrated.error().message.c_str());
+    return 1;
+  }
+  auto store = once::postgres::pg_command_store::open(options);
+  if (!store) {
+    std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
+    return 1;
+  }
+  once::application::command_dispatcher<account> accounts{**store};
+  auto envelope_for = [](std::string key) {
+    once::domain::envelope env;
+    env.tenant = "bench";
+    env.principal = "bearer:bench";
+    env.client_key = std::move(key);
+    env.received_at = std::chrono::system_clock::now();
+    return env;
+  };
+
+  constexpr int replayable = 1000;
+  for (int i = 0; i < replayable; ++i) {
+    auto const id = run_id + "-B-" + std::to_string(i);
+    (void)accounts.dispatch(payments::domain::open_account{id, "EUR", 1'000'000'000'000}, envelope_for("open-" + id));
+    (void)accounts.dispatch(payments::domain::authorize_payment{id, {1, "EUR"}, "bench"},
+                            envelope_for(run_id + "-replay-" + std::to_string(i)));
+  }
+
+  std::printf("| scenario | clients | commands/s | p99 ms | failed |\n|---|---|---|---|---|\n");
+  std::fflush(stdout);  // scripts sampling CPU wait for this line: the preparation is over
+  for (int clients : client_counts) {
+    auto const fresh = measure(clients, std::chrono::seconds{seconds}, [&](int c, std::int64_t n) {
+      auto const id = run_id + "-" + std::to_string(clients) + "-t" + std::to_string(c) + "-" + std::to_string(n);
+      auto const outcome = accounts.dispatch(payments::domain::open_account{id, "EUR", 1000}, envelope_for(id));
+      return outcome.has_value() && outcome->kind() == once::domain::outcome_kind::applied;
+    });
+    std::printf("| payments new intents | %d | %.0f | %.2f | %lld |\n", clients, fresh.per_second, fresh.p99_ms,
+                static_cast<long long>(fresh.failed));
+    auto const replays = measure(clients, std::chrono::seconds{seconds}, [&](int c, std::int64_t n) {
+      auto const i = static_cast<int>((n * 7919 + c * 104729) % replayable);
+      auto const id = run_id + "-B-" + std::to_string(i);
+      auto const outcome = accounts.dispatch(payments::domain::authorize_payment{id, {1, "EUR"}, "bench"},
+                                             envelope_for(run_id + "-replay-" + std::to_string(i)));
+      return outcome.has_value() && outcome->kind() == once::domain::outcome_kind::replayed;
+    });
+    std::printf("| payments replays | %d | %.0f | %.2f | %lld |\n", clients, replays.per_second, replays.p99_ms,
+                static_cast<long long>(replays.failed));
+    std::fflush(stdout);
+  }
+  return 0;
+}
