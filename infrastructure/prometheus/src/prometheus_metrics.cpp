@@ -1,6 +1,13 @@
 #include <once/prometheus/prometheus_metrics.hpp>
 
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -32,6 +39,53 @@ bool is_duplicate(domain::outcome_kind outcome) {
          outcome == domain::outcome_kind::duplicate_rejected;
 }
 
+// The time series of one command type, each found once: Family::Add builds a
+// label map, hashes it and takes the family's lock on every call, which the
+// hot path of every command should not pay.
+struct type_series {
+  std::string command_type;
+  static constexpr std::size_t slots = 8;  // more than outcome_kind, repeat_policy or error_code have values
+  std::array<std::atomic<Counter*>, slots> commands_by_outcome{};
+  std::array<std::atomic<Counter*>, slots> duplicates_by_policy{};
+  std::array<std::atomic<Counter*>, slots> failures_by_code{};
+  std::atomic<Counter*> replays{nullptr};
+  std::atomic<Counter*> conflicts{nullptr};
+  std::atomic<Counter*> in_flight_waits{nullptr};
+  std::atomic<Counter*> retries{nullptr};
+  std::atomic<Histogram*> latency{nullptr};
+};
+
+// The child in `slot`, made by `make` the first time. Family::Add answers the
+// same child for the same labels, so two threads racing here agree.
+template <class Child, class Make>
+Child& cached(std::atomic<Child*>& slot, Make const& make) {
+  Child* found = slot.load(std::memory_order_acquire);
+  if (found == nullptr) {
+    found = &make();
+    slot.store(found, std::memory_order_release);
+  }
+  return *found;
+}
+
+// The same, for a slot chosen by an enum's value (uncached past the slots).
+template <class Child, class Enum, class Make>
+Child& cached(std::array<std::atomic<Child*>, type_series::slots>& slots, Enum value, Make const& make) {
+  auto const index = static_cast<std::size_t>(value);
+  return index < slots.size() ? cached(slots[index], make) : make();
+}
+
+// The labels of a series of `series`' command type, and one more if given.
+::prometheus::Labels labels_of(type_series const& series, std::string name = {}, std::string_view value = {}) {
+  ::prometheus::Labels labels{{"command_type", series.command_type}};
+  if (!name.empty()) labels.emplace(std::move(name), std::string{value});
+  return labels;
+}
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
+
 }  // namespace
 
 struct prometheus_metrics::families {
@@ -60,6 +114,24 @@ struct prometheus_metrics::families {
   Family<Counter>& retries;
   Family<Counter>& failures;
   Family<Histogram>& latency;
+
+  type_series& of_type(std::string_view command_type) {
+    {
+      std::shared_lock lock(types_mutex);
+      if (auto found = types.find(command_type); found != types.end()) return *found->second;
+    }
+    std::unique_lock lock(types_mutex);
+    auto& entry = types[std::string{command_type}];
+    if (entry == nullptr) {
+      entry = std::make_unique<type_series>();
+      entry->command_type = std::string{command_type};
+    }
+    return *entry;
+  }
+
+ private:
+  std::shared_mutex types_mutex;
+  std::unordered_map<std::string, std::unique_ptr<type_series>, string_hash, std::equal_to<>> types;
 };
 
 prometheus_metrics::prometheus_metrics(std::shared_ptr<::prometheus::Registry> registry)
@@ -70,28 +142,42 @@ prometheus_metrics::~prometheus_metrics() = default;
 
 void prometheus_metrics::command_handled(std::string_view command_type, domain::repeat_policy policy,
                                          domain::outcome_kind outcome, std::chrono::nanoseconds latency) {
-  std::string const type{command_type};
-  families_->commands.Add({{"command_type", type}, {"outcome", std::string{domain::to_string(outcome)}}}).Increment();
+  auto& series = families_->of_type(command_type);
+  cached(series.commands_by_outcome, outcome, [&]() -> Counter& {
+    return families_->commands.Add(labels_of(series, "outcome", domain::to_string(outcome)));
+  }).Increment();
   if (is_duplicate(outcome)) {
-    families_->duplicates.Add({{"command_type", type}, {"policy", std::string{domain::to_string(policy)}}}).Increment();
+    cached(series.duplicates_by_policy, policy, [&]() -> Counter& {
+      return families_->duplicates.Add(labels_of(series, "policy", domain::to_string(policy)));
+    }).Increment();
   }
-  if (outcome == domain::outcome_kind::replayed) families_->replays.Add({{"command_type", type}}).Increment();
-  if (outcome == domain::outcome_kind::intent_conflict) families_->conflicts.Add({{"command_type", type}}).Increment();
-  families_->latency.Add({{"command_type", type}}, latency_buckets())
-      .Observe(std::chrono::duration<double>(latency).count());
+  if (outcome == domain::outcome_kind::replayed) {
+    cached(series.replays, [&]() -> Counter& { return families_->replays.Add(labels_of(series)); }).Increment();
+  }
+  if (outcome == domain::outcome_kind::intent_conflict) {
+    cached(series.conflicts, [&]() -> Counter& { return families_->conflicts.Add(labels_of(series)); }).Increment();
+  }
+  cached(series.latency, [&]() -> Histogram& {
+    return families_->latency.Add(labels_of(series), latency_buckets());
+  }).Observe(std::chrono::duration<double>(latency).count());
 }
 
 void prometheus_metrics::in_flight_waited(std::string_view command_type) {
-  families_->in_flight_waits.Add({{"command_type", std::string{command_type}}}).Increment();
+  auto& series = families_->of_type(command_type);
+  cached(series.in_flight_waits, [&]() -> Counter& { return families_->in_flight_waits.Add(labels_of(series)); })
+      .Increment();
 }
 
 void prometheus_metrics::transaction_retried(std::string_view command_type) {
-  families_->retries.Add({{"command_type", std::string{command_type}}}).Increment();
+  auto& series = families_->of_type(command_type);
+  cached(series.retries, [&]() -> Counter& { return families_->retries.Add(labels_of(series)); }).Increment();
 }
 
 void prometheus_metrics::command_failed(std::string_view command_type, application::error_code code) {
-  families_->failures.Add({{"command_type", std::string{command_type}}, {"code", std::string{application::to_string(code)}}})
-      .Increment();
+  auto& series = families_->of_type(command_type);
+  cached(series.failures_by_code, code, [&]() -> Counter& {
+    return families_->failures.Add(labels_of(series, "code", application::to_string(code)));
+  }).Increment();
 }
 
 ::prometheus::Registry& prometheus_metrics::registry() noexcept { return *registry_; }

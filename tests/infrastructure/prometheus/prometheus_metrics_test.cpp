@@ -2,6 +2,8 @@
 #include <once/prometheus/prometheus_metrics.hpp>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <prometheus/counter.h>
@@ -47,6 +49,34 @@ TEST_F(PrometheusMetrics, CountsCommandsByTypeAndOutcome) {
   EXPECT_EQ(sample(text, R"(once_commands_total{command_type="test.withdraw",outcome="rejected"})"), 1);
   EXPECT_EQ(sample(text, R"(once_command_duration_seconds_count{command_type="test.deposit"})"), 2);
   EXPECT_EQ(sample(text, R"(once_command_duration_seconds_bucket{command_type="test.deposit",le="+Inf"})"), 2);
+}
+
+// The series of each command type are looked up once and then shared: threads
+// reporting at once, about types seen for the first time, lose no count.
+TEST_F(PrometheusMetrics, CountsEveryReportFromManyThreadsAtOnce) {
+  constexpr int threads = 8;
+  constexpr int reports = 2000;
+  std::vector<std::thread> reporters;
+  for (int t = 0; t < threads; ++t) {
+    reporters.emplace_back([&, t] {
+      auto const type = t % 2 == 0 ? "test.even" : "test.odd";
+      for (int i = 0; i < reports; ++i) {
+        metrics.command_handled(type, once::domain::repeat_policy::return_prior,
+                                i % 2 == 0 ? once::domain::outcome_kind::applied : once::domain::outcome_kind::replayed,
+                                1ms);
+        metrics.transaction_retried(type);
+      }
+    });
+  }
+  for (auto& reporter : reporters) reporter.join();
+  auto const text = metrics.text();
+  for (std::string const type : {"test.even", "test.odd"}) {
+    auto const per_type = threads / 2 * reports;
+    EXPECT_EQ(sample(text, "once_commands_total{command_type=\"" + type + "\",outcome=\"applied\"}"), per_type / 2);
+    EXPECT_EQ(sample(text, "once_replays_total{command_type=\"" + type + "\"}"), per_type / 2);
+    EXPECT_EQ(sample(text, "once_transaction_retries_total{command_type=\"" + type + "\"}"), per_type);
+    EXPECT_EQ(sample(text, "once_command_duration_seconds_count{command_type=\"" + type + "\"}"), per_type);
+  }
 }
 
 TEST_F(PrometheusMetrics, CountsReplaysDuplicatesByPolicyAndConflicts) {
