@@ -1,14 +1,20 @@
 #include <once/http/structured_log.hpp>
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
-#include <spdlog/sinks/stdout_sinks.h>
+
+#include <once/http/batched_line_sink.hpp>
 
 namespace once::http {
 
 std::shared_ptr<spdlog::logger> json_stdout_logger(std::string const& name) {
-  auto logger = std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  // One sink for every such logger, so their lines share one order on stdout.
+  static auto const standard_output = std::make_shared<batched_line_sink>(fileno(stdout));
+  auto logger = std::make_shared<spdlog::logger>(name, standard_output);
   use_json_lines(*logger);
+  logger->flush_on(spdlog::level::warn);  // problems show at once, with every line before them
   return logger;
 }
 
@@ -21,15 +27,14 @@ void use_json_lines(spdlog::logger& logger) {
 void log_event(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view event,
                nlohmann::ordered_json const& fields) {
   if (!logger.should_log(level)) return;
-  nlohmann::ordered_json members = nlohmann::ordered_json::object();
-  members["event"] = event;
-  if (fields.is_object()) members.update(fields);
-  auto text = members.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  // "{...}" without its braces: the pattern opened the object and closes it.
-  std::string_view inner{text};
-  inner.remove_prefix(1);
-  inner.remove_suffix(1);
-  logger.log(level, spdlog::string_view_t{inner.data(), inner.size()});
+  // "event":"...", then the fields' members: the pattern opened the object and closes it.
+  auto text = R"("event":)" + nlohmann::ordered_json(event).dump();
+  if (fields.is_object() && !fields.empty()) {
+    auto const members = fields.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    text += ',';
+    text.append(members, 1, members.size() - 2);  // without its braces
+  }
+  logger.log(level, spdlog::string_view_t{text.data(), text.size()});
 }
 
 }  // namespace once::http

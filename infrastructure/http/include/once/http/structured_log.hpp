@@ -17,7 +17,9 @@
 
 namespace once::http {
 
-// A logger named `name` writing JSON lines to stdout (thread-safe).
+// A logger named `name` writing JSON lines to stdout (thread-safe). All such
+// loggers share one batched_line_sink: lines reach stdout within about 10 ms,
+// at once from warn up, and on flush().
 [[nodiscard]] std::shared_ptr<spdlog::logger> json_stdout_logger(std::string const& name);
 
 // Turns any spdlog logger into a JSON-lines logger (sets its pattern).
