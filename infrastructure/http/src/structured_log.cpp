@@ -5,16 +5,15 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 
-#include <once/http/batched_line_sink.hpp>
+#include <once/http/line_sink.hpp>
 
 namespace once::http {
 
 std::shared_ptr<spdlog::logger> json_stdout_logger(std::string const& name) {
   // One sink for every such logger, so their lines share one order on stdout.
-  static auto const standard_output = std::make_shared<batched_line_sink>(fileno(stdout));
+  static auto const standard_output = std::make_shared<line_sink>(fileno(stdout));
   auto logger = std::make_shared<spdlog::logger>(name, standard_output);
   use_json_lines(*logger);
-  logger->flush_on(spdlog::level::warn);  // problems show at once, with every line before them
   return logger;
 }
 

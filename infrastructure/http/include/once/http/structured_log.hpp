@@ -17,9 +17,8 @@
 
 namespace once::http {
 
-// A logger named `name` writing JSON lines to stdout (thread-safe). All such
-// loggers share one batched_line_sink: lines reach stdout within about 10 ms,
-// at once from warn up, and on flush().
+// A logger named `name` writing JSON lines to stdout (thread-safe; see
+// line_sink.hpp: one write per line, no lock held while writing).
 [[nodiscard]] std::shared_ptr<spdlog::logger> json_stdout_logger(std::string const& name);
 
 // Turns any spdlog logger into a JSON-lines logger (sets its pattern).
