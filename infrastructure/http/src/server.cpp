@@ -4,7 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <set>
+#include <unordered_set>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
@@ -13,9 +13,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -74,13 +74,26 @@ void log_request(spdlog::logger& log, std::string_view method, std::string_view 
 
 }  // namespace
 
+using steady_clock = std::chrono::steady_clock;
+
+// A connection: its socket and the time by which its current read or write
+// must be done. Its worker checks the deadlines on a coarse tick and cancels
+// the late ones: a clock read per operation instead of arming a timer (and a
+// timerfd_settime) for each.
+struct connection {
+  explicit connection(tcp::socket accepted) : socket(std::move(accepted)) {}
+  tcp::socket socket;
+  steady_clock::time_point deadline = steady_clock::time_point::max();
+};
+
 // A thread running an io_context of its own. The workers own connections: a
 // connection's handlers all run on its worker's thread, so they need no
 // strand, and a socket event wakes no other thread.
 struct worker {
   asio::io_context io{1};  // concurrency hint: run by one thread
   asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
-  std::atomic<int> connections{0};
+  std::atomic<int> connection_count{0};  // read by the listener
+  std::unordered_set<connection*> connections;  // touched on this worker's thread only
   std::thread thread;
 };
 
@@ -95,17 +108,42 @@ struct server::state {
   bool running = false;  // the workers' threads are started
   std::atomic<bool> stopping{false};
 
-  // Connections, and how many requests are being handled, for draining.
+  // How many requests are being handled, and a wake-up for stop() when that or a connection count drops.
   std::mutex mutex;
   std::condition_variable idle;
-  std::set<std::shared_ptr<beast::tcp_stream>> connections;
   std::atomic<int> busy{0};
 
   // A new connection goes to the worker with the fewest.
   worker& least_loaded() {
     return **std::min_element(workers.begin(), workers.end(), [](auto const& a, auto const& b) {
-      return a->connections.load(std::memory_order_relaxed) < b->connections.load(std::memory_order_relaxed);
+      return a->connection_count.load(std::memory_order_relaxed) < b->connection_count.load(std::memory_order_relaxed);
     });
+  }
+
+  int open_connections() const {
+    int open = 0;
+    for (auto const& each : workers) open += each->connection_count.load();
+    return open;
+  }
+
+  // Late connections are found within a quarter of the timeout (10 ms to 1 s).
+  steady_clock::duration sweep_interval() const {
+    return std::clamp<steady_clock::duration>(options.read_timeout / 4, std::chrono::milliseconds{10},
+                                              std::chrono::seconds{1});
+  }
+
+  asio::awaitable<void> cancel_late_operations(worker& home) {
+    asio::steady_timer tick{home.io};
+    for (;;) {
+      tick.expires_after(sweep_interval());
+      auto [error] = co_await tick.async_wait(as_tuple_awaitable);
+      if (error) co_return;
+      auto const now = steady_clock::now();
+      for (auto* late : home.connections) {
+        beast::error_code ignored;
+        if (late->deadline <= now) late->socket.cancel(ignored);  // its read or write ends with operation_aborted
+      }
+    }
   }
 
   asio::awaitable<void> accept_loop() {
@@ -118,32 +156,28 @@ struct server::state {
       }
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);  // answers go out at once, not after the client's ACK
-      auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-      {
-        std::lock_guard lock(mutex);
-        connections.insert(stream);
-      }
-      ++home.connections;
-      asio::co_spawn(home.io, session(stream, home), asio::detached);
+      ++home.connection_count;
+      asio::co_spawn(home.io, session(std::move(socket), home), asio::detached);
     }
   }
 
-  // The drain in stop() waits for `busy` to reach zero: wake it only then.
-  void request_finished() {
-    if (--busy == 0 && stopping) {
-      std::lock_guard lock(mutex);
-      idle.notify_all();
-    }
+  // stop() waits for `busy`, then the connection counts, to reach zero: wake it only while stopping.
+  void wake_stop() {
+    if (!stopping) return;
+    std::lock_guard lock(mutex);
+    idle.notify_all();
   }
 
-  asio::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream, worker& home) {
+  asio::awaitable<void> session(tcp::socket socket, worker& home) {
+    connection self{std::move(socket)};
+    home.connections.insert(&self);
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options.body_limit);
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-      stream->expires_after(options.read_timeout);
-      auto [read_error, bytes] = co_await bhttp::async_read(*stream, buffer, parser, as_tuple_awaitable);
+      self.deadline = steady_clock::now() + options.read_timeout;  // for the whole request, headers and body
+      auto [read_error, bytes] = co_await bhttp::async_read(self.socket, buffer, parser, as_tuple_awaitable);
       (void)bytes;
       if (read_error) {
         // Refuse what can be refused before reading on, then close. (Answers are
@@ -165,7 +199,7 @@ struct server::state {
             log_request(*options.request_log, parser.get().method_string(), target.substr(0, target.find('?')),
                         *refusal, "", std::chrono::steady_clock::duration{});
           }
-          co_await write(*stream, *refusal, false);
+          co_await write(self, *refusal, false);
         }
         break;
       }
@@ -193,31 +227,27 @@ struct server::state {
                     std::chrono::steady_clock::now() - started);
       }
       bool const is_head = message.method() == bhttp::verb::head;
-      co_await write(*stream, answer, keep_alive, is_head);
-      request_finished();
+      co_await write(self, answer, keep_alive, is_head);
+      if (--busy == 0) wake_stop();
       if (!keep_alive) break;
     }
     beast::error_code ignored;
-    stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream->socket().close(ignored);
-    --home.connections;
-    {
-      std::lock_guard lock(mutex);
-      connections.erase(stream);
-    }
-    idle.notify_all();
+    self.socket.shutdown(tcp::socket::shutdown_send, ignored);
+    self.socket.close(ignored);
+    home.connections.erase(&self);
+    --home.connection_count;
+    wake_stop();
   }
 
-  asio::awaitable<void> write(beast::tcp_stream& stream, response const& answer, bool keep_alive,
-                              bool head = false) {
+  asio::awaitable<void> write(connection& to, response const& answer, bool keep_alive, bool head = false) {
     bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(answer.status), 11};
     for (auto const& [name, value] : answer.headers) message.set(name, value);
     message.keep_alive(keep_alive);
     message.body() = answer.body;
     message.prepare_payload();
     if (head) message.body().clear();
-    stream.expires_after(options.read_timeout);
-    auto [error, bytes] = co_await bhttp::async_write(stream, message, as_tuple_awaitable);
+    to.deadline = steady_clock::now() + options.read_timeout;
+    auto [error, bytes] = co_await bhttp::async_write(to.socket, message, as_tuple_awaitable);
     (void)error;
     (void)bytes;
   }
@@ -248,7 +278,10 @@ application::result<void> server::start() {
                                  std::to_string(state_->options.port) + ": " + error.message());
   }
   state_->bound_port = acceptor.local_endpoint().port();
-  for (auto& each : state_->workers) each->thread = std::thread([&io = each->io] { io.run(); });
+  for (auto& each : state_->workers) {
+    asio::co_spawn(each->io, state_->cancel_late_operations(*each), asio::detached);
+    each->thread = std::thread([&io = each->io] { io.run(); });
+  }
   asio::co_spawn(state_->listener.io, state_->accept_loop(), asio::detached);
   state_->listener.thread = std::thread([&io = state_->listener.io] { io.run(); });
   state_->running = true;
@@ -267,10 +300,15 @@ void server::stop() {
     // Let requests in progress finish; idle keep-alive connections are closed below.
     std::unique_lock lock(state_->mutex);
     state_->idle.wait_for(lock, state_->options.drain_timeout, [&] { return state_->busy == 0; });
-    for (auto const& stream : state_->connections) {
-      asio::post(stream->get_executor(), [stream] { stream->cancel(); });
+    for (auto& each : state_->workers) {
+      asio::post(each->io, [&home = *each] {
+        for (auto* open : home.connections) {
+          beast::error_code ignored;
+          open->socket.cancel(ignored);
+        }
+      });
     }
-    state_->idle.wait_for(lock, state_->options.drain_timeout, [&] { return state_->connections.empty(); });
+    state_->idle.wait_for(lock, state_->options.drain_timeout, [&] { return state_->open_connections() == 0; });
   }
   auto const halt = [](worker& each) {
     each.keep_running.reset();
