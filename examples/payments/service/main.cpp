@@ -18,7 +18,6 @@
 #include <pthread.h>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 
 #include <once/application/command_dispatcher.hpp>

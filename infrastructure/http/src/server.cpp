@@ -21,7 +21,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 
 #include <once/http/problem.hpp>
@@ -62,13 +61,14 @@ void log_request(spdlog::logger& log, std::string_view method, std::string_view 
                  std::string_view request_id, std::chrono::steady_clock::duration took) {
   auto const level = answer.status >= 500 ? spdlog::level::err : spdlog::level::info;
   if (!log.should_log(level)) return;
-  nlohmann::ordered_json fields;
-  fields["method"] = method;
-  fields["path"] = path;
-  fields["status"] = answer.status;
-  fields["duration_ms"] = std::chrono::duration<double, std::milli>(took).count();
-  if (!request_id.empty()) fields["request_id"] = request_id;
-  for (auto const& [name, value] : answer.log_fields) fields[name] = value;
+  std::vector<log_field> fields{
+      {"method", method},
+      {"path", path},
+      {"status", std::int64_t{answer.status}},
+      {"duration_ms", std::chrono::duration<double, std::milli>(took).count()}};
+  fields.reserve(fields.size() + 1 + answer.log_fields.size());
+  if (!request_id.empty()) fields.push_back({"request_id", request_id});
+  for (auto const& [name, value] : answer.log_fields) fields.push_back({name, value});
   log_event(log, level, "request", fields);
 }
 

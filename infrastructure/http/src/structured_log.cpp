@@ -1,13 +1,95 @@
 #include <once/http/structured_log.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <type_traits>
+#include <variant>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 
 #include <once/http/line_sink.hpp>
 
 namespace once::http {
+namespace {
+
+// The length of the well-formed UTF-8 sequence at the start of `text`, or 0.
+std::size_t utf8_sequence_length(std::string_view text) {
+  auto const byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  auto const continuation = [&](std::size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
+  auto const lead = byte(0);
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    if (!continuation(1) || !continuation(2)) return 0;
+    if (lead == 0xE0 && byte(1) < 0xA0) return 0;  // overlong
+    if (lead == 0xED && byte(1) > 0x9F) return 0;  // a surrogate
+    return 3;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
+    if (lead == 0xF0 && byte(1) < 0x90) return 0;  // overlong
+    if (lead == 0xF4 && byte(1) > 0x8F) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+void append_number(std::string& out, std::int64_t value) {
+  char digits[24];
+  auto const end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
+
+void append_number(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char digits[32];
+  auto const end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t plain_from = 0;  // runs of characters that need no escape are appended at once
+  for (std::size_t i = 0; i < text.size();) {
+    auto const byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
+      ++i;
+      continue;
+    }
+    if (byte >= 0x80) {
+      if (auto const length = utf8_sequence_length(text.substr(i)); length > 0) {
+        i += length;
+        continue;
+      }
+    }
+    out.append(text.data() + plain_from, i - plain_from);
+    switch (byte) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (byte >= 0x80) {
+          out += "\\ufffd";  // a byte that starts no well-formed sequence
+        } else {
+          out += "\\u00";
+          out += hex[byte >> 4];
+          out += hex[byte & 0x0f];
+        }
+    }
+    plain_from = ++i;
+  }
+  out.append(text.data() + plain_from, text.size() - plain_from);
+  out += '"';
+}
 
 std::shared_ptr<spdlog::logger> json_stdout_logger(std::string const& name) {
   // One sink for every such logger, so their lines share one order on stdout.
@@ -24,16 +106,27 @@ void use_json_lines(spdlog::logger& logger) {
 }
 
 void log_event(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view event,
-               nlohmann::ordered_json const& fields) {
+               std::span<log_field const> fields) {
   if (!logger.should_log(level)) return;
-  // "event":"...", then the fields' members: the pattern opened the object and closes it.
-  auto text = R"("event":)" + nlohmann::ordered_json(event).dump();
-  if (fields.is_object() && !fields.empty()) {
-    auto const members = fields.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-    text += ',';
-    text.append(members, 1, members.size() - 2);  // without its braces
+  // "event":"...", then the fields: the pattern opened the object and closes it.
+  std::string members = R"("event":)";
+  members.reserve(256);
+  append_json_string(members, event);
+  for (auto const& field : fields) {
+    members += ',';
+    append_json_string(members, field.name);
+    members += ':';
+    std::visit(
+        [&](auto const& value) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::string_view>) {
+            append_json_string(members, value);
+          } else {
+            append_number(members, value);
+          }
+        },
+        field.value);
   }
-  logger.log(level, spdlog::string_view_t{text.data(), text.size()});
+  logger.log(level, spdlog::string_view_t{members.data(), members.size()});
 }
 
 }  // namespace once::http

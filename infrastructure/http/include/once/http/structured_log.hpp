@@ -7,15 +7,25 @@
 //    "intent":"tenant-a:payments.authorize_payment:k-1","outcome":"applied"}
 #pragma once
 
+#include <cstdint>
+#include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 
-#include <nlohmann/json_fwd.hpp>
 #include <spdlog/common.h>
 #include <spdlog/fwd.h>
 
 namespace once::http {
+
+// One member of a log line. Strings that are not valid UTF-8 are logged with
+// U+FFFD in place of the bad bytes, so every line stays valid JSON.
+struct log_field {
+  std::string_view name;
+  std::variant<std::string_view, std::int64_t, double> value;
+};
 
 // A logger named `name` writing JSON lines to stdout (thread-safe; see
 // line_sink.hpp: one write per line, no lock held while writing).
@@ -24,8 +34,15 @@ namespace once::http {
 // Turns any spdlog logger into a JSON-lines logger (sets its pattern).
 void use_json_lines(spdlog::logger& logger);
 
-// Logs `event` with the members of `fields` (a JSON object) beside it.
+// Logs `event` with `fields` beside it, in their order.
 void log_event(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view event,
-               nlohmann::ordered_json const& fields);
+               std::span<log_field const> fields);
+inline void log_event(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view event,
+                      std::initializer_list<log_field> fields) {
+  log_event(logger, level, event, std::span<log_field const>{fields.begin(), fields.size()});
+}
+
+// `text` as a JSON string (quoted and escaped, invalid UTF-8 replaced), appended to `out`.
+void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace once::http
