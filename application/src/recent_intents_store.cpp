@@ -23,7 +23,7 @@ struct recent_intents_store::memory {
   struct shard {
     std::mutex mutex;
     std::unordered_map<domain::intent_key, intent_record> records;
-    std::deque<domain::intent_key> arrival;  // oldest first, for eviction
+    std::deque<domain::intent_key const*> arrival;  // the keys of `records`, oldest first (map nodes do not move)
   };
 
   explicit memory(std::size_t capacity) : per_shard(capacity == 0 ? 0 : capacity / shard_count + 1) {}
@@ -33,14 +33,16 @@ struct recent_intents_store::memory {
   }
 
   // Only settled records; an expired one replaced keeps its place in line.
-  void remember(intent_record const& record) {
+  void remember(intent_record record) {
     if (!settled(record) || per_shard == 0) return;
     auto& into = shard_of(record.intent);
     std::lock_guard lock(into.mutex);
-    if (!into.records.insert_or_assign(record.intent, record).second) return;
-    into.arrival.push_back(record.intent);
-    while (into.records.size() > per_shard && !into.arrival.empty()) {
-      into.records.erase(into.arrival.front());
+    domain::intent_key key = record.intent;  // copied before the record moves in
+    auto const [entry, is_new] = into.records.insert_or_assign(std::move(key), std::move(record));
+    if (!is_new) return;
+    into.arrival.push_back(&entry->first);
+    while (into.records.size() > per_shard) {
+      into.records.erase(into.records.find(*into.arrival.front()));
       into.arrival.pop_front();
     }
   }
@@ -61,7 +63,7 @@ class recent_intents_store::remembering_claim final : public claimed_intent {
   [[nodiscard]] result<void> commit(command_effects effects) override {
     auto record = effects.record;  // the effects move into the store
     auto committed = inner_->commit(std::move(effects));
-    if (committed) remembered_->remember(record);
+    if (committed) remembered_->remember(std::move(record));
     return committed;
   }
 

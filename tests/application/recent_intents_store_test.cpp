@@ -129,5 +129,31 @@ TEST(RecentIntentsStore, ForgetsTheOldestRecordsBeyondItsCapacity) {
   EXPECT_EQ(front.hits(), 1U);
 }
 
+// An intent carried out again after its record expired is remembered in the
+// place of the old record, which leaves its turn in line as it was.
+TEST(RecentIntentsStore, ReplacesAnExpiredRecordAndStillForgetsInArrivalOrder) {
+  once::memory::memory_command_store inner;
+  app::recent_intents_store front{inner, 16};  // one record per shard
+  auto const start = std::chrono::system_clock::now();
+  auto first = contract_claim("k-again", "agg-again", start);
+  first.expires_at = start + 1h;
+  ASSERT_TRUE(front.claim(first, contract_waits())->claim->commit(contract_effects(first, 0)).has_value());
+  auto again = contract_claim("k-again", "agg-again", start + 2h);
+  again.expires_at = start + 3h;
+  auto reclaimed = front.claim(again, contract_waits());
+  ASSERT_EQ(reclaimed->state, app::claim_result::status::claimed);
+  ASSERT_TRUE(reclaimed->claim->commit(contract_effects(again, 1)).has_value());
+  EXPECT_EQ(front.claim(again, contract_waits())->state, app::claim_result::status::repeat);
+  EXPECT_EQ(front.hits(), 1U);
+  for (int i = 0; i < 500; ++i) {  // pushes everything older out, the replaced record included
+    auto const claim = contract_claim("k-" + std::to_string(i), "agg-" + std::to_string(i), start + 2h);
+    ASSERT_TRUE(front.claim(claim, contract_waits())->claim->commit(contract_effects(claim, 0)).has_value());
+  }
+  EXPECT_LE(front.size(), 32U);
+  auto const asked_again = front.claim(again, contract_waits());
+  EXPECT_EQ(asked_again->state, app::claim_result::status::repeat) << "the inner store still knows it";
+  EXPECT_EQ(front.hits(), 1U) << "but it was forgotten here";
+}
+
 }  // namespace
 }  // namespace once_tests
