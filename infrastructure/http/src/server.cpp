@@ -48,7 +48,7 @@ std::optional<request> to_request(bhttp::request<bhttp::string_body>& message) {
   incoming.query = target->query();
   for (auto const& field : message) {
     std::string name{field.name_string()};
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;  // ASCII only, as HTTP
     incoming.headers.emplace_back(std::move(name), std::string{field.value()});
   }
   incoming.body = std::move(message.body());
@@ -239,11 +239,12 @@ struct server::state {
     wake_stop();
   }
 
-  asio::awaitable<void> write(connection& to, response const& answer, bool keep_alive, bool head = false) {
+  // Sends `answer`, whose body it takes.
+  asio::awaitable<void> write(connection& to, response& answer, bool keep_alive, bool head = false) {
     bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(answer.status), 11};
     for (auto const& [name, value] : answer.headers) message.set(name, value);
     message.keep_alive(keep_alive);
-    message.body() = answer.body;
+    message.body() = std::move(answer.body);
     message.prepare_payload();
     if (head) message.body().clear();
     to.deadline = steady_clock::now() + options.read_timeout;
