@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The PostgreSQL suites again, through PgBouncer in transaction pooling mode:
+# every transaction may land on another server connection, so anything that
+# relied on session state (session advisory locks, protocol-level prepared
+# statements, SET without LOCAL) would fail here.
+#   behind_pgbouncer.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=${1:?usage: behind_pgbouncer.sh BUILD_DIR SOURCE_DIR}
+source_dir=${2:?usage: behind_pgbouncer.sh BUILD_DIR SOURCE_DIR}
+bouncer_dir=$(mktemp -d "$build/pgbouncer.XXXXXX")
+eval "$("$source_dir/scripts/throwaway-pgbouncer" start "$bouncer_dir")"
+trap '"$source_dir/scripts/throwaway-pgbouncer" stop "$bouncer_dir"; rm -rf "$bouncer_dir"' EXIT
+echo "behind_pgbouncer: $DATABASE_URL (pool_mode = transaction)"
+
+"$build/tests/once_pg_tests"
+"$build/tests/once_pg_exactly_once_tests"
+if [ -x "$build/examples/payments/tests/payments_service_pgtests" ]; then
+  "$build/examples/payments/tests/payments_service_pgtests"
+else
+  echo "behind_pgbouncer: payments-service not built (ONCE_BUILD_EXAMPLES=OFF): its tests skipped"
+fi
