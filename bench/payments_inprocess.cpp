@@ -13,7 +13,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +23,8 @@
 #include <once/postgres/migrator.hpp>
 #include <once/postgres/pg_command_store.hpp>
 #include <payments/domain/account.hpp>
+
+#include "number_list.hpp"
 
 namespace {
 
@@ -67,13 +68,6 @@ cell measure(int clients, std::chrono::seconds duration, One const& one) {
   return {static_cast<double>(all.size()) / seconds, p99, failed.load()};
 }
 
-std::vector<int> parse_list(std::string const& text) {
-  std::vector<int> values;
-  std::stringstream stream(text);
-  for (std::string item; std::getline(stream, item, ',');) values.push_back(std::stoi(item));
-  return values;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,7 +83,7 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "per measurement")->capture_default_str();
   app.add_option("--clients", clients_text)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  auto const client_counts = parse_list(clients_text);
+  auto const client_counts = once_bench::parse_number_list(clients_text);
 
   once::postgres::pg_options options;
   options.database_url = url;

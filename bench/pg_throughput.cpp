@@ -29,6 +29,7 @@
 #include <once/postgres/pg_command_store.hpp>
 
 #include "counter.hpp"
+#include "number_list.hpp"
 
 namespace {
 
@@ -137,13 +138,6 @@ bool naive_command(pqxx::connection& connection, std::string const& schema, std:
   }
 }
 
-std::vector<int> parse_list(std::string const& text) {
-  std::vector<int> values;
-  std::stringstream stream(text);
-  for (std::string item; std::getline(stream, item, ',');) values.push_back(std::stoi(item));
-  return values;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,7 +151,7 @@ int main(int argc, char** argv) {
   app.add_option("--clients", clients_text)->capture_default_str();
   app.add_option("--scenarios", scenarios_text)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  auto const client_counts = parse_list(clients_text);
+  auto const client_counts = once_bench::parse_number_list(clients_text);
   auto const duration = std::chrono::seconds{seconds};
   auto const wants = [&](std::string const& name) { return scenarios_text.find(name) != std::string::npos; };
 
