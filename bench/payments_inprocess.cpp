@@ -1,27 +1,33 @@
-// The payments service's commands in-process on PostgreSQL: the same
-// dispatcher, store and commands as payments-service, without HTTP. It is
-// bench/http-bench's baseline, so the ratio there is the HTTP layer's cost and
-// not the difference between two domains.
+// payments-service without HTTP: its commands, dispatched in-process through
+// the same stack as the service's (PostgreSQL store, replay cache in front of
+// it, Prometheus metrics). It is bench/http-bench's baseline, so the ratio
+// there is the HTTP layer's cost and not the difference between two domains
+// or two configurations.
 //
-//   once_payments_bench --database-url URL --schema NAME [--seconds 10] [--clients 16,64] [--run-id ID]
+//   once_payments_bench --database-url URL --schema NAME [--seconds 10] [--clients 16,64]
+//                       [--replay-cache 100000] [--scenarios new,replay] [--run-id ID]
 //
 // new:     OpenAccount with a new key and a new account per command (what
 //          bench/http/payments.lua sends as "new");
 // replays: AuthorizePayment repeats of 1000 payments made beforehand, one per
-//          account (what it sends as "replay"), every repeat asking PostgreSQL.
+//          account (what it sends as "replay"); from memory with the replay
+//          cache, one PostgreSQL round trip each with --replay-cache 0.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include <once/application/command_dispatcher.hpp>
+#include <once/application/recent_intents_store.hpp>
 #include <once/postgres/migrator.hpp>
 #include <once/postgres/pg_command_store.hpp>
+#include <once/prometheus/prometheus_metrics.hpp>
 #include <payments/domain/account.hpp>
 
 #include "number_list.hpp"
@@ -77,11 +83,16 @@ int main(int argc, char** argv) {
   std::string run_id = "inprocess";
   int seconds = 10;
   std::string clients_text = "16,64";
+  std::size_t replay_cache = 100000;
+  std::string scenarios = "new,replay";
   app.add_option("--database-url", url)->required();
   app.add_option("--schema", schema)->required();
   app.add_option("--run-id", run_id, "prefix of keys and account ids")->capture_default_str();
   app.add_option("--seconds", seconds, "per measurement")->capture_default_str();
   app.add_option("--clients", clients_text)->capture_default_str();
+  app.add_option("--replay-cache", replay_cache, "settled intents remembered in memory, 0: none (as payments-service)")
+      ->capture_default_str();
+  app.add_option("--scenarios", scenarios)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   auto const client_counts = once_bench::parse_number_list(clients_text);
 
@@ -99,7 +110,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
     return 1;
   }
-  once::application::command_dispatcher<account> accounts{**store};
+  // The service's stack: the replay cache in front of the store, metrics on.
+  std::unique_ptr<once::application::recent_intents_store> remembered;
+  once::application::command_store* commands = store->get();
+  if (replay_cache > 0) {
+    remembered = std::make_unique<once::application::recent_intents_store>(**store, replay_cache);
+    commands = remembered.get();
+  }
+  once::prometheus::prometheus_metrics metrics;
+  once::application::command_dispatcher<account> accounts{*commands, {nullptr, nullptr, &metrics}};
   auto envelope_for = [](std::string key) {
     once::domain::envelope env;
     env.tenant = "bench";
@@ -119,23 +138,28 @@ int main(int argc, char** argv) {
 
   std::printf("| scenario | clients | commands/s | p99 ms | failed |\n|---|---|---|---|---|\n");
   std::fflush(stdout);  // scripts sampling CPU wait for this line: the preparation is over
+  auto const wants = [&](std::string_view name) { return scenarios.find(name) != std::string::npos; };
   for (int clients : client_counts) {
-    auto const fresh = measure(clients, std::chrono::seconds{seconds}, [&](int c, std::int64_t n) {
-      auto const id = run_id + "-" + std::to_string(clients) + "-t" + std::to_string(c) + "-" + std::to_string(n);
-      auto const outcome = accounts.dispatch(payments::domain::open_account{id, "EUR", 1000}, envelope_for(id));
-      return outcome.has_value() && outcome->kind() == once::domain::outcome_kind::applied;
-    });
-    std::printf("| payments new intents | %d | %.0f | %.2f | %lld |\n", clients, fresh.per_second, fresh.p99_ms,
-                static_cast<long long>(fresh.failed));
-    auto const replays = measure(clients, std::chrono::seconds{seconds}, [&](int c, std::int64_t n) {
-      auto const i = static_cast<int>((n * 7919 + c * 104729) % replayable);
-      auto const id = run_id + "-B-" + std::to_string(i);
-      auto const outcome = accounts.dispatch(payments::domain::authorize_payment{id, {1, "EUR"}, "bench"},
-                                             envelope_for(run_id + "-replay-" + std::to_string(i)));
-      return outcome.has_value() && outcome->kind() == once::domain::outcome_kind::replayed;
-    });
-    std::printf("| payments replays | %d | %.0f | %.2f | %lld |\n", clients, replays.per_second, replays.p99_ms,
-                static_cast<long long>(replays.failed));
+    if (wants("new")) {
+      auto const fresh = measure(clients, std::chrono::seconds{seconds}, [&](int c, std::int64_t n) {
+        auto const id = run_id + "-" + std::to_string(clients) + "-t" + std::to_string(c) + "-" + std::to_string(n);
+        auto const outcome = accounts.dispatch(payments::domain::open_account{id, "EUR", 1000}, envelope_for(id));
+        return outcome.has_value() && outcome->kind() == once::domain::outcome_kind::applied;
+      });
+      std::printf("| payments new intents | %d | %.0f | %.3f | %lld |\n", clients, fresh.per_second, fresh.p99_ms,
+                  static_cast<long long>(fresh.failed));
+    }
+    if (wants("replay")) {
+      auto const replays = measure(clients, std::chrono::seconds{seconds}, [&](int c, std::int64_t n) {
+        auto const i = static_cast<int>((n * 7919 + c * 104729) % replayable);
+        auto const id = run_id + "-B-" + std::to_string(i);
+        auto const outcome = accounts.dispatch(payments::domain::authorize_payment{id, {1, "EUR"}, "bench"},
+                                               envelope_for(run_id + "-replay-" + std::to_string(i)));
+        return outcome.has_value() && outcome->kind() == once::domain::outcome_kind::replayed;
+      });
+      std::printf("| payments replays | %d | %.0f | %.3f | %lld |\n", clients, replays.per_second, replays.p99_ms,
+                  static_cast<long long>(replays.failed));
+    }
     std::fflush(stdout);
   }
   return 0;
