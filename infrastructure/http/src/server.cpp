@@ -4,8 +4,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <unordered_set>
 #include <thread>
+#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -72,8 +72,6 @@ void log_request(spdlog::logger& log, std::string_view method, std::string_view 
   log_event(log, level, "request", fields);
 }
 
-}  // namespace
-
 using steady_clock = std::chrono::steady_clock;
 
 // A connection: its socket and the time by which its current read or write
@@ -96,6 +94,8 @@ struct worker {
   std::unordered_set<connection*> connections;  // touched on this worker's thread only
   std::thread thread;
 };
+
+}  // namespace
 
 struct server::state {
   server_options options;
