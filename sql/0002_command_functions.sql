@@ -20,6 +20,20 @@
 CREATE FUNCTION ${schema}.once_epoch_us(t timestamptz) RETURNS bigint
   LANGUAGE sql IMMUTABLE AS $$ SELECT (extract(epoch FROM t) * 1000000)::bigint $$;
 
+-- The advisory lock keys of an intent and of an aggregate. Advisory locks are
+-- per database, not per schema: the schema's name is part of the key, so that
+-- services on their own schemas of one database never wait for each other.
+CREATE FUNCTION ${schema}.once_intent_lock(p_tenant text, p_scope text, p_key text) RETURNS bigint
+  LANGUAGE sql IMMUTABLE AS $$
+  SELECT hashtextextended('${schema}' || chr(31) || p_tenant || chr(31) || p_scope || chr(31) || p_key, 7)
+$$;
+CREATE FUNCTION ${schema}.once_aggregate_lock(p_tenant text, p_aggregate_type text, p_aggregate_id text)
+  RETURNS bigint
+  LANGUAGE sql IMMUTABLE AS $$
+  SELECT hashtextextended('${schema}' || chr(31) || p_tenant || chr(31) || p_aggregate_type || chr(31) ||
+                          p_aggregate_id, 11)
+$$;
+
 -- What once_look and once_claim answer: an outcome and, per outcome, the
 -- intent record's columns or the target aggregate's version and state.
 CREATE TYPE ${schema}.once_answer AS (
@@ -82,9 +96,8 @@ CREATE FUNCTION ${schema}.once_claim(
   RETURNS SETOF ${schema}.once_answer
   LANGUAGE plpgsql AS $$
 DECLARE
-  intent_lock constant bigint := hashtextextended(p_tenant || chr(31) || p_scope || chr(31) || p_key, 7);
-  aggregate_lock constant bigint :=
-    hashtextextended(p_tenant || chr(31) || p_aggregate_type || chr(31) || p_aggregate_id, 11);
+  intent_lock constant bigint := ${schema}.once_intent_lock(p_tenant, p_scope, p_key);
+  aggregate_lock constant bigint := ${schema}.once_aggregate_lock(p_tenant, p_aggregate_type, p_aggregate_id);
 BEGIN
   -- One transaction per intent at a time; a twin waits here until the first commits or rolls back.
   IF NOT pg_try_advisory_xact_lock(intent_lock) THEN
@@ -133,9 +146,8 @@ CREATE FUNCTION ${schema}.once_commit(
   RETURNS void
   LANGUAGE plpgsql AS $$
 DECLARE
-  intent_lock constant bigint := hashtextextended(p_tenant || chr(31) || p_scope || chr(31) || p_key, 7);
-  aggregate_lock constant bigint :=
-    hashtextextended(p_tenant || chr(31) || p_aggregate_type || chr(31) || p_aggregate_id, 11);
+  intent_lock constant bigint := ${schema}.once_intent_lock(p_tenant, p_scope, p_key);
+  aggregate_lock constant bigint := ${schema}.once_aggregate_lock(p_tenant, p_aggregate_type, p_aggregate_id);
 BEGIN
   -- The same locks as once_claim, in the same order (already held in serialising mode).
   IF NOT pg_try_advisory_xact_lock(intent_lock) THEN

@@ -28,6 +28,28 @@ TEST(PostgresStore, ReportsAnUnreachableServerAsUnavailable) {
   EXPECT_EQ(pinged.error().code, once::application::error_code::unavailable);
 }
 
+// Advisory locks belong to the database, not to a schema: two services on
+// their own schemas of one database, with the same tenant and key, must not
+// wait for each other (a held intent here would be "in flight" there).
+TEST(PostgresStore, StoresOnTwoSchemasOfOneDatabaseNeverWaitForEachOther) {
+  pg_schema first_schema;
+  pg_schema second_schema;
+  auto first = once::postgres::pg_command_store::open(first_schema.options());
+  auto second = once::postgres::pg_command_store::open(second_schema.options());
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  auto const claim = contract_claim("same-key", "same-aggregate");  // serialising: holds both locks
+  auto held = (*first)->claim(claim, contract_waits());
+  ASSERT_TRUE(held.has_value());
+  ASSERT_EQ(held->state, once::application::claim_result::status::claimed);
+  auto other = (*second)->claim(claim, contract_waits());
+  ASSERT_TRUE(other.has_value()) << other.error().message;
+  EXPECT_EQ(other->state, once::application::claim_result::status::claimed);
+  if (other->state == once::application::claim_result::status::claimed) {
+    EXPECT_TRUE(other->claim->commit(contract_effects(claim, 0)).has_value());
+  }
+  EXPECT_TRUE(held->claim->commit(contract_effects(claim, 0)).has_value());
+}
+
 TEST(PostgresStore, ReportsAMissingSchemaAsFailedPrecondition) {
   once::postgres::pg_options options;
   options.database_url = database_url();
