@@ -3,6 +3,8 @@
 // cluster and sets it). Tests that claim persistence never run without one.
 #pragma once
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -72,7 +74,8 @@ class pg_schema {
   static std::string unique_name() {
     static std::atomic<int> counter{0};
     std::random_device entropy;
-    return "t_" + std::to_string(entropy() % 1000000) + "_" + std::to_string(counter++);
+    // The process id too: ctest runs test processes side by side on one database.
+    return "t_" + std::to_string(::getpid()) + "_" + std::to_string(entropy() % 1000000) + "_" + std::to_string(counter++);
   }
 
   std::string url_;
