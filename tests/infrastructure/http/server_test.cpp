@@ -174,6 +174,28 @@ TEST_F(HttpServer, AnswersANewConnectionWhileAHandlerBlocksAnotherThread) {
   }
 }
 
+// An idle keep-alive connection does not hold stop() up: it is closed at once,
+// long before its read timeout would close it.
+TEST(HttpServerStop, ClosesIdleKeepAliveConnections) {
+  once::http::router routes;
+  routes.add("GET", "/healthz", [](request const&) { return response{200, {}, "ok"}; });
+  once::http::server_options options;
+  options.port = 0;
+  options.read_timeout = std::chrono::hours{1};
+  options.drain_timeout = 20s;
+  auto idle_server = std::make_unique<once::http::server>(options, std::move(routes));
+  ASSERT_TRUE(idle_server->start().has_value());
+  http_client client{idle_server->port()};
+  ASSERT_EQ(client.send("GET", "/healthz").status, 200);  // the connection stays open, idle
+  auto closed = std::async(std::launch::async, [&] { return client.closed_by_server(); });
+  idle_server->stop();
+  // Not a speed bound: left open, the socket would live until the server is destroyed.
+  auto const closed_by_stop = closed.wait_for(30s) == std::future_status::ready;
+  idle_server.reset();  // closes whatever is left, so the reader above ends either way
+  EXPECT_TRUE(closed_by_stop) << "an idle connection outlived stop()";
+  EXPECT_TRUE(closed.get());
+}
+
 TEST_F(HttpServer, StopLetsARequestInProgressFinish) {
   auto answer = std::async(std::launch::async, [&] {
     http_client client{server->port()};
