@@ -8,6 +8,7 @@
 
 #include <spdlog/logger.h>
 
+#include <once/domain/canonical_json.hpp>
 #include <once/http/line_sink.hpp>
 
 namespace once::http {
@@ -54,40 +55,20 @@ void append_number(std::string& out, double value) {
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
   out += '"';
-  std::size_t plain_from = 0;  // runs of characters that need no escape are appended at once
+  // Runs of well-formed UTF-8 are escaped as canonical JSON escapes them; a
+  // byte that starts no well-formed sequence becomes U+FFFD.
+  std::size_t run_from = 0;
   for (std::size_t i = 0; i < text.size();) {
-    auto const byte = static_cast<unsigned char>(text[i]);
-    if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
-      ++i;
+    if (auto const length = utf8_sequence_length(text.substr(i)); length > 0) {
+      i += length;
       continue;
     }
-    if (byte >= 0x80) {
-      if (auto const length = utf8_sequence_length(text.substr(i)); length > 0) {
-        i += length;
-        continue;
-      }
-    }
-    out.append(text.data() + plain_from, i - plain_from);
-    switch (byte) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (byte >= 0x80) {
-          out += "\\ufffd";  // a byte that starts no well-formed sequence
-        } else {
-          out += "\\u00";
-          out += hex[byte >> 4];
-          out += hex[byte & 0x0f];
-        }
-    }
-    plain_from = ++i;
+    domain::detail::write_json_escaped(out, text.substr(run_from, i - run_from));
+    out += "\\ufffd";
+    run_from = ++i;
   }
-  out.append(text.data() + plain_from, text.size() - plain_from);
+  domain::detail::write_json_escaped(out, text.substr(run_from));
   out += '"';
 }
 

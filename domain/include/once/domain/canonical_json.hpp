@@ -20,9 +20,9 @@ namespace once::domain {
 
 namespace detail {
 
-inline void write_json_string(std::string& out, std::string_view text) {
+// `text` escaped for the inside of a JSON string (no quotes added).
+inline void write_json_escaped(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
   std::size_t plain_from = 0;  // characters that need no escape are appended in runs
   for (std::size_t i = 0; i < text.size(); ++i) {
     auto const byte = static_cast<unsigned char>(text[i]);
@@ -44,6 +44,11 @@ inline void write_json_string(std::string& out, std::string_view text) {
     }
   }
   out.append(text.data() + plain_from, text.size() - plain_from);
+}
+
+inline void write_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  write_json_escaped(out, text);
   out += '"';
 }
 
