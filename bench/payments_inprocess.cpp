@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -30,11 +29,11 @@
 #include <once/prometheus/prometheus_metrics.hpp>
 #include <payments/domain/account.hpp>
 
+#include "client_threads.hpp"
 #include "number_list.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
 using payments::domain::account;
 
 struct cell {
@@ -46,32 +45,15 @@ struct cell {
 // `clients` threads calling `one(client, n)` (n counts that client's calls) until the time is up.
 template <class One>
 cell measure(int clients, std::chrono::seconds duration, One const& one) {
-  std::vector<std::vector<std::uint32_t>> latencies(static_cast<std::size_t>(clients));
   std::atomic<std::int64_t> failed{0};
-  auto const deadline = clock_type::now() + duration;
-  auto const began = clock_type::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      auto& mine = latencies[static_cast<std::size_t>(c)];
-      for (std::int64_t n = 0; clock_type::now() < deadline; ++n) {
-        auto const begin = clock_type::now();
-        if (!one(c, n)) {
-          ++failed;
-          continue;
-        }
-        mine.push_back(static_cast<std::uint32_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - begin).count()));
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  double const seconds = std::chrono::duration<double>(clock_type::now() - began).count();
-  std::vector<std::uint32_t> all;
-  for (auto const& mine : latencies) all.insert(all.end(), mine.begin(), mine.end());
-  std::sort(all.begin(), all.end());
-  double const p99 = all.empty() ? 0.0 : all[std::min(all.size() - 1, all.size() * 99 / 100)] / 1000.0;
-  return {static_cast<double>(all.size()) / seconds, p99, failed.load()};
+  auto const run = once_bench::run_clients(clients, duration, [&](int c) {
+    return [&one, &failed, c, n = std::int64_t{0}]() mutable {
+      bool const done = one(c, n++);
+      if (!done) ++failed;
+      return done;
+    };
+  });
+  return {run.per_second, run.percentile_ms(0.99), failed.load()};
 }
 
 }  // namespace

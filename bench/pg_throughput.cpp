@@ -16,7 +16,6 @@
 #include <random>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -28,12 +27,12 @@
 #include <once/postgres/migrator.hpp>
 #include <once/postgres/pg_command_store.hpp>
 
+#include "client_threads.hpp"
 #include "counter.hpp"
 #include "number_list.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
 using once_bench::add;
 using once_bench::counter;
 
@@ -54,45 +53,21 @@ std::string replace_schema(std::string text, std::string const& schema) {
   return text;
 }
 
-// Runs `clients` threads calling `one(client, rng)` until the time is up.
+// Runs `clients` threads calling `one(client, rng, retries)` until the time is up.
 // `one` returns whether a command was committed (or answered, for replays).
 cell measure(std::string scenario, std::string implementation, int clients, std::chrono::seconds duration,
              std::function<bool(int, std::mt19937&, std::int64_t&)> const& one) {
-  std::vector<std::vector<std::uint32_t>> latencies(static_cast<std::size_t>(clients));
   std::atomic<std::int64_t> rolled_back{0};
-  std::atomic<bool> started{false};
-  auto const deadline_after = [&] { return clock_type::now() + duration; };
-  clock_type::time_point deadline;
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      std::mt19937 rng{static_cast<unsigned>(c * 7919 + 1)};
+  auto const run = once_bench::run_clients(clients, duration, [&](int c) {
+    return [&one, &rolled_back, c, rng = std::mt19937{static_cast<unsigned>(c * 7919 + 1)}]() mutable {
       std::int64_t retries = 0;
-      while (!started) std::this_thread::yield();
-      auto& mine = latencies[static_cast<std::size_t>(c)];
-      while (clock_type::now() < deadline) {
-        auto const begin = clock_type::now();
-        if (one(c, rng, retries)) {
-          mine.push_back(static_cast<std::uint32_t>(
-              std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - begin).count()));
-        }
-      }
+      bool const done = one(c, rng, retries);
       rolled_back += retries;
-    });
-  }
-  deadline = deadline_after();
-  auto const began = clock_type::now();
-  started = true;
-  for (auto& thread : threads) thread.join();
-  double const seconds = std::chrono::duration<double>(clock_type::now() - began).count();
-  std::vector<std::uint32_t> all;
-  for (auto const& mine : latencies) all.insert(all.end(), mine.begin(), mine.end());
-  std::sort(all.begin(), all.end());
-  auto percentile = [&](double p) {
-    return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<std::size_t>(p * static_cast<double>(all.size())))] / 1000.0;
-  };
-  return {std::move(scenario), std::move(implementation), clients, static_cast<double>(all.size()) / seconds,
-          percentile(0.50), percentile(0.99), rolled_back.load()};
+      return done;
+    };
+  });
+  return {std::move(scenario), std::move(implementation), clients, run.per_second,
+          run.percentile_ms(0.50), run.percentile_ms(0.99), rolled_back.load()};
 }
 
 // The naive hand-written transaction; returns false (and counts a retry) when it lost a race.
