@@ -7,6 +7,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include <spdlog/logger.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,15 +16,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-#include <spdlog/logger.h>
 
 #include <once/http/problem.hpp>
+#include <once/http/response_bytes.hpp>
 #include <once/http/responses.hpp>
 #include <once/http/structured_log.hpp>
 
@@ -61,11 +62,10 @@ void log_request(spdlog::logger& log, std::string_view method, std::string_view 
                  std::string_view request_id, std::chrono::steady_clock::duration took) {
   auto const level = answer.status >= 500 ? spdlog::level::err : spdlog::level::info;
   if (!log.should_log(level)) return;
-  std::vector<log_field> fields{
-      {"method", method},
-      {"path", path},
-      {"status", std::int64_t{answer.status}},
-      {"duration_ms", std::chrono::duration<double, std::milli>(took).count()}};
+  std::vector<log_field> fields{{"method", method},
+                                {"path", path},
+                                {"status", std::int64_t{answer.status}},
+                                {"duration_ms", std::chrono::duration<double, std::milli>(took).count()}};
   fields.reserve(fields.size() + 1 + answer.log_fields.size());
   if (!request_id.empty()) fields.push_back({"request_id", request_id});
   for (auto const& [name, value] : answer.log_fields) fields.push_back({name, value});
@@ -90,7 +90,7 @@ struct connection {
 struct worker {
   asio::io_context io{1};  // concurrency hint: run by one thread
   asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
-  std::atomic<int> connection_count{0};  // read by the listener
+  std::atomic<int> connection_count{0};         // read by the listener
   std::unordered_set<connection*> connections;  // touched on this worker's thread only
   std::thread thread;
 };
@@ -195,7 +195,8 @@ struct server::state {
         }
         if (refusal.has_value()) {
           if (options.request_log) {
-            std::string_view target = parser.is_header_done() ? std::string_view{parser.get().target()} : std::string_view{};
+            std::string_view target =
+                parser.is_header_done() ? std::string_view{parser.get().target()} : std::string_view{};
             log_request(*options.request_log, parser.get().method_string(), target.substr(0, target.find('?')),
                         *refusal, "", std::chrono::steady_clock::duration{});
           }
@@ -239,18 +240,13 @@ struct server::state {
     wake_stop();
   }
 
-  // Sends `answer`, whose body it takes.
-  asio::awaitable<void> write(connection& to, response& answer, bool keep_alive, bool head = false) {
-    bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(answer.status), 11};
-    for (auto const& [name, value] : answer.headers) message.set(name, value);
-    message.keep_alive(keep_alive);
-    message.body() = std::move(answer.body);
-    message.prepare_payload();
-    if (head) message.body().clear();
+  // Sends `answer` in one write; a failed write surfaces as a failed read of the next request.
+  asio::awaitable<void> write(connection& to, response const& answer, bool keep_alive, bool head = false) {
+    auto const bytes = response_bytes(answer, {.keep_alive = keep_alive, .head = head});
     to.deadline = steady_clock::now() + options.read_timeout;
-    auto [error, bytes] = co_await bhttp::async_write(to.socket, message, as_tuple_awaitable);
+    auto [error, written] = co_await asio::async_write(to.socket, asio::buffer(bytes), as_tuple_awaitable);
     (void)error;
-    (void)bytes;
+    (void)written;
   }
 };
 
@@ -261,12 +257,15 @@ server::server(server_options options, router routes) : state_(std::make_unique<
   for (int i = 0; i < threads; ++i) state_->workers.push_back(std::make_unique<worker>());
 }
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 application::result<void> server::start() {
   beast::error_code error;
   auto const address = asio::ip::make_address(state_->options.address, error);
-  if (error) return application::fail(application::error_code::invalid_argument, "bad listen address: " + error.message());
+  if (error)
+    return application::fail(application::error_code::invalid_argument, "bad listen address: " + error.message());
   tcp::endpoint const endpoint{address, state_->options.port};
   auto& acceptor = state_->acceptor;
   acceptor.open(endpoint.protocol(), error);
@@ -274,9 +273,9 @@ application::result<void> server::start() {
   if (!error) acceptor.bind(endpoint, error);
   if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
   if (error) {
-    return application::fail(application::error_code::unavailable,
-                             "cannot listen on " + state_->options.address + ':' +
-                                 std::to_string(state_->options.port) + ": " + error.message());
+    return application::fail(application::error_code::unavailable, "cannot listen on " + state_->options.address + ':' +
+                                                                       std::to_string(state_->options.port) + ": " +
+                                                                       error.message());
   }
   state_->bound_port = acceptor.local_endpoint().port();
   for (auto& each : state_->workers) {
@@ -289,7 +288,9 @@ application::result<void> server::start() {
   return {};
 }
 
-unsigned short server::port() const noexcept { return state_->bound_port; }
+unsigned short server::port() const noexcept {
+  return state_->bound_port;
+}
 
 void server::stop() {
   if (!state_->running || state_->stopping.exchange(true)) return;
