@@ -36,6 +36,8 @@ class CommandRoute : public ::testing::Test {
                       if (d.amount <= 0) return once::domain::decode_error{"amount", "must be positive"};
                       return std::nullopt;
                     }}));
+    // No path parameters: the command comes from the body alone.
+    routes.add("POST", "/v1/deposits", once::http::command_endpoint<ledger, deposit>(dispatcher, tokens, {}));
     routes.add("POST", "/v1/ledgers/{ledger_id}/withdrawals",
                once::http::command_endpoint<ledger, withdraw>(
                    dispatcher, tokens, {.success_status = 201, .rejection_status = {{"insufficient_funds", 409}}}));
@@ -138,8 +140,13 @@ TEST_F(CommandRoute, AnswersAnIntentStillInFlightWith409AndRetryAfter) {
   env.tenant = "tenant-a";
   env.client_key = "w-1";
   auto const intent = dispatcher.intent_of(command, env);
-  auto held = store.claim({intent->untyped(), "test.withdraw", once::application::fingerprint_of(command),
-                           {"test.ledger", "L-1", "tenant-a"}, std::chrono::system_clock::now(), std::nullopt, true},
+  auto held = store.claim({intent->untyped(),
+                           "test.withdraw",
+                           once::application::fingerprint_of(command),
+                           {"test.ledger", "L-1", "tenant-a"},
+                           std::chrono::system_clock::now(),
+                           std::nullopt,
+                           true},
                           {100ms, 100ms});
   ASSERT_EQ(held->state, once::application::claim_result::status::claimed);
   auto const busy = post("/v1/ledgers/L-1/withdrawals", R"({"amount":10})", "w-1");
@@ -169,13 +176,33 @@ TEST_F(CommandRoute, RefusesBadRequestsPreciselyAndRecordsNothing) {
   EXPECT_EQ(nlohmann::json::parse(wrong_type.body).at("detail"), "amount: expected an integer");
   auto const invalid = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":-5})", "k");
   EXPECT_EQ(nlohmann::json::parse(invalid.body).at("field"), "amount");
-  auto const contradiction = post("/v1/ledgers/L-1/deposits", R"({"ledger_id":"L-2","deposit_id":"D","amount":1})", "k");
+  auto const contradiction =
+      post("/v1/ledgers/L-1/deposits", R"({"ledger_id":"L-2","deposit_id":"D","amount":1})", "k");
   EXPECT_EQ(nlohmann::json::parse(contradiction.body).at("field"), "ledger_id");
   headers text{{"content-type", "text/plain"}, {"authorization", "Bearer token-a"}, {"idempotency-key", "k"}};
   EXPECT_EQ(http_client{server->port()}.send("POST", "/v1/ledgers/L-1/deposits", "{}", text).status, 415);
   EXPECT_EQ(store.intent_count(), 0U) << "no rejected request may claim or store anything";
   // The same key is still free for the corrected request.
   EXPECT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":1})", "k").status, 201);
+}
+
+TEST_F(CommandRoute, TellsAMalformedBodyFromARefusedFieldOnARouteWithoutPathParameters) {
+  // Wrong amount type first, then the body breaks off: not JSON, whatever its first fields were.
+  EXPECT_EQ(type_of(post("/v1/deposits", R"({"ledger_id":"L-1","amount":"ten","deposit_id":)", "k")),
+            "urn:once:problem:malformed-json");
+  EXPECT_EQ(type_of(post("/v1/deposits", "", "k")), "urn:once:problem:malformed-json");
+  auto const array = post("/v1/deposits", "[1,2]", "k");
+  EXPECT_EQ(type_of(array), "urn:once:problem:invalid-request");
+  EXPECT_EQ(nlohmann::json::parse(array.body).at("detail"), "the body must be a JSON object");
+  auto const wrong_type = post("/v1/deposits", R"({"ledger_id":"L-1","amount":"ten","deposit_id":"D"})", "k");
+  EXPECT_EQ(type_of(wrong_type), "urn:once:problem:invalid-request");
+  EXPECT_EQ(nlohmann::json::parse(wrong_type.body).at("field"), "amount");
+  auto const missing = post("/v1/deposits", R"( {"ledger_id":"L-1","deposit_id":"D"} )", "k");
+  EXPECT_EQ(nlohmann::json::parse(missing.body).at("field"), "amount");
+  EXPECT_EQ(store.intent_count(), 0U) << "no refused request may claim or store anything";
+  auto const applied = post("/v1/deposits", R"({"ledger_id":"L-1","deposit_id":"D","amount":5,"note":"ignored"})", "k");
+  EXPECT_EQ(applied.status, 201);
+  EXPECT_EQ(nlohmann::json::parse(applied.body).at("balance"), 5);
 }
 
 TEST_F(CommandRoute, LogsOneJsonLinePerRequestWithTheIntentAndOutcomeButNeverTheBodyOrToken) {

@@ -69,12 +69,12 @@ inline response error_answer(application::error const& failure) {
 }
 
 // A domain rejection as a problem, with the route's status for its code.
-inline response refusal_answer(domain::rejection const& refusal, std::map<std::string, int, std::less<>> const& statuses,
-                               header_list extra = {}) {
+inline response refusal_answer(domain::rejection const& refusal,
+                               std::map<std::string, int, std::less<>> const& statuses, header_list extra = {}) {
   auto const status = statuses.find(refusal.code);
   return problem_response({problem_kind::domain_rejection, refusal.detail, std::nullopt, refusal.code,
-                         status == statuses.end() ? std::optional<int>{} : std::optional<int>{status->second}},
-                        std::move(extra));
+                           status == statuses.end() ? std::optional<int>{} : std::optional<int>{status->second}},
+                          std::move(extra));
 }
 
 // The response for an outcome: a function of the stored outcome only, so a
@@ -90,8 +90,8 @@ response outcome_answer(Outcome const& outcome, Route const& route) {
     case domain::outcome_kind::replayed:
     case domain::outcome_kind::no_op:
       if (outcome.has_result()) {
-        response answer{route.success_status, {{"Content-Type", "application/json"}},
-                        domain::canonical_json(outcome.result()), {}};
+        response answer{
+            route.success_status, {{"Content-Type", "application/json"}}, domain::canonical_json(outcome.result()), {}};
         if (route.location) answer.headers.emplace_back("Location", route.location(outcome.result()));
         for (auto& header : replay_headers) answer.headers.push_back(std::move(header));
         return answer;
@@ -101,13 +101,13 @@ response outcome_answer(Outcome const& outcome, Route const& route) {
       return refusal_answer(outcome.refusal(), route.rejection_status);
     case domain::outcome_kind::intent_conflict:
       return problem_response({problem_kind::idempotency_key_reused,
-                             "this Idempotency-Key was first used for a " +
-                                 (outcome.first() ? outcome.first()->command_type : std::string{"request"}) +
-                                 " with another payload"});
+                               "this Idempotency-Key was first used for a " +
+                                   (outcome.first() ? outcome.first()->command_type : std::string{"request"}) +
+                                   " with another payload"});
     case domain::outcome_kind::duplicate_rejected:
       return problem_response({problem_kind::duplicate_request,
-                             "this intent was already carried out (aggregate version " +
-                                 std::to_string(outcome.first() ? outcome.first()->aggregate_version : 0) + ")"});
+                               "this intent was already carried out (aggregate version " +
+                                   std::to_string(outcome.first() ? outcome.first()->aggregate_version : 0) + ")"});
     case domain::outcome_kind::in_flight_timeout:
       return problem_response({problem_kind::request_in_flight, ""}, {{"Retry-After", "1"}});
   }
@@ -123,6 +123,51 @@ inline bool is_json_content(std::optional<std::string_view> content_type) {
   }
   return content_type->size() == json.size() || (*content_type)[json.size()] == ';' ||
          (*content_type)[json.size()] == ' ';
+}
+
+inline response malformed_json_answer() {
+  return problem_response({problem_kind::malformed_json, "the body is not valid JSON"});
+}
+
+inline response not_an_object_answer() {
+  return problem_response({problem_kind::invalid_request, "the body must be a JSON object", ""});
+}
+
+inline response invalid_field_answer(domain::decode_error const& error) {
+  return problem_response({problem_kind::invalid_request, error.message(), error.field});
+}
+
+// The command from the body alone, decoded straight from the parser's events.
+// Decoding stops at the first field it refuses, before the parser has seen
+// the rest: a refused body is checked whole, so that one which is not JSON at
+// all is told so rather than blamed on a field.
+template <class Command>
+domain::expected<Command, response> command_from_body(std::string const& body) {
+  auto command = domain::decode_json<Command>(body);
+  if (command.has_value()) return std::move(*command);
+  if (!nlohmann::json::accept(body)) return domain::unexpected{malformed_json_answer()};
+  auto const first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || body[first] != '{') return domain::unexpected{not_an_object_answer()};
+  return domain::unexpected{invalid_field_answer(command.error())};
+}
+
+// The command from the body and the route's path parameters: the path names
+// the resource, and the body may repeat it but not contradict it.
+template <class Command>
+domain::expected<Command, response> command_from_body_and_path(request const& incoming) {
+  auto body = nlohmann::json::parse(incoming.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return domain::unexpected{malformed_json_answer()};
+  if (!body.is_object()) return domain::unexpected{not_an_object_answer()};
+  for (auto const& [name, value] : incoming.params) {
+    if (auto const given = body.find(name); given != body.end() && *given != value) {
+      return domain::unexpected{
+          problem_response({problem_kind::invalid_request, name + " differs from the path", name})};
+    }
+    body[name] = value;
+  }
+  auto command = domain::decode_json_value<Command>(body);
+  if (!command.has_value()) return domain::unexpected{invalid_field_answer(command.error())};
+  return std::move(*command);
 }
 
 }  // namespace detail
@@ -144,25 +189,11 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
     if (!detail::is_json_content(incoming.header("content-type"))) {
       return problem_response({problem_kind::unsupported_media_type, "send the body as application/json"});
     }
-    auto body = nlohmann::json::parse(incoming.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) return problem_response({problem_kind::malformed_json, "the body is not valid JSON"});
-    if (!body.is_object()) {
-      return problem_response({problem_kind::invalid_request, "the body must be a JSON object", ""});
-    }
-    for (auto const& [name, value] : incoming.params) {  // the path names the resource; the body may not contradict it
-      if (auto const given = body.find(name); given != body.end() && *given != value) {
-        return problem_response({problem_kind::invalid_request, name + " differs from the path", name});
-      }
-      body[name] = value;
-    }
-    auto command = domain::decode_json_value<Command>(body);
-    if (!command.has_value()) {
-      return problem_response({problem_kind::invalid_request, command.error().message(), command.error().field});
-    }
+    auto command = incoming.params.empty() ? detail::command_from_body<Command>(incoming.body)
+                                           : detail::command_from_body_and_path<Command>(incoming);
+    if (!command.has_value()) return std::move(command).error();
     if (route.validate) {
-      if (auto const invalid = route.validate(*command)) {
-        return problem_response({problem_kind::invalid_request, invalid->message(), invalid->field});
-      }
+      if (auto const invalid = route.validate(*command)) return detail::invalid_field_answer(*invalid);
     }
 
     domain::envelope env;
@@ -174,7 +205,8 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
     env.received_at = std::chrono::system_clock::now();
 
     auto const outcome = dispatcher.dispatch(*command, env);
-    response answer = outcome.has_value() ? detail::outcome_answer(*outcome, route) : detail::error_answer(outcome.error());
+    response answer =
+        outcome.has_value() ? detail::outcome_answer(*outcome, route) : detail::error_answer(outcome.error());
     answer.log_fields.emplace_back("command", std::string{Command::type_name});
     if (outcome.has_value()) {
       answer.log_fields.emplace_back("intent", domain::to_string(outcome->intent()));
@@ -183,8 +215,8 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
       if (auto const intent = dispatcher.intent_of(*command, env); intent.has_value()) {
         answer.log_fields.emplace_back("intent", domain::to_string(intent->untyped()));
       }
-      answer.log_fields.emplace_back("error", std::string{application::to_string(outcome.error().code)} + ": " +
-                                                  outcome.error().message);
+      answer.log_fields.emplace_back(
+          "error", std::string{application::to_string(outcome.error().code)} + ": " + outcome.error().message);
     }
     return answer;
   };
