@@ -1,5 +1,6 @@
-#include <algorithm>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <once/http/problem.hpp>
 #include <once/http/responses.hpp>
@@ -8,18 +9,16 @@
 namespace once::http {
 namespace {
 
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> segments;
-  std::size_t from = 0;
-  if (!path.empty() && path.front() == '/') from = 1;
-  while (from <= path.size()) {
+// The path's segments, as views into it ("/v1/a/" -> "v1", "a", "").
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::size_t from = !path.empty() && path.front() == '/' ? 1 : 0;
+  for (;;) {
     auto const slash = path.find('/', from);
-    auto const end = slash == std::string_view::npos ? path.size() : slash;
-    segments.emplace_back(path.substr(from, end - from));
-    if (slash == std::string_view::npos) break;
+    segments.push_back(path.substr(from, slash == std::string_view::npos ? std::string_view::npos : slash - from));
+    if (slash == std::string_view::npos) return segments;
     from = slash + 1;
   }
-  return segments;
 }
 
 bool is_capture(std::string const& segment) {
@@ -29,31 +28,34 @@ bool is_capture(std::string const& segment) {
 }  // namespace
 
 void router::add(std::string method, std::string pattern, handler handle) {
-  routes_.push_back(route_entry{std::move(method), split_path(pattern), std::move(handle)});
+  auto const segments = split_path(pattern);
+  routes_.push_back(route_entry{std::move(method), {segments.begin(), segments.end()}, std::move(handle)});
 }
 
 response router::route(request& incoming) const {
-  auto const segments = split_path(incoming.path);
+  auto const segments = split_path(incoming.path);  // views: matching copies nothing
+  auto const matches = [&](route_entry const& entry) {
+    if (entry.segments.size() != segments.size()) return false;
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+      bool const fits = is_capture(entry.segments[i]) ? !segments[i].empty() : entry.segments[i] == segments[i];
+      if (!fits) return false;
+    }
+    return true;
+  };
   std::string allowed;
   for (auto const& entry : routes_) {
-    if (entry.segments.size() != segments.size()) continue;
-    std::map<std::string, std::string> params;
-    bool matches = true;
-    for (std::size_t i = 0; i < segments.size() && matches; ++i) {
-      if (is_capture(entry.segments[i])) {
-        if (segments[i].empty()) matches = false;
-        params[entry.segments[i].substr(1, entry.segments[i].size() - 2)] = segments[i];
-      } else {
-        matches = entry.segments[i] == segments[i];
-      }
-    }
-    if (!matches) continue;
+    if (!matches(entry)) continue;
     bool const same_method = entry.method == incoming.method || (incoming.method == "HEAD" && entry.method == "GET");
     if (!same_method) {
       allowed += (allowed.empty() ? "" : ", ") + entry.method;
       continue;
     }
-    incoming.params = std::move(params);
+    incoming.params.clear();
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+      if (is_capture(entry.segments[i])) {
+        incoming.params.emplace(entry.segments[i].substr(1, entry.segments[i].size() - 2), segments[i]);
+      }
+    }
     return entry.handle(incoming);
   }
   if (!allowed.empty()) {
