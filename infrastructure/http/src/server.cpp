@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -47,6 +48,7 @@ std::optional<request> to_request(bhttp::request<bhttp::string_body>& message) {
   if (!target) return std::nullopt;
   incoming.path = target->path();
   incoming.query = target->query();
+  incoming.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
   for (auto const& field : message) {
     std::string name{field.name_string()};
     for (char& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;  // ASCII only, as HTTP
