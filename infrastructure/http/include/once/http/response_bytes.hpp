@@ -1,8 +1,8 @@
 // A response as the bytes of an HTTP/1.1 message, written with one send: the
 // status line, the handler's headers, the framing the server owns
 // (Content-Length, Connection: close), and the body. Beast's serializer
-// walked a field set built header by header for every answer, about 5 us per
-// request on the loopback benchmark (docs/performance.md).
+// walked a field set built header by header for every answer: about 10 us of
+// CPU per request on the loopback benchmark (docs/performance.md).
 #pragma once
 
 #include <string>
