@@ -110,8 +110,9 @@ int main(int argc, char** argv) {
     return env;
   };
 
+  auto const wants = [&](std::string_view name) { return scenarios.find(name) != std::string::npos; };
   constexpr int replayable = 1000;
-  for (int i = 0; i < replayable; ++i) {
+  for (int i = 0; wants("replay") && i < replayable; ++i) {
     auto const id = run_id + "-B-" + std::to_string(i);
     (void)accounts.dispatch(payments::domain::open_account{id, "EUR", 1'000'000'000'000}, envelope_for("open-" + id));
     (void)accounts.dispatch(payments::domain::authorize_payment{id, {1, "EUR"}, "bench"},
@@ -120,7 +121,6 @@ int main(int argc, char** argv) {
 
   std::printf("| scenario | clients | commands/s | p99 ms | failed |\n|---|---|---|---|---|\n");
   std::fflush(stdout);  // scripts sampling CPU wait for this line: the preparation is over
-  auto const wants = [&](std::string_view name) { return scenarios.find(name) != std::string::npos; };
   for (int clients : client_counts) {
     if (wants("new")) {
       auto const fresh = measure(clients, std::chrono::seconds{seconds}, [&](int c, std::int64_t n) {
