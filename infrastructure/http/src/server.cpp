@@ -40,14 +40,30 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
 namespace {
 
+// A target made of path characters only (RFC 3986 pchar and "/", no percent
+// escape, no query) is a valid origin-form and its own decoded path: most
+// requests skip the URL parser.
+bool is_plain_path(std::string_view target) {
+  constexpr std::string_view allowed = "-._~!$&'()*+,;=:@/";
+  return !target.empty() && target.front() == '/' && std::all_of(target.begin(), target.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           allowed.find(c) != std::string_view::npos;
+  });
+}
+
 // The request as handlers see it: lower-case header names, decoded path.
 std::optional<request> to_request(bhttp::request<bhttp::string_body>& message) {
   request incoming;
   incoming.method = std::string{message.method_string()};
-  auto const target = boost::urls::parse_origin_form(message.target());
-  if (!target) return std::nullopt;
-  incoming.path = target->path();
-  incoming.query = target->query();
+  std::string_view const raw_target = message.target();
+  if (is_plain_path(raw_target)) {
+    incoming.path = raw_target;
+  } else {
+    auto const target = boost::urls::parse_origin_form(raw_target);
+    if (!target) return std::nullopt;
+    incoming.path = target->path();
+    incoming.query = target->query();
+  }
   incoming.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
   for (auto const& field : message) {
     std::string name{field.name_string()};

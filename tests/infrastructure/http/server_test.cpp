@@ -69,6 +69,15 @@ TEST_F(HttpServer, CapturesPercentDecodedPathParameters) {
   http_client client{server->port()};
   EXPECT_EQ(client.send("GET", "/v1/items/A-1.p3").body, "A-1.p3");
   EXPECT_EQ(client.send("GET", "/v1/items/a%20b").body, "a b");
+  EXPECT_EQ(client.send("GET", "/v1/items/x:y@z!$'()*+,;=~").body, "x:y@z!$'()*+,;=~");
+  EXPECT_EQ(client.send("GET", "/v1/items/q?x=1/2").body, "q") << "the query is not part of the path";
+}
+
+TEST_F(HttpServer, AnswersAMalformedRequestTargetWith400) {
+  http_client client{server->port()};
+  EXPECT_EQ(client.send("GET", "/v1/items/a%zz").status, 400);
+  EXPECT_EQ(client.send("GET", "/v1/items/a\"b").status, 400);
+  EXPECT_EQ(client.send("GET", "/healthz").status, 200) << "the connection and the server stay up";
 }
 
 TEST_F(HttpServer, AnswersAnUnknownPathWith404ProblemDetails) {
@@ -96,7 +105,8 @@ TEST_F(HttpServer, KeepsAConnectionAliveAcrossRequests) {
 TEST_F(HttpServer, RefusesABodyOverTheLimitWith413BeforeReadingIt) {
   http_client client{server->port()};
   // Only the headers are sent: the answer must come without the body.
-  client.send_raw("POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n");
+  client.send_raw(
+      "POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n");
   auto const answer = client.receive();
   EXPECT_EQ(answer.status, 413);
   EXPECT_EQ(nlohmann::json::parse(answer.body).at("type"), "urn:once:problem:payload-too-large");
