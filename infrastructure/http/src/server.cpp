@@ -19,6 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -195,8 +196,7 @@ struct server::state {
       parser.body_limit(options.body_limit);
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       self.deadline = steady_clock::now() + options.read_timeout;  // for the whole request, headers and body
-      auto [read_error, bytes] = co_await bhttp::async_read(self.socket, buffer, parser, as_tuple_awaitable);
-      (void)bytes;
+      auto const read_error = co_await read_request(self, buffer, parser);
       if (read_error) {
         // Refuse what can be refused before reading on, then close. (Answers are
         // named locals: GCC 12 destroys temporaries in a co_await expression twice.)
@@ -256,6 +256,42 @@ struct server::state {
     home.connections.erase(&self);
     --home.connection_count;
     wake_stop();
+  }
+
+  // Reads a whole request. A client that sent "Expect: 100-continue" waits
+  // for leave before it sends the body (RFC 9110 10.1.1): it gets "100
+  // Continue" once the headers are in and the declared length is within the
+  // limit; a larger one fails with body_limit already while the headers are
+  // read, and is answered 413 without the body ever being sent.
+  asio::awaitable<beast::error_code> read_request(connection& from, beast::flat_buffer& buffer,
+                                                  bhttp::request_parser<bhttp::string_body>& parser) {
+    auto [header_error, header_bytes] =
+        co_await bhttp::async_read_header(from.socket, buffer, parser, as_tuple_awaitable);
+    (void)header_bytes;
+    if (header_error || parser.is_done()) co_return header_error;
+    auto const& header = parser.get();
+    if (header.version() >= 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
+      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [write_error, written] = co_await asio::async_write(from.socket, asio::buffer(go_on), as_tuple_awaitable);
+      (void)written;
+      if (write_error) co_return write_error;
+    }
+    // The body usually arrives with the headers: parse what is buffered
+    // before starting another read operation (which costs a trip through the
+    // scheduler even when it needs no I/O).
+    parser.eager(true);
+    while (!parser.is_done() && buffer.size() > 0) {
+      beast::error_code parse_error;
+      auto const used = parser.put(buffer.data(), parse_error);
+      buffer.consume(used);
+      if (parse_error == bhttp::error::need_more) break;
+      if (parse_error) co_return parse_error;
+      if (used == 0) break;
+    }
+    if (parser.is_done()) co_return beast::error_code{};
+    auto [body_error, body_bytes] = co_await bhttp::async_read(from.socket, buffer, parser, as_tuple_awaitable);
+    (void)body_bytes;
+    co_return body_error;
   }
 
   // Sends `answer` in one write; a failed write surfaces as a failed read of the next request.

@@ -102,6 +102,36 @@ TEST_F(HttpServer, KeepsAConnectionAliveAcrossRequests) {
   EXPECT_EQ(client.send("GET", "/healthz").status, 200);
 }
 
+TEST_F(HttpServer, AnswersExpect100ContinueBeforeTheClientSendsItsBody) {
+  http_client client{server->port()};
+  client.send_raw("POST /v1/items HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  // Without the interim answer the client waits; the server cuts it off at
+  // read_timeout, and this read fails instead of returning 100.
+  EXPECT_EQ(client.receive().status, 100);
+  client.send_raw("hello");
+  auto const answer = client.receive();
+  EXPECT_EQ(answer.status, 201);
+  EXPECT_EQ(answer.body, "hello");
+}
+
+TEST_F(HttpServer, AnswersPipelinedRequestsInOrder) {
+  http_client client{server->port()};
+  // Both requests in one write: the second one's bytes arrive with the first one's body.
+  client.send_raw(
+      "POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst"
+      "POST /v1/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nsec\r\n3\r\nond\r\n0\r\n\r\n"
+      "GET /v1/items/third HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.receive().body, "first");
+  EXPECT_EQ(client.receive().body, "second");
+  EXPECT_EQ(client.receive().body, "third");
+}
+
+TEST_F(HttpServer, RefusesAnExpectedBodyOverTheLimitWith413InsteadOf100) {
+  http_client client{server->port()};
+  client.send_raw("POST /v1/items HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n");
+  EXPECT_EQ(client.receive().status, 413);
+}
+
 TEST_F(HttpServer, RefusesABodyOverTheLimitWith413BeforeReadingIt) {
   http_client client{server->port()};
   // Only the headers are sent: the answer must come without the body.
