@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string_view>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
 
 namespace once::http {
@@ -15,12 +16,6 @@ bool is_token_char(unsigned char c) {
   return std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-         });
-}
-
 bool is_token(std::string_view name) {
   return !name.empty() &&
          std::all_of(name.begin(), name.end(), [](char c) { return is_token_char(static_cast<unsigned char>(c)); });
@@ -29,7 +24,7 @@ bool is_token(std::string_view name) {
 bool may_send(std::string_view name, std::string_view value) {
   if (!is_token(name)) return false;
   for (std::string_view framing : {"content-length", "transfer-encoding", "connection"}) {
-    if (equals_ignoring_case(name, framing)) return false;
+    if (boost::beast::iequals(name, framing)) return false;
   }
   return std::none_of(value.begin(), value.end(), [](char c) {
     auto const byte = static_cast<unsigned char>(c);

@@ -226,12 +226,9 @@ struct server::state {
       auto message = parser.release();
       bool const keep_alive = message.keep_alive() && !stopping;
       response answer;
-      std::string path;
-      std::string request_id;
       ++busy;
-      if (auto incoming = to_request(message)) {
-        path = incoming->path;
-        request_id = incoming->header("x-request-id").value_or("").substr(0, 128);
+      auto incoming = to_request(message);
+      if (incoming) {
         try {
           answer = routes.route(*incoming);
         } catch (std::exception const& failure) {
@@ -242,6 +239,9 @@ struct server::state {
         answer = problem_response({problem_kind::invalid_request, "malformed request target"});
       }
       if (options.request_log) {
+        std::string_view const path = incoming ? std::string_view{incoming->path} : std::string_view{};
+        std::string_view const request_id =
+            incoming ? incoming->header("x-request-id").value_or("").substr(0, 128) : std::string_view{};
         log_request(*options.request_log, message.method_string(), path, answer, request_id,
                     std::chrono::steady_clock::now() - started);
       }
