@@ -8,8 +8,9 @@ set -euo pipefail
 build=${1:?usage: behind_pgbouncer.sh BUILD_DIR SOURCE_DIR}
 source_dir=${2:?usage: behind_pgbouncer.sh BUILD_DIR SOURCE_DIR}
 bouncer_dir=$(mktemp -d "$build/pgbouncer.XXXXXX")
-eval "$("$source_dir/scripts/throwaway-pgbouncer" start "$bouncer_dir")"
-trap '"$source_dir/scripts/throwaway-pgbouncer" stop "$bouncer_dir"; rm -rf "$bouncer_dir"' EXIT
+trap '"$source_dir/scripts/throwaway-pgbouncer" stop "$bouncer_dir"' EXIT
+bouncer_env=$("$source_dir/scripts/throwaway-pgbouncer" start "$bouncer_dir")
+eval "$bouncer_env"
 echo "behind_pgbouncer: $DATABASE_URL (pool_mode = transaction)"
 
 "$build/tests/once_pg_tests"
