@@ -1,8 +1,12 @@
 #include <once/domain/json_decode.hpp>
 
+#include <string>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <once/domain/canonical_json.hpp>
+#include <once/domain/text.hpp>
 
 #include "support/sample_types.hpp"
 
@@ -129,6 +133,55 @@ TEST(DecodingJson, TextAndDocumentPathsAgree) {
       EXPECT_EQ(from_text.error().message(), from_document.error().message()) << text;
     }
   }
+}
+
+// PostgreSQL's text and jsonb refuse NUL (and libpq cuts a string at it):
+// such text is refused where it is decoded, naming the field.
+TEST(DecodingJson, RefusesANulCharacterInAStringFieldNamingIt) {
+  auto const text = std::string{R"({"account":"A-1 \u0000 zzz","amount":1})"};
+  auto const streamed = decode_json<top_up>(text);
+  ASSERT_FALSE(streamed.has_value());
+  EXPECT_EQ(streamed.error().message(), "account: contains a NUL character");
+  auto const from_tree = once::domain::decode_json_value<top_up>(nlohmann::json::parse(text));
+  ASSERT_FALSE(from_tree.has_value());
+  EXPECT_EQ(from_tree.error().message(), "account: contains a NUL character");
+}
+
+TEST(DecodingJson, RefusesANulCharacterInAMapKey) {
+  auto const text = std::string{R"({"order_id":"O","customer":"C","gift":false,"total":1,"lines":[],
+                                   "attributes":{"a\u0000b":"x"}})"};
+  auto const streamed = decode_json<place_order>(text);
+  ASSERT_FALSE(streamed.has_value());
+  EXPECT_EQ(streamed.error().problem, "contains a NUL character");
+  auto const from_tree = once::domain::decode_json_value<place_order>(nlohmann::json::parse(text));
+  ASSERT_FALSE(from_tree.has_value());
+  EXPECT_EQ(from_tree.error().problem, "contains a NUL character");
+}
+
+// A tree built in the program (path parameters merged into a body) may hold
+// bytes that no JSON text could carry.
+TEST(DecodingJson, RefusesInvalidUtf8InATreeBuiltByTheProgram) {
+  nlohmann::json tree{{"account", std::string{"A-\xFF"}}, {"amount", 1}};
+  auto const decoded = once::domain::decode_json_value<top_up>(tree);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().message(), "account: is not valid UTF-8");
+}
+
+TEST(DecodingJson, RefusesInvalidUtf8InAJsonTextAsMalformed) {
+  auto const decoded = decode_json<top_up>(std::string{"{\"account\":\"A-\xFF\",\"amount\":1}"});
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().problem, "malformed JSON");
+}
+
+TEST(StorableText, AcceptsWellFormedUtf8AndRefusesEverythingElse) {
+  using once::domain::unstorable_text_reason;
+  EXPECT_EQ(unstorable_text_reason(""), nullptr);
+  EXPECT_EQ(unstorable_text_reason("Zürich 東京 🚀"), nullptr);
+  EXPECT_STREQ(unstorable_text_reason(std::string_view{"a\0b", 3}), "contains a NUL character");
+  EXPECT_STREQ(unstorable_text_reason("\xC0\xAF"), "is not valid UTF-8");          // overlong '/'
+  EXPECT_STREQ(unstorable_text_reason("\xED\xA0\x80"), "is not valid UTF-8");      // a surrogate
+  EXPECT_STREQ(unstorable_text_reason("\xF4\x90\x80\x80"), "is not valid UTF-8");  // past U+10FFFF
+  EXPECT_STREQ(unstorable_text_reason("abc\xE2\x82"), "is not valid UTF-8");       // cut short
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,7 +19,8 @@ namespace once_tests {
 
 class child_process {
  public:
-  child_process(std::string const& program, std::vector<std::string> const& arguments) {
+  // descriptor_limit > 0: the child's RLIMIT_NOFILE (soft and hard).
+  child_process(std::string const& program, std::vector<std::string> const& arguments, rlim_t descriptor_limit = 0) {
     char path_template[] = "/tmp/once-child-XXXXXX";
     int const fd = mkstemp(path_template);
     if (fd < 0) throw std::runtime_error("mkstemp failed");
@@ -27,6 +29,11 @@ class child_process {
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
       dup2(fd, STDOUT_FILENO);
+      close(fd);
+      if (descriptor_limit > 0) {
+        rlimit const limit{descriptor_limit, descriptor_limit};
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+      }
       std::vector<char*> argv;
       argv.push_back(const_cast<char*>(program.c_str()));
       for (auto const& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
@@ -47,6 +54,8 @@ class child_process {
   }
 
   void kill_hard() { kill(pid_, SIGKILL); }
+
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
 
   // The exit status, or 128 + signal number.
   int wait_for_exit() {

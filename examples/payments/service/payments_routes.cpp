@@ -43,16 +43,19 @@ std::optional<decode_error> check_description(std::string const& description) {
 std::map<std::string, int, std::less<>> const rejection_statuses{
     {"account_not_found", 404}, {"payment_not_found", 404}, {"account_exists", 409}};
 
-std::string account_location(account_view const& view) { return "/v1/accounts/" + view.account_id; }
-std::string payment_location(payment_view const& view) { return "/v1/payments/" + view.payment_id; }
-
+std::string account_location(account_view const& view) {
+  return "/v1/accounts/" + view.account_id;
+}
+std::string payment_location(payment_view const& view) {
+  return "/v1/payments/" + view.payment_id;
+}
 
 // The caller's account state, or the response that says why there is none.
 std::optional<account_state> load_account(once::application::command_store& store, std::string const& tenant,
                                           std::string const& account_id, response& failure) {
   auto const stored = store.read({std::string{account::type_name}, account_id, tenant});
   if (!stored.has_value()) {
-    failure = problem_response({problem_kind::service_unavailable, ""}, {{"Retry-After", "1"}});
+    failure = once::http::error_response(stored.error());
     return std::nullopt;
   }
   if (!stored->has_value()) {
@@ -81,7 +84,8 @@ void add_routes(once::http::router& routes, once::application::command_dispatche
                     if (!is_valid_account_id(c.account_id)) {
                       return decode_error{"account_id", "must be 1-64 characters of A-Z a-z 0-9 _ -"};
                     }
-                    if (auto bad = check_money({1, c.currency}, "credit_limit")) return decode_error{"currency", bad->problem};
+                    if (auto bad = check_money({1, c.currency}, "credit_limit"))
+                      return decode_error{"currency", bad->problem};
                     if (c.credit_limit < 0) return decode_error{"credit_limit", "must not be negative"};
                     return std::nullopt;
                   }}));
@@ -109,25 +113,26 @@ void add_routes(once::http::router& routes, once::application::command_dispatche
                   .location = payment_location,
                   .rejection_status = rejection_statuses,
                   .validate = [](set_payment_description const& c) { return check_description(c.description); }}));
-  routes.add("POST", "/v1/accounts/{account_id}/payouts",
-             once::http::command_endpoint<account, pay_out>(
-                 accounts, tokens,
-                 {.success_status = 201,
-                  .location = [](payout_view const& v) { return "/v1/accounts/" + v.account_id + "/payouts/" + v.payout_id; },
-                  .rejection_status = rejection_statuses,
-                  .validate = [](pay_out const& c) { return check_money(c.amount, "amount"); }}));
+  routes.add(
+      "POST", "/v1/accounts/{account_id}/payouts",
+      once::http::command_endpoint<account, pay_out>(
+          accounts, tokens,
+          {.success_status = 201,
+           .location = [](payout_view const& v) { return "/v1/accounts/" + v.account_id + "/payouts/" + v.payout_id; },
+           .rejection_status = rejection_statuses,
+           .validate = [](pay_out const& c) { return check_money(c.amount, "amount"); }}));
 
   routes.add("GET", "/v1/accounts/{account_id}", [&store, &tokens](request const& incoming) {
-    auto const tenant = tokens.tenant_of(incoming);
-    if (!tenant) return once::http::unauthorized_response();
+    auto const tenant = tokens.authenticate(incoming);
+    if (!tenant) return tenant.error();
     response failure;
     auto const state = load_account(store, *tenant, incoming.params.at("account_id"), failure);
     if (!state) return failure;
     return once::http::json_response(200, once::domain::canonical_json(view_of(*state)));
   });
   routes.add("GET", "/v1/payments/{payment_id}", [&store, &tokens](request const& incoming) {
-    auto const tenant = tokens.tenant_of(incoming);
-    if (!tenant) return once::http::unauthorized_response();
+    auto const tenant = tokens.authenticate(incoming);
+    if (!tenant) return tenant.error();
     auto const& payment_id = incoming.params.at("payment_id");
     response failure;
     auto const state = load_account(store, *tenant, account_of_payment(payment_id), failure);

@@ -7,7 +7,7 @@
 namespace once::http {
 namespace {
 
-constexpr std::array<problem_type, 16> types{{
+constexpr std::array<problem_type, 17> types{{
     {"urn:once:problem:missing-idempotency-key", "Idempotency-Key header required", 400,
      "Send the request again with an Idempotency-Key header; use one key per business intent."},
     {"urn:once:problem:malformed-idempotency-key", "Malformed Idempotency-Key header", 400,
@@ -18,11 +18,11 @@ constexpr std::array<problem_type, 16> types{{
     {"urn:once:problem:unauthorized", "Unauthorized", 401, "Send a valid 'Authorization: Bearer' token."},
     {"urn:once:problem:not-found", "Not found", 404, "Check the path and the resource id."},
     {"urn:once:problem:method-not-allowed", "Method not allowed", 405, "Use a method the route supports."},
-    {"urn:once:problem:unsupported-media-type", "Unsupported media type", 415,
-     "Send the body as application/json."},
+    {"urn:once:problem:unsupported-media-type", "Unsupported media type", 415, "Send the body as application/json."},
     {"urn:once:problem:payload-too-large", "Payload too large", 413, "Send a smaller body; nothing was recorded."},
     {"urn:once:problem:idempotency-key-reused", "Idempotency-Key reused with a different payload", 422,
-     "Do not retry: this key already names another request. Send the original payload, or use a new key for a new intent."},
+     "Do not retry: this key already names another request. Send the original payload, or use a new key for a new "
+     "intent."},
     {"urn:once:problem:request-in-flight", "A request with this Idempotency-Key is still in progress", 409,
      "Retry after Retry-After seconds with the same key and payload; you will get its answer."},
     {"urn:once:problem:duplicate-request", "Duplicate request", 409,
@@ -33,14 +33,22 @@ constexpr std::array<problem_type, 16> types{{
      "Retry after Retry-After seconds with the same key; nothing was recorded."},
     {"urn:once:problem:outcome-unknown", "Outcome unknown", 503,
      "Retry with the same key: it is answered from the record if the request took effect, and carried out if not."},
-    {"urn:once:problem:internal-error", "Internal error", 500, "Retry later with the same key; report it if it persists."},
+    {"urn:once:problem:headers-too-large", "Request header fields too large", 431,
+     "Send fewer or smaller header fields; nothing was recorded."},
+    {"urn:once:problem:internal-error", "Internal error", 500,
+     "The service failed on its side and recorded nothing for this request; repeating it is not expected to help. "
+     "Report it with the request id."},
 }};
 
 }  // namespace
 
-problem_type const& type_of(problem_kind kind) noexcept { return types[static_cast<std::size_t>(kind)]; }
+problem_type const& type_of(problem_kind kind) noexcept {
+  return types[static_cast<std::size_t>(kind)];
+}
 
-int status_of(problem const& p) noexcept { return p.status_override.value_or(type_of(p.kind).status); }
+int status_of(problem const& p) noexcept {
+  return p.status_override.value_or(type_of(p.kind).status);
+}
 
 std::string problem_json(problem const& p) {
   using domain::detail::write_json_string;

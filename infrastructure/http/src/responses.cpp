@@ -17,4 +17,20 @@ response unauthorized_response() {
                           {{"WWW-Authenticate", "Bearer"}});
 }
 
+response error_response(application::error const& failure) {
+  switch (failure.code) {
+    case application::error_code::invalid_argument:
+      return problem_response({problem_kind::invalid_request, failure.message});
+    case application::error_code::outcome_unknown:
+      return problem_response({problem_kind::outcome_unknown, ""}, {{"Retry-After", "1"}});
+    case application::error_code::unavailable:
+    case application::error_code::aborted:
+    case application::error_code::failed_precondition:  // e.g. the schema is missing: unusable until an operator acts
+      return problem_response({problem_kind::service_unavailable, ""}, {{"Retry-After", "1"}});
+    case application::error_code::internal:
+      break;
+  }
+  return problem_response({problem_kind::internal_error, ""});
+}
+
 }  // namespace once::http

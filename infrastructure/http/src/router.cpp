@@ -2,6 +2,7 @@
 #include <string_view>
 #include <vector>
 
+#include <once/domain/text.hpp>
 #include <once/http/problem.hpp>
 #include <once/http/responses.hpp>
 #include <once/http/server.hpp>
@@ -23,6 +24,17 @@ std::vector<std::string_view> split_path(std::string_view path) {
 
 bool is_capture(std::string const& segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// Why a decoded path parameter cannot name anything, or null. Ids end up in
+// the store and in log lines: NUL, ill-formed UTF-8 and control characters
+// are refused here, for every route, rather than cut or mangled later.
+char const* unusable_parameter_reason(std::string_view value) {
+  if (char const* unstorable = domain::unstorable_text_reason(value)) return unstorable;
+  for (char const c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) return "contains a control character";
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -52,9 +64,12 @@ response router::route(request& incoming) const {
     }
     incoming.params.clear();
     for (std::size_t i = 0; i < segments.size(); ++i) {
-      if (is_capture(entry.segments[i])) {
-        incoming.params.emplace(entry.segments[i].substr(1, entry.segments[i].size() - 2), segments[i]);
+      if (!is_capture(entry.segments[i])) continue;
+      auto name = entry.segments[i].substr(1, entry.segments[i].size() - 2);
+      if (char const* unusable = unusable_parameter_reason(segments[i])) {
+        return problem_response({problem_kind::invalid_request, name + ' ' + unusable, name});
       }
+      incoming.params.emplace(std::move(name), segments[i]);
     }
     return entry.handle(incoming);
   }
@@ -63,7 +78,7 @@ response router::route(request& incoming) const {
     refused.headers.emplace_back("Allow", allowed);
     return refused;
   }
-  return problem_response({problem_kind::not_found, "no route for " + incoming.path});
+  return problem_response({problem_kind::not_found, "no route for this path"});
 }
 
 }  // namespace once::http

@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <csignal>
+#include <filesystem>
 #include <iterator>
+#include <list>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+
+#include <sys/resource.h>
 
 #include <spdlog/logger.h>
 #include <boost/asio/as_tuple.hpp>
@@ -93,14 +99,19 @@ void log_request(spdlog::logger& log, std::string_view method, std::string_view 
 
 using steady_clock = std::chrono::steady_clock;
 
-// A connection: its socket and the time by which its current read or write
-// must be done. Its worker checks the deadlines on a coarse tick and cancels
-// the late ones: a clock read per operation instead of arming a timer (and a
-// timerfd_settime) for each.
+// A connection: its socket and the time by which its current wait, read or
+// write must be done. Its worker checks the deadlines on a coarse tick and
+// cancels the late ones: a clock read per operation instead of arming a
+// timer (and a timerfd_settime) for each.
 struct connection {
-  explicit connection(tcp::socket accepted) : socket(std::move(accepted)) {}
+  connection(tcp::socket accepted, std::uint64_t number) : socket(std::move(accepted)), id(number) {}
   tcp::socket socket;
+  std::uint64_t const id;  // tells a connection from a later one at the same address
   steady_clock::time_point deadline = steady_clock::time_point::max();
+  // Guarded by its worker's idle_mutex: listed while no request is in progress.
+  std::optional<std::list<connection*>::iterator> idle_entry;
+  steady_clock::time_point idle_since;
+  bool evicted = false;  // chosen by the listener to make room: it ends without answering
 };
 
 // A thread running an io_context of its own. The workers own connections: a
@@ -110,9 +121,37 @@ struct worker {
   asio::io_context io{1};  // concurrency hint: run by one thread
   asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
   std::atomic<int> connection_count{0};         // read by the listener
+  std::atomic<bool> handling{false};            // inside a handler now; read by the listener
   std::unordered_set<connection*> connections;  // touched on this worker's thread only
+  // Its connections with no request in progress, idle longest first. Locked by
+  // this worker's thread and by the listener, which alone locks several.
+  std::mutex idle_mutex;
+  std::list<connection*> idle;
   std::thread thread;
 };
+
+bool is_out_of_descriptors(beast::error_code const& error) {
+  if (error.category() != boost::system::system_category()) return false;
+  int const code = error.value();
+  return code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM;
+}
+
+// Three quarters of the descriptors free now: the rest is left for what the
+// process opens later (database connections, files).
+std::size_t connections_the_descriptors_allow() {
+  constexpr std::size_t ceiling = 65536;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return ceiling;
+  std::size_t open = 0;
+  std::error_code ignored;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ignored);
+       !ignored && it != std::filesystem::directory_iterator{}; it.increment(ignored)) {
+    ++open;
+  }
+  auto const allowed = static_cast<std::size_t>(limit.rlim_cur);
+  std::size_t const free = allowed > open ? allowed - open : 0;
+  return std::clamp<std::size_t>(free * 3 / 4, 1, ceiling);
+}
 
 }  // namespace
 
@@ -132,10 +171,20 @@ struct server::state {
   std::condition_variable idle;
   std::atomic<int> busy{0};
 
-  // A new connection goes to the worker with the fewest.
+  std::size_t max_connections = 0;  // in force, set by start()
+  std::atomic<std::uint64_t> next_connection_id{0};
+  std::atomic<int> evictions_pending{0};  // evicted connections that have not ended yet
+
+  // A new connection goes to a worker that is not inside a handler (a
+  // blocked handler holds its other connections up, a health probe among
+  // them), and among those to the one with the fewest connections.
   worker& least_loaded() {
     return **std::min_element(workers.begin(), workers.end(), [](auto const& a, auto const& b) {
-      return a->connection_count.load(std::memory_order_relaxed) < b->connection_count.load(std::memory_order_relaxed);
+      auto const load = [](worker const& w) {
+        return std::pair{w.handling.load(std::memory_order_relaxed),
+                         w.connection_count.load(std::memory_order_relaxed)};
+      };
+      return load(*a) < load(*b);
     });
   }
 
@@ -145,10 +194,60 @@ struct server::state {
     return open;
   }
 
-  // Late connections are found within a quarter of the timeout (10 ms to 1 s).
+  // Open connections that will stay: evicted ones are on their way out.
+  std::size_t staying_connections() const {
+    int const staying = open_connections() - evictions_pending.load();
+    return staying > 0 ? static_cast<std::size_t>(staying) : 0;
+  }
+
+  // Late connections are found within a quarter of the shorter timeout (10 ms to 1 s).
   steady_clock::duration sweep_interval() const {
-    return std::clamp<steady_clock::duration>(options.read_timeout / 4, std::chrono::milliseconds{10},
-                                              std::chrono::seconds{1});
+    return std::clamp<steady_clock::duration>(std::min(options.read_timeout, options.idle_timeout) / 4,
+                                              std::chrono::milliseconds{10}, std::chrono::seconds{1});
+  }
+
+  // The connection waits for its next request: it may be closed to make room.
+  static void list_idle(worker& home, connection& self) {
+    std::lock_guard lock(home.idle_mutex);
+    self.idle_since = steady_clock::now();
+    self.idle_entry = home.idle.insert(home.idle.end(), &self);
+  }
+
+  // Its request is in: false when the listener closed it to make room meanwhile.
+  static bool unlist_idle(worker& home, connection& self) {
+    std::lock_guard lock(home.idle_mutex);
+    if (self.idle_entry.has_value()) {
+      home.idle.erase(*self.idle_entry);
+      self.idle_entry.reset();
+    }
+    return !self.evicted;
+  }
+
+  // Closes the connection idle longest, on any worker; false when every
+  // connection has a request in progress. Runs on the listener's thread.
+  bool evict_longest_idle() {
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(workers.size());
+    worker* home = nullptr;
+    for (auto& each : workers) {
+      locks.emplace_back(each->idle_mutex);
+      if (each->idle.empty()) continue;
+      if (home == nullptr || each->idle.front()->idle_since < home->idle.front()->idle_since) home = each.get();
+    }
+    if (home == nullptr) return false;
+    connection* victim = home->idle.front();
+    home->idle.pop_front();
+    victim->idle_entry.reset();
+    victim->evicted = true;
+    ++evictions_pending;
+    // Its worker wakes it: a wait or read cancelled ends the session. The
+    // session may have ended by then; a later connection at the same address has another id.
+    asio::post(home->io, [home, victim, id = victim->id] {
+      if (!home->connections.contains(victim) || victim->id != id) return;
+      beast::error_code ignored;
+      victim->socket.cancel(ignored);
+    });
+    return true;
   }
 
   asio::awaitable<void> cancel_late_operations(worker& home) {
@@ -166,17 +265,43 @@ struct server::state {
   }
 
   asio::awaitable<void> accept_loop() {
+    asio::steady_timer pause{listener.io};
+    auto const wait = [&](steady_clock::duration how_long) {
+      pause.expires_after(how_long);
+      return pause.async_wait(as_tuple_awaitable);
+    };
     for (;;) {
+      // Until a connection is waiting to be accepted, nothing is decided.
+      auto [wait_error] = co_await acceptor.async_wait(tcp::acceptor::wait_read, as_tuple_awaitable);
+      if (stopping) co_return;
+      if (wait_error) {
+        co_await wait(options.accept_pause);
+        continue;
+      }
+      // At the cap: make room by closing the connection idle longest; when
+      // every connection has a request in progress, wait for one to end
+      // (the newcomer waits in the kernel's backlog meanwhile).
+      while (staying_connections() >= max_connections && !evict_longest_idle()) {
+        co_await wait(std::chrono::milliseconds{10});
+        if (stopping) co_return;
+      }
       auto& home = least_loaded();
       auto [error, socket] = co_await acceptor.async_accept(home.io, as_tuple_awaitable);
       if (error) {
         if (stopping) co_return;
-        continue;  // e.g. too many open files: keep serving the others
+        if (is_out_of_descriptors(error)) {
+          // The pending connection stays in the backlog and accept would fail
+          // again at once: free a descriptor an idle connection holds, and pause.
+          (void)evict_longest_idle();
+          co_await wait(options.accept_pause);
+          if (stopping) co_return;
+        }
+        continue;  // e.g. the client gave up before being accepted: serve the others
       }
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);  // answers go out at once, not after the client's ACK
       ++home.connection_count;
-      asio::co_spawn(home.io, session(std::move(socket), home), asio::detached);
+      asio::co_spawn(home.io, session(std::move(socket), home, ++next_connection_id), asio::detached);
     }
   }
 
@@ -187,16 +312,26 @@ struct server::state {
     idle.notify_all();
   }
 
-  asio::awaitable<void> session(tcp::socket socket, worker& home) {
-    connection self{std::move(socket)};
+  asio::awaitable<void> session(tcp::socket socket, worker& home, std::uint64_t id) {
+    connection self{std::move(socket), id};
     home.connections.insert(&self);
     beast::flat_buffer buffer;
     for (;;) {
+      // Until its request's headers are in, the connection may be closed to
+      // make room; until its first byte, it is idle (a pipelined request
+      // may be in the buffer already).
+      list_idle(home, self);
+      if (buffer.size() == 0) {
+        self.deadline = steady_clock::now() + options.idle_timeout;
+        auto [wait_error] = co_await self.socket.async_wait(tcp::socket::wait_read, as_tuple_awaitable);
+        if (wait_error) break;
+      }
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options.body_limit);
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       self.deadline = steady_clock::now() + options.read_timeout;  // for the whole request, headers and body
       auto const read_error = co_await read_request(self, buffer, parser);
+      if (!unlist_idle(home, self)) break;
       if (read_error) {
         // Refuse what can be refused before reading on, then close. (Answers are
         // named locals: GCC 12 destroys temporaries in a co_await expression twice.)
@@ -205,8 +340,9 @@ struct server::state {
           refusal = problem_response({problem_kind::payload_too_large,
                                       "the body is larger than " + std::to_string(options.body_limit) + " bytes"});
         } else if (read_error == bhttp::error::header_limit) {
-          refusal = problem_response({problem_kind::invalid_request, "the request headers are too large"});
-          refusal->status = 431;
+          refusal =
+              problem_response({problem_kind::headers_too_large, "the request headers are larger than " +
+                                                                     std::to_string(options.header_limit) + " bytes"});
         } else if (read_error.category() == beast::error_code{bhttp::error::bad_target}.category() &&
                    read_error != bhttp::error::end_of_stream && read_error != bhttp::error::partial_message) {
           refusal = problem_response({problem_kind::invalid_request, "malformed HTTP request"});
@@ -229,12 +365,14 @@ struct server::state {
       ++busy;
       auto incoming = to_request(message);
       if (incoming) {
+        home.handling.store(true, std::memory_order_relaxed);
         try {
           answer = routes.route(*incoming);
         } catch (std::exception const& failure) {
           answer = problem_response({problem_kind::internal_error, ""});
           answer.log_fields.emplace_back("error", failure.what());
         }
+        home.handling.store(false, std::memory_order_relaxed);
       } else {
         answer = problem_response({problem_kind::invalid_request, "malformed request target"});
       }
@@ -250,6 +388,7 @@ struct server::state {
       if (--busy == 0) wake_stop();
       if (!keep_alive) break;
     }
+    if (!unlist_idle(home, self)) --evictions_pending;
     beast::error_code ignored;
     self.socket.shutdown(tcp::socket::shutdown_send, ignored);
     self.socket.close(ignored);
@@ -332,6 +471,10 @@ application::result<void> server::start() {
                                                                        error.message());
   }
   state_->bound_port = acceptor.local_endpoint().port();
+  // A write to a closed pipe or socket must fail with EPIPE, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  state_->max_connections =
+      state_->options.max_connections > 0 ? state_->options.max_connections : connections_the_descriptors_allow();
   for (auto& each : state_->workers) {
     asio::co_spawn(each->io, state_->cancel_late_operations(*each), asio::detached);
     each->thread = std::thread([&io = each->io] { io.run(); });
@@ -344,6 +487,10 @@ application::result<void> server::start() {
 
 unsigned short server::port() const noexcept {
   return state_->bound_port;
+}
+
+std::size_t server::max_connections() const noexcept {
+  return state_->max_connections;
 }
 
 void server::stop() {

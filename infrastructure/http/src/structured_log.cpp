@@ -9,32 +9,11 @@
 #include <spdlog/logger.h>
 
 #include <once/domain/canonical_json.hpp>
+#include <once/domain/text.hpp>
 #include <once/http/line_sink.hpp>
 
 namespace once::http {
 namespace {
-
-// The length of the well-formed UTF-8 sequence at the start of `text`, or 0.
-std::size_t utf8_sequence_length(std::string_view text) {
-  auto const byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  auto const continuation = [&](std::size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
-  auto const lead = byte(0);
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    if (!continuation(1) || !continuation(2)) return 0;
-    if (lead == 0xE0 && byte(1) < 0xA0) return 0;  // overlong
-    if (lead == 0xED && byte(1) > 0x9F) return 0;  // a surrogate
-    return 3;
-  }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    if (!continuation(1) || !continuation(2) || !continuation(3)) return 0;
-    if (lead == 0xF0 && byte(1) < 0x90) return 0;  // overlong
-    if (lead == 0xF4 && byte(1) > 0x8F) return 0;  // past U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 void append_number(std::string& out, std::int64_t value) {
   char digits[24];
@@ -60,7 +39,7 @@ void append_json_string(std::string& out, std::string_view text) {
   // byte that starts no well-formed sequence becomes U+FFFD.
   std::size_t run_from = 0;
   for (std::size_t i = 0; i < text.size();) {
-    if (auto const length = utf8_sequence_length(text.substr(i)); length > 0) {
+    if (auto const length = domain::utf8_sequence_length(text.substr(i)); length > 0) {
       i += length;
       continue;
     }

@@ -1,6 +1,7 @@
 #include "pg_errors.hpp"
 
 #include <string>
+#include <string_view>
 
 #include <pqxx/except>
 
@@ -23,10 +24,29 @@ error lost(std::string message, std::string sqlstate, phase when) {
              : error{error_code::unavailable, "connection lost: " + message, std::move(sqlstate)};
 }
 
+// What the server's error says, without its words: PostgreSQL's message,
+// DETAIL and CONTEXT quote the data (a JSON excerpt of a payment's
+// description, a key), and errors end up in logs. The SQLSTATE says enough.
+std::string without_server_text(std::string const& sqlstate) {
+  std::string_view kind = "PostgreSQL refused the statement";
+  if (sqlstate.rfind("22", 0) == 0) kind = "PostgreSQL refused the data";
+  if (sqlstate.rfind("23", 0) == 0) kind = "PostgreSQL refused the data (integrity constraint)";
+  if (sqlstate.rfind("40", 0) == 0) kind = "PostgreSQL rolled the transaction back";
+  if (sqlstate.rfind("53", 0) == 0) kind = "PostgreSQL is out of resources";
+  if (sqlstate.rfind("55", 0) == 0) kind = "PostgreSQL could not take a lock in time";
+  if (sqlstate.rfind("57", 0) == 0) kind = "PostgreSQL cancelled the statement or is shutting down";
+  if (sqlstate.rfind("08", 0) == 0) kind = "the PostgreSQL connection failed";
+  if (sqlstate.rfind("42", 0) == 0 || sqlstate == "3F000")
+    kind = "PostgreSQL does not know an object the statement names";
+  return std::string{kind} + " (SQLSTATE " + sqlstate + ")";
+}
+
 }  // namespace
 
 error translate(std::exception const& failure, phase when) {
-  std::string const message = failure.what();
+  auto const* sql = dynamic_cast<pqxx::sql_error const*>(&failure);
+  std::string const message =
+      sql != nullptr && !sql->sqlstate().empty() ? without_server_text(sql->sqlstate()) : failure.what();
   if (dynamic_cast<pqxx::in_doubt_error const*>(&failure) != nullptr) {
     return error{error_code::outcome_unknown, message, {}};
   }
@@ -43,15 +63,15 @@ error translate(std::exception const& failure, phase when) {
   if (dynamic_cast<pqxx::transaction_rollback const*>(&failure) != nullptr) {
     return error{error_code::aborted, message, "40000"};
   }
-  if (auto const* sql = dynamic_cast<pqxx::sql_error const*>(&failure); sql != nullptr) {
+  if (sql != nullptr) {
     std::string const& state = sql->sqlstate();
     if (is_connection_state(state)) return lost(message, state, when);
     if (state == "23505") return error{error_code::aborted, message, state};  // a concurrent twin won: retry sees it
-    if (state == "55P03") return error{error_code::unavailable, message, state};  // lock wait past the bound
+    if (state == "55P03") return error{error_code::unavailable, message, state};           // lock wait past the bound
     if (state.rfind("53", 0) == 0) return error{error_code::unavailable, message, state};  // out of resources
     if (state == "42P01" || state == "42883" || state == "3F000") {
-      return error{error_code::failed_precondition, "the once schema is missing or outdated (run once-migrate): " + message,
-                   state};
+      return error{error_code::failed_precondition,
+                   "the once schema is missing or outdated (run once-migrate): " + message, state};
     }
     return error{error_code::internal, message, state};
   }

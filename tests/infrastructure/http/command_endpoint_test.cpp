@@ -186,6 +186,45 @@ TEST_F(CommandRoute, RefusesBadRequestsPreciselyAndRecordsNothing) {
   EXPECT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":1})", "k").status, 201);
 }
 
+// Two field lines of a single-valued header form a list (RFC 9110 5.3),
+// which names no one key or caller: neither line is chosen.
+TEST_F(CommandRoute, RefusesTwoIdempotencyKeyOrAuthorizationLinesWith400) {
+  auto const send = [&](std::string const& header_lines) {
+    std::string const body = R"({"deposit_id":"D","amount":1})";
+    http_client client{server->port()};
+    client.send_raw("POST /v1/ledgers/L-1/deposits HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+                    header_lines + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    return client.receive();
+  };
+  auto const two_keys = send("Authorization: Bearer token-a\r\nIdempotency-Key: k-1\r\nIdempotency-Key: k-2\r\n");
+  EXPECT_EQ(two_keys.status, 400);
+  EXPECT_EQ(type_of(two_keys), "urn:once:problem:malformed-idempotency-key");
+  auto const two_tokens =
+      send("Authorization: Bearer token-a\r\nAuthorization: Bearer token-b\r\nIdempotency-Key: k-1\r\n");
+  EXPECT_EQ(two_tokens.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(two_tokens.body).at("field"), "authorization");
+  EXPECT_EQ(store.intent_count(), 0U);
+  EXPECT_EQ(send("Authorization: Bearer token-a\r\nIdempotency-Key: k-1\r\n").status, 201);
+}
+
+// PostgreSQL refuses NUL and ill-formed UTF-8, and libpq cuts a string at
+// its first NUL ("L-1\0zzz" would act on L-1): refused where decoded.
+TEST_F(CommandRoute, RefusesNulAndInvalidUtf8InTheBodyOrThePathNamingTheFieldAndRecordsNothing) {
+  auto const nul_in_body = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D \u0000","amount":1})", "k");
+  EXPECT_EQ(nul_in_body.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(nul_in_body.body).at("field"), "deposit_id");
+  auto const nul_without_path = post("/v1/deposits", R"({"ledger_id":"L-1","deposit_id":"D\u0000","amount":1})", "k");
+  EXPECT_EQ(nlohmann::json::parse(nul_without_path.body).at("field"), "deposit_id");
+  for (std::string const ledger : {"L-1%00zzz", "%FF", "L%0A1", "%C0%AF"}) {
+    auto const refused = post("/v1/ledgers/" + ledger + "/deposits", R"({"deposit_id":"D","amount":1})", "k");
+    EXPECT_EQ(refused.status, 400) << ledger;
+    EXPECT_EQ(nlohmann::json::parse(refused.body).at("field"), "ledger_id") << ledger;
+  }
+  auto const bad_bytes = post("/v1/ledgers/L-1/deposits", "{\"deposit_id\":\"D\xFF\",\"amount\":1}", "k");
+  EXPECT_EQ(type_of(bad_bytes), "urn:once:problem:malformed-json");
+  EXPECT_EQ(store.intent_count(), 0U) << "no refused request may claim or store anything";
+}
+
 TEST_F(CommandRoute, TellsAMalformedBodyFromARefusedFieldOnARouteWithoutPathParameters) {
   // Wrong amount type first, then the body breaks off: not JSON, whatever its first fields were.
   EXPECT_EQ(type_of(post("/v1/deposits", R"({"ledger_id":"L-1","amount":"ten","deposit_id":)", "k")),

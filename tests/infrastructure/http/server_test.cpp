@@ -3,11 +3,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <future>
 #include <thread>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+#include <spdlog/logger.h>
 #include <nlohmann/json.hpp>
+
+#include <once/http/line_sink.hpp>
 
 #include "support/captured_log.hpp"
 #include "support/http_client.hpp"
@@ -194,6 +200,38 @@ TEST_F(HttpServer, LogsARequestRefusedBeforeItsBodyWasRead) {
   EXPECT_EQ(lines[0].at("method"), "POST");
 }
 
+// RFC 9457: a problem's "status" is the response's. Every answer the server
+// gives on its own (not a handler's) is checked, body and status line.
+TEST_F(HttpServer, PutsTheResponsesStatusIntoEveryProblemItAnswersOnItsOwn) {
+  auto const check = [](http_answer const& answer, int status, std::string const& what) {
+    EXPECT_EQ(answer.status, status) << what;
+    ASSERT_EQ(answer.headers["content-type"], "application/problem+json") << what;
+    EXPECT_EQ(nlohmann::json::parse(answer.body).at("status"), status) << what;
+  };
+  auto const raw = [&](std::string const& bytes) {
+    http_client client{server->port()};
+    client.send_raw(bytes);
+    return client.receive();
+  };
+  check(raw("THIS IS NOT HTTP\r\n\r\n"), 400, "malformed request");
+  check(http_client{server->port()}.send("GET", "/v1/items/a%zz"), 400, "malformed target");
+  check(http_client{server->port()}.send("GET", "/nowhere"), 404, "unknown path");
+  check(http_client{server->port()}.send("DELETE", "/v1/items"), 405, "other method");
+  check(raw("POST /v1/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"), 413, "body too large");
+  check(http_client{server->port()}.send("GET", "/healthz", {}, {{"x-padding", std::string(20000, 'p')}}), 431,
+        "headers too large");
+  check(http_client{server->port()}.send("GET", "/throws"), 500, "handler exception");
+}
+
+TEST_F(HttpServer, RefusesNulControlCharactersAndInvalidUtf8InAPathParameterNamingIt) {
+  for (std::string const id : {"A-1%00zzz", "%FF", "a%0Ab", "%ED%A0%80"}) {
+    auto const answer = http_client{server->port()}.send("GET", "/v1/items/" + id);
+    EXPECT_EQ(answer.status, 400) << id;
+    EXPECT_EQ(nlohmann::json::parse(answer.body).at("field"), "id") << id;
+  }
+  EXPECT_EQ(http_client{server->port()}.send("GET", "/v1/items/Z%C3%BCrich").body, "Z\xC3\xBCrich");
+}
+
 // Two I/O threads (the default): a connection opened while the first
 // thread's handler blocks goes to the other thread and is answered.
 TEST_F(HttpServer, AnswersANewConnectionWhileAHandlerBlocksAnotherThread) {
@@ -234,6 +272,28 @@ TEST(HttpServerStop, ClosesIdleKeepAliveConnections) {
   idle_server.reset();  // closes whatever is left, so the reader above ends either way
   EXPECT_TRUE(closed_by_stop) << "an idle connection outlived stop()";
   EXPECT_TRUE(closed.get());
+}
+
+// A service piped into `head -n 1` gets SIGPIPE on its second log line; the
+// default action would kill it and the client would get nothing.
+TEST(HttpServerLogging, AnswersWhenItsLogIsAPipeNobodyReads) {
+  std::signal(SIGPIPE, SIG_DFL);  // as in a fresh process, whatever ran before in this one
+  int ends[2];
+  ASSERT_EQ(pipe(ends), 0);
+  close(ends[0]);  // the reader is gone
+  auto log = std::make_shared<spdlog::logger>("http", std::make_shared<once::http::line_sink>(ends[1]));
+  once::http::router routes;
+  routes.add("GET", "/healthz", [](request const&) { return response{200, {}, "ok"}; });
+  once::http::server_options options;
+  options.port = 0;
+  options.request_log = log;
+  once::http::server logging_server{options, std::move(routes)};
+  ASSERT_TRUE(logging_server.start().has_value());
+  http_client client{logging_server.port()};
+  EXPECT_EQ(client.send("GET", "/healthz").status, 200);
+  EXPECT_EQ(client.send("GET", "/healthz").status, 200) << "the process outlived its failed log writes";
+  logging_server.stop();
+  close(ends[1]);
 }
 
 TEST_F(HttpServer, StopLetsARequestInProgressFinish) {

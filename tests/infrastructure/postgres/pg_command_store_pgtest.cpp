@@ -50,6 +50,26 @@ TEST(PostgresStore, StoresOnTwoSchemasOfOneDatabaseNeverWaitForEachOther) {
   EXPECT_TRUE(held->claim->commit(contract_effects(claim, 0)).has_value());
 }
 
+// PostgreSQL's message, DETAIL and CONTEXT quote the data (here a JSON
+// excerpt with a card number); errors go to logs, so they carry the
+// SQLSTATE and none of the server's words.
+TEST(PostgresStore, KeepsTheServersErrorTextOutOfItsErrors) {
+  pg_schema schema;
+  auto store = once::postgres::pg_command_store::open(schema.options());
+  ASSERT_TRUE(store.has_value());
+  auto const claim = contract_claim("refused-by-jsonb");
+  auto claimed = (*store)->claim(claim, contract_waits());
+  ASSERT_TRUE(claimed.has_value());
+  ASSERT_EQ(claimed->state, once::application::claim_result::status::claimed);
+  auto const effects = contract_effects(claim, 0, R"({"description":"card 4111-1111-1111-1111 \u0000"})");
+  auto const committed = claimed->claim->commit(effects);
+  ASSERT_FALSE(committed.has_value());
+  EXPECT_EQ(committed.error().code, once::application::error_code::internal);
+  EXPECT_EQ(committed.error().sqlstate, "22P05");
+  EXPECT_EQ(committed.error().message.find("4111"), std::string::npos) << committed.error().message;
+  EXPECT_EQ(committed.error().message.find("\\u0000"), std::string::npos) << committed.error().message;
+}
+
 TEST(PostgresStore, ReportsAMissingSchemaAsFailedPrecondition) {
   once::postgres::pg_options options;
   options.database_url = database_url();

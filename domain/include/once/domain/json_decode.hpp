@@ -15,6 +15,7 @@
 #include <once/domain/detail/json_reader.hpp>
 #include <once/domain/detail/reflection.hpp>
 #include <once/domain/expected.hpp>
+#include <once/domain/text.hpp>
 
 namespace once::domain {
 
@@ -93,6 +94,10 @@ bool read_json(nlohmann::json const& json, T& out, std::string const& path, deco
       error = {path, "expected a string"};
       return false;
     }
+    if (char const* unstorable = unstorable_text_reason(json.get_ref<std::string const&>())) {
+      error = {path, unstorable};
+      return false;
+    }
     out = json.get_ref<std::string const&>();
   } else if constexpr (is_optional<T>) {
     if (json.is_null()) {
@@ -117,6 +122,10 @@ bool read_json(nlohmann::json const& json, T& out, std::string const& path, deco
     }
     out.clear();
     for (auto const& [name, element] : json.items()) {
+      if (char const* unstorable = unstorable_text_reason(name)) {
+        error = {join_path(path, name), unstorable};
+        return false;
+      }
       if (!read_json(element, out[name], join_path(path, name), error)) return false;
     }
   } else if constexpr (is_reflected<T>) {

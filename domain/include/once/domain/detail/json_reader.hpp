@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <once/domain/detail/reflection.hpp>
+#include <once/domain/text.hpp>
 
 namespace once::domain::detail {
 
@@ -78,6 +79,7 @@ char const* store_scalar(void* object, scalar const& value) {
     }
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (value.type != scalar::kind::text) return "expected a string";
+    if (char const* unstorable = unstorable_text_reason(*value.text)) return unstorable;
     out = std::move(*value.text);
   }
   return nullptr;
@@ -101,10 +103,14 @@ type_ops const& ops_for() {
     static constexpr type_ops ops{type_ops::shape::scalar, &store_scalar<T>};
     return ops;
   } else if constexpr (is_optional<T>) {
-    static constexpr type_ops ops{
-        type_ops::shape::optional, nullptr, nullptr, nullptr, nullptr, nullptr,
-        [](void* object) { static_cast<T*>(object)->reset(); },
-        [](void* object) { return slot_of(static_cast<T*>(object)->emplace()); }};
+    static constexpr type_ops ops{type_ops::shape::optional,
+                                  nullptr,
+                                  nullptr,
+                                  nullptr,
+                                  nullptr,
+                                  nullptr,
+                                  [](void* object) { static_cast<T*>(object)->reset(); },
+                                  [](void* object) { return slot_of(static_cast<T*>(object)->emplace()); }};
     return ops;
   } else if constexpr (is_vector<T>) {
     static constexpr type_ops ops{type_ops::shape::array,
@@ -118,26 +124,27 @@ type_ops const& ops_for() {
                                   "expected an array"};
     return ops;
   } else if constexpr (is_string_map<T>) {
-    static constexpr type_ops ops{type_ops::shape::map,
-                                  nullptr,
-                                  nullptr,
-                                  nullptr,
-                                  nullptr,
-                                  [](void* object, std::string const& key) { return slot_of((*static_cast<T*>(object))[key]); },
-                                  nullptr,
-                                  nullptr,
-                                  "expected an object"};
+    static constexpr type_ops ops{
+        type_ops::shape::map,
+        nullptr,
+        nullptr,
+        nullptr,
+        nullptr,
+        [](void* object, std::string const& key) { return slot_of((*static_cast<T*>(object))[key]); },
+        nullptr,
+        nullptr,
+        "expected an object"};
     return ops;
   } else if constexpr (is_reflected<T>) {
     static_assert(field_names<T>().size() <= 64, "once: reflected structs have at most 64 members");
     static constexpr type_ops ops{
-        type_ops::shape::object, nullptr,
+        type_ops::shape::object,
+        nullptr,
         [](void* object, std::string_view name, std::uint64_t& bit) {
           slot found{};
           std::size_t index = 0;
           boost::hana::for_each(boost::hana::accessors<T>(), [&](auto const& field) {
-            if (found.ops == nullptr &&
-                name == std::remove_cvref_t<decltype(boost::hana::first(field))>::c_str()) {
+            if (found.ops == nullptr && name == std::remove_cvref_t<decltype(boost::hana::first(field))>::c_str()) {
               found = slot_of(boost::hana::second(field)(*static_cast<T*>(object)));
               bit = std::uint64_t{1} << index;
             }
@@ -153,7 +160,11 @@ type_ops const& ops_for() {
           }
           return nullptr;
         },
-        nullptr, nullptr, nullptr, nullptr, "expected an object"};
+        nullptr,
+        nullptr,
+        nullptr,
+        nullptr,
+        "expected an object"};
     return ops;
   } else {
     static_assert(always_false<T>, "once: this type has no JSON form; reflect it with BOOST_HANA_DEFINE_STRUCT");
@@ -196,6 +207,7 @@ class json_reader : public nlohmann::json_sax<nlohmann::json> {
     auto& top = frames_.back();
     top.key = name;
     if (top.target.ops->form == type_ops::shape::map) {
+      if (char const* unstorable = unstorable_text_reason(name)) return fail(nullptr, unstorable);
       next_ = top.target.ops->entry(top.target.object, name);
     } else {
       std::uint64_t bit = 0;
@@ -218,9 +230,9 @@ class json_reader : public nlohmann::json_sax<nlohmann::json> {
  private:
   struct frame {
     slot target;
-    std::size_t index = 0;  // arrays: elements so far
-    std::uint64_t seen = 0; // objects: members set
-    std::string key;        // objects and maps: the member being read
+    std::size_t index = 0;   // arrays: elements so far
+    std::uint64_t seen = 0;  // objects: members set
+    std::string key;         // objects and maps: the member being read
   };
 
   // The slot for the value arriving now (array elements are created on arrival).
@@ -267,13 +279,12 @@ class json_reader : public nlohmann::json_sax<nlohmann::json> {
       return true;
     }
     (void)unwrap(target, false);
-    bool const fits = shape == type_ops::shape::array ? target.ops->form == type_ops::shape::array
-                                                      : (target.ops->form == type_ops::shape::object ||
-                                                         target.ops->form == type_ops::shape::map);
+    bool const fits = shape == type_ops::shape::array
+                          ? target.ops->form == type_ops::shape::array
+                          : (target.ops->form == type_ops::shape::object || target.ops->form == type_ops::shape::map);
     if (!fits) {
-      return fail(nullptr, target.ops->form == type_ops::shape::scalar
-                               ? scalar_expectation(target)
-                               : target.ops->expected);
+      return fail(nullptr,
+                  target.ops->form == type_ops::shape::scalar ? scalar_expectation(target) : target.ops->expected);
     }
     frames_.push_back(frame{target});
     return true;

@@ -52,22 +52,6 @@ struct command_route {
 
 namespace detail {
 
-inline response error_answer(application::error const& failure) {
-  switch (failure.code) {
-    case application::error_code::invalid_argument:
-      return problem_response({problem_kind::invalid_request, failure.message});
-    case application::error_code::outcome_unknown:
-      return problem_response({problem_kind::outcome_unknown, ""}, {{"Retry-After", "1"}});
-    case application::error_code::unavailable:
-    case application::error_code::aborted:
-    case application::error_code::failed_precondition:
-      return problem_response({problem_kind::service_unavailable, ""}, {{"Retry-After", "1"}});
-    case application::error_code::internal:
-      break;
-  }
-  return problem_response({problem_kind::internal_error, ""});
-}
-
 // A domain rejection as a problem, with the route's status for its code.
 inline response refusal_answer(domain::rejection const& refusal,
                                std::map<std::string, int, std::less<>> const& statuses, header_list extra = {}) {
@@ -176,13 +160,14 @@ template <domain::aggregate A, class Command>
 handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_tokens const& tokens,
                          command_route<Command, domain::result_of<A, Command>> route) {
   return [&dispatcher, &tokens, route = std::move(route)](request const& incoming) -> response {
-    auto const tenant = tokens.tenant_of(incoming);
-    if (!tenant.has_value()) {
-      return unauthorized_response();
-    }
+    auto const tenant = tokens.authenticate(incoming);
+    if (!tenant.has_value()) return tenant.error();
     auto const key_header = incoming.header("idempotency-key");
     if (!key_header.has_value()) {
       return problem_response({problem_kind::missing_idempotency_key, ""});
+    }
+    if (incoming.header_lines("idempotency-key") > 1) {
+      return problem_response({problem_kind::malformed_idempotency_key, "send one Idempotency-Key field line"});
     }
     auto key = parse_idempotency_key(*key_header);
     if (!key.has_value()) return problem_response({problem_kind::malformed_idempotency_key, key.error().reason});
@@ -205,8 +190,7 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
     env.received_at = std::chrono::system_clock::now();
 
     auto const outcome = dispatcher.dispatch(*command, env);
-    response answer =
-        outcome.has_value() ? detail::outcome_answer(*outcome, route) : detail::error_answer(outcome.error());
+    response answer = outcome.has_value() ? detail::outcome_answer(*outcome, route) : error_response(outcome.error());
     answer.log_fields.emplace_back("command", std::string{Command::type_name});
     if (outcome.has_value()) {
       answer.log_fields.emplace_back("intent", domain::to_string(outcome->intent()));
@@ -217,6 +201,7 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
       }
       answer.log_fields.emplace_back(
           "error", std::string{application::to_string(outcome.error().code)} + ": " + outcome.error().message);
+      if (!outcome.error().sqlstate.empty()) answer.log_fields.emplace_back("sqlstate", outcome.error().sqlstate);
     }
     return answer;
   };

@@ -26,11 +26,12 @@ enum class problem_kind {
   domain_rejection,           // 4xx chosen by the route: the business said no (stored and replayed)
   service_unavailable,        // 503 + Retry-After: retry with the same key
   outcome_unknown,            // 503 + Retry-After: retry with the same key; it is safe
+  headers_too_large,          // 431: send fewer or smaller header fields
   internal_error,             // 500
 };
 
 struct problem_type {
-  std::string_view uri;     // stable: "urn:once:problem:<name>"
+  std::string_view uri;  // stable: "urn:once:problem:<name>"
   std::string_view title;
   int status;
   std::string_view advice;  // what the client should do, for docs and logs
@@ -40,10 +41,10 @@ struct problem_type {
 
 struct problem {
   problem_kind kind;
-  std::string detail;                 // specific to this occurrence; never personal or payment data
-  std::optional<std::string> field;   // invalid_request: the offending field's path
-  std::optional<std::string> code;    // domain_rejection: the rejection's code
-  std::optional<int> status_override; // domain_rejection: the route's status for this code
+  std::string detail;                  // specific to this occurrence; never personal or payment data
+  std::optional<std::string> field;    // invalid_request: the offending field's path
+  std::optional<std::string> code;     // domain_rejection: the rejection's code
+  std::optional<int> status_override;  // domain_rejection: the route's status for this code
 };
 
 [[nodiscard]] int status_of(problem const& p) noexcept;

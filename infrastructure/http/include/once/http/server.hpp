@@ -1,9 +1,20 @@
 // A small asynchronous HTTP/1.1 server on Boost.Beast/Asio: a fixed pool of
 // I/O threads, each running its own io_context and owning the connections it
-// was given (a new connection goes to the thread with the fewest), routes
-// declared by the service, bodies over the limit refused with 413 before they
-// are read, slow or oversized headers cut off, and a stop that drains
-// requests in progress.
+// was given (a new connection goes to a thread not inside a handler, the one
+// with the fewest), routes declared by the service, bodies over the limit
+// refused with 413 before they are read, slow or oversized headers cut off,
+// and a stop that drains requests in progress.
+//
+// Bounded against hostile clients: open connections are capped; at the cap
+// the connection idle longest (no request in progress) is closed to admit a
+// new one, so idle connections cannot lock clients out; only when every
+// connection has a request in progress does accepting wait for one to end.
+// Out of descriptors (EMFILE/ENFILE), it frees one held by an idle connection
+// and pauses instead of spinning. A connection waiting for its next request
+// is closed after idle_timeout, a request in progress after read_timeout.
+// SIGPIPE is ignored process-wide once the server starts: a write to a closed
+// pipe or socket (a log on a closed stdout) fails with EPIPE instead of
+// killing the process.
 //
 // Handlers run on their connection's I/O thread and may block (a database
 // call). While one waits, the other threads serve their connections, but the
@@ -48,6 +59,13 @@ struct request {
     }
     return std::nullopt;
   }
+  // How many field lines of that (lower-case) name the request carries. Two
+  // lines form a list (RFC 9110 5.3), which a single-valued header refuses.
+  [[nodiscard]] std::size_t header_lines(std::string_view name) const {
+    std::size_t lines = 0;
+    for (auto const& each : headers) lines += each.first == name ? 1U : 0U;
+    return lines;
+  }
 };
 
 struct response {
@@ -83,9 +101,17 @@ struct server_options {
   int threads = 2;
   std::size_t body_limit = 1024 * 1024;
   std::size_t header_limit = 16 * 1024;
-  // For a whole request (headers and body), and for writing an answer. Checked on a
-  // coarse tick (a quarter of it, 10 ms to 1 s): a late client is cut off within 1.25x.
+  // Open connections at most; 0: sized to the descriptor limit when the server
+  // starts (three quarters of the descriptors free then, at most 65536).
+  std::size_t max_connections = 0;
+  // From a request's first byte to its last, and for writing an answer.
   std::chrono::milliseconds read_timeout{10000};
+  // For a connection waiting for the first byte of a request: a new one, or one between keep-alive requests.
+  std::chrono::milliseconds idle_timeout{5000};
+  // Both timeouts are checked on a coarse tick (a quarter of the shorter, 10 ms to 1 s):
+  // a late client is cut off within 1.25x.
+  // How long accepting pauses after the process or the system ran out of descriptors.
+  std::chrono::milliseconds accept_pause{100};
   std::chrono::milliseconds drain_timeout{10000};  // how long stop() waits for requests in progress
   // One structured line per request (see request_log.hpp); none when null.
   std::shared_ptr<spdlog::logger> request_log;
@@ -102,6 +128,8 @@ class server {
   [[nodiscard]] application::result<void> start();
   // The bound port (useful with port 0).
   [[nodiscard]] unsigned short port() const noexcept;
+  // The cap on open connections in force (max_connections, or what start() sized it to).
+  [[nodiscard]] std::size_t max_connections() const noexcept;
   // Stops accepting, lets requests in progress finish (up to drain_timeout), closes idle connections.
   void stop();
 
