@@ -3,12 +3,16 @@
 //   payments-service --listen 127.0.0.1:8080 --store postgres|memory
 //     --database-url URL --auth-token TOKEN:TENANT [--auth-token ...] [--threads N]
 //     [--schema NAME] [--pool-size N] [--no-migrate] [--replay-cache N] [--log-level LEVEL]
+//     [--max-connections N] [--idle-timeout-ms MS] [--request-timeout-ms MS]
+//     [--statement-timeout-ms MS] [--claim-timeout-ms MS] [--connect-timeout-ms MS]
 //
 // With --store postgres, pending migrations are applied at start unless
 // --no-migrate is given. Logs are JSON lines on stdout (one per request, with
 // the intent id); /metrics serves Prometheus text. SIGTERM or SIGINT drains
 // requests in progress and exits 0.
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -17,8 +21,8 @@
 
 #include <pthread.h>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/logger.h>
+#include <CLI/CLI.hpp>
 
 #include <once/application/command_dispatcher.hpp>
 #include <once/application/recent_intents_store.hpp>
@@ -64,6 +68,14 @@ int main(int argc, char** argv) {
   bool no_migrate = false;
   std::string log_level = "info";
   std::size_t replay_cache = 100000;
+  once::http::server_options server_options;
+  once::postgres::pg_options pg_defaults;
+  std::size_t max_connections = 0;
+  std::int64_t idle_timeout_ms = server_options.idle_timeout.count();
+  std::int64_t request_timeout_ms = server_options.read_timeout.count();
+  std::int64_t statement_timeout_ms = pg_defaults.statement_timeout.count();
+  std::int64_t claim_timeout_ms = pg_defaults.claim_timeout.count();
+  std::int64_t connect_timeout_ms = pg_defaults.connect_timeout.count();
   app.add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
   app.add_option("--store", store_kind, "where intents and state live")
       ->check(CLI::IsMember({"postgres", "memory"}))
@@ -79,6 +91,28 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-level", log_level, "least level of the request log (requests are info, server errors error)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical", "off"}))
+      ->capture_default_str();
+  app.add_option("--max-connections", max_connections,
+                 "open HTTP connections at most; at the cap the one idle longest is closed to admit a new one "
+                 "(0: three quarters of the file descriptors free at start)")
+      ->capture_default_str();
+  app.add_option("--idle-timeout-ms", idle_timeout_ms, "close a connection that sends no request for this long")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400000}))
+      ->capture_default_str();
+  app.add_option("--request-timeout-ms", request_timeout_ms, "cut off a request (or an answer) not through by then")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400000}))
+      ->capture_default_str();
+  app.add_option("--statement-timeout-ms", statement_timeout_ms,
+                 "client-side bound on a PostgreSQL statement, beyond its allowed lock waits")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400000}))
+      ->capture_default_str();
+  app.add_option("--claim-timeout-ms", claim_timeout_ms,
+                 "how long PostgreSQL keeps a claim whose caller went quiet (idle_in_transaction_session_timeout)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400000}))
+      ->capture_default_str();
+  app.add_option("--connect-timeout-ms", connect_timeout_ms,
+                 "opening a PostgreSQL connection (whole seconds, at least 2)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400000}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -108,6 +142,9 @@ int main(int argc, char** argv) {
     options.schema = schema;
     options.pool_size = static_cast<std::size_t>(pool_size > 0 ? pool_size : threads);
     options.application_name = "payments-service";
+    options.statement_timeout = std::chrono::milliseconds{statement_timeout_ms};
+    options.claim_timeout = std::chrono::milliseconds{claim_timeout_ms};
+    options.connect_timeout = std::chrono::milliseconds{connect_timeout_ms};
     if (!no_migrate) {
       auto const migrated = once::postgres::migrate(options);
       if (!migrated) {
@@ -120,7 +157,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "payments-service: %s\n", opened.error().message.c_str());
       return 2;
     }
-    ready = [pg = opened->get()] { return pg->ping().has_value(); };
+    ready = [pg = opened->get()] { return pg->ping(std::chrono::milliseconds{1000}).has_value(); };
     store = std::move(*opened);
   }
   // Repeats of settled intents are answered from memory; everything else still goes to the store.
@@ -148,8 +185,10 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  once::http::server_options server_options;
   server_options.address = host;
+  server_options.max_connections = max_connections;
+  server_options.idle_timeout = std::chrono::milliseconds{idle_timeout_ms};
+  server_options.read_timeout = std::chrono::milliseconds{request_timeout_ms};
   server_options.port = port;
   server_options.threads = threads;
   server_options.request_log = request_log;
@@ -160,13 +199,16 @@ int main(int argc, char** argv) {
   }
   // Scripts wait for this line to learn the port.
   once::http::log_event(*log, spdlog::level::info, "listening",
-                        {{"address", host + ':' + std::to_string(server.port())}, {"store", store_kind},
-                         {"threads", threads}});
+                        {{"address", host + ':' + std::to_string(server.port())},
+                         {"store", store_kind},
+                         {"threads", threads},
+                         {"max_connections", static_cast<std::int64_t>(server.max_connections())}});
   log->flush();
 
   int received = 0;
   sigwait(&signals, &received);
-  once::http::log_event(*log, spdlog::level::info, "draining", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  once::http::log_event(*log, spdlog::level::info, "draining",
+                        {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.stop();
   once::http::log_event(*log, spdlog::level::info, "stopped", {});
   log->flush();

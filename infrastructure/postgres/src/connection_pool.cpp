@@ -1,5 +1,8 @@
 #include "connection_pool.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <pqxx/except>
 
 namespace once::postgres::detail {
@@ -7,22 +10,44 @@ namespace once::postgres::detail {
 using application::error_code;
 using application::fail;
 
-std::string with_application_name(std::string const& url, std::string const& name) {
+std::string with_connection_parameters(pg_options const& options) {
+  std::string url = options.database_url;
   bool const is_uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
-  if (!is_uri) return url + " application_name='" + name + "'";
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + "application_name=" + name;
+  auto const add = [&](std::string const& name, std::string const& value) {
+    if (url.find(name + '=') != std::string::npos) return;  // the user's choice stands
+    if (is_uri) {
+      url += (url.find('?') == std::string::npos ? "?" : "&") + name + '=' + value;
+    } else {
+      url += ' ' + name + "='" + value + "'";
+    }
+  };
+  add("application_name", options.application_name);
+  auto const connect_seconds = std::max<std::int64_t>(2, (options.connect_timeout.count() + 999) / 1000);
+  add("connect_timeout", std::to_string(connect_seconds));
+  // A peer that vanished (a partition, a dead host) is noticed within ~25 s
+  // on an idle connection and within statement_timeout on a busy one.
+  add("keepalives", "1");
+  add("keepalives_idle", "10");
+  add("keepalives_interval", "5");
+  add("keepalives_count", "3");
+  add("tcp_user_timeout", std::to_string(options.statement_timeout.count()));
+  return url;
 }
 
 connection_pool::connection_pool(pg_options const& options)
-    : connection_string_(with_application_name(options.database_url, options.application_name)),
+    : connection_string_(with_connection_parameters(options)),
       size_(options.pool_size == 0 ? 1 : options.pool_size),
       acquire_timeout_(options.acquire_timeout) {}
 
 connection_pool::~connection_pool() = default;
 
 application::result<connection_pool::lease> connection_pool::acquire() {
+  return acquire(acquire_timeout_);
+}
+
+application::result<connection_pool::lease> connection_pool::acquire(std::chrono::milliseconds wait) {
   std::unique_lock lock(mutex_);
-  if (!returned_.wait_for(lock, acquire_timeout_, [&] { return !idle_.empty() || open_ < size_; })) {
+  if (!returned_.wait_for(lock, wait, [&] { return !idle_.empty() || open_ < size_; })) {
     return fail(error_code::unavailable, "no pooled PostgreSQL connection became free within the acquire timeout");
   }
   if (!idle_.empty()) {

@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pqxx/connection>
@@ -50,6 +50,8 @@ class connection_pool {
 
   // A connection, waiting up to acquire_timeout for one to be free; unavailable otherwise.
   [[nodiscard]] application::result<lease> acquire();
+  // The same, waiting up to `wait`.
+  [[nodiscard]] application::result<lease> acquire(std::chrono::milliseconds wait);
   // A connection that is certainly new, for a retry after a broken one.
   [[nodiscard]] application::result<lease> acquire_fresh();
 
@@ -66,7 +68,8 @@ class connection_pool {
   std::size_t open_ = 0;  // idle plus leased
 };
 
-// The connection string with application_name added.
-[[nodiscard]] std::string with_application_name(std::string const& url, std::string const& name);
+// The connection string with application_name, connect_timeout, TCP
+// keepalives and tcp_user_timeout added (each unless the string sets it).
+[[nodiscard]] std::string with_connection_parameters(pg_options const& options);
 
 }  // namespace once::postgres::detail

@@ -5,6 +5,7 @@
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
+#include "connection_pool.hpp"
 #include "migrations.hpp"
 #include "pg_errors.hpp"
 
@@ -13,7 +14,9 @@ namespace once::postgres {
 using application::error_code;
 using application::fail;
 
-std::span<migration const> known_migrations() noexcept { return detail::embedded_migrations(); }
+std::span<migration const> known_migrations() noexcept {
+  return detail::embedded_migrations();
+}
 
 namespace {
 
@@ -40,22 +43,20 @@ application::result<migration_report> migrate(pg_options const& options) {
   auto const migrations = known_migrations();
   int const newest_known = migrations.empty() ? 0 : migrations.back().version;
   try {
-    pqxx::connection connection{options.database_url};
+    pqxx::connection connection{detail::with_connection_parameters(options)};
     pqxx::work transaction{connection};
     // Migrators of one schema take turns; the lock ends with the transaction.
     transaction.exec("SELECT pg_advisory_xact_lock(hashtextextended(" +
                      transaction.quote("once.migrate." + options.schema) + ", 0))");
     migration_report report;
-    auto const registered = transaction.exec("SELECT to_regclass(" +
-                                             transaction.quote(options.schema + ".once_schema_version") +
-                                             ") IS NOT NULL");
+    auto const registered = transaction.exec(
+        "SELECT to_regclass(" + transaction.quote(options.schema + ".once_schema_version") + ") IS NOT NULL");
     if (registered.at(0).at(0).as<bool>()) {
-      report.version_before = transaction
-                                  .exec("SELECT coalesce(max(version), 0) FROM " + options.schema +
-                                        ".once_schema_version")
-                                  .at(0)
-                                  .at(0)
-                                  .as<int>();
+      report.version_before =
+          transaction.exec("SELECT coalesce(max(version), 0) FROM " + options.schema + ".once_schema_version")
+              .at(0)
+              .at(0)
+              .as<int>();
     }
     if (report.version_before > newest_known) {
       return fail(error_code::failed_precondition,

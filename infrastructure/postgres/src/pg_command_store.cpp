@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/row>
@@ -15,6 +16,7 @@
 #include "connection_pool.hpp"
 #include "pg_errors.hpp"
 #include "sql_text.hpp"
+#include "statement_watchdog.hpp"
 
 namespace once::postgres {
 
@@ -44,7 +46,9 @@ intent_status status_from(std::string_view text) {
   return text == "rejected" ? intent_status::rejected : intent_status::applied;
 }
 
-std::string_view to_sql(intent_status status) { return status == intent_status::rejected ? "rejected" : "applied"; }
+std::string_view to_sql(intent_status status) {
+  return status == intent_status::rejected ? "rejected" : "applied";
+}
 
 std::optional<application::time_point> optional_time(pqxx::field const& field) {
   if (field.is_null()) return std::nullopt;
@@ -75,7 +79,8 @@ claim_row read_claim_row(pqxx::row const& row, intent_claim const& claim) {
   claim_row answer{row["outcome"].c_str(), std::nullopt, std::nullopt};
   if (answer.outcome == "claimed" || answer.outcome == "absent") {
     if (!row["state"].is_null()) {
-      answer.current = stored_aggregate{claim.target, row["aggregate_version"].as<std::int64_t>(), row["state"].c_str()};
+      answer.current =
+          stored_aggregate{claim.target, row["aggregate_version"].as<std::int64_t>(), row["state"].c_str()};
     }
   } else if (answer.outcome == "repeat") {
     answer.record = read_record(row, claim.intent);
@@ -85,20 +90,36 @@ claim_row read_claim_row(pqxx::row const& row, intent_claim const& claim) {
   return answer;
 }
 
-std::string milliseconds(std::chrono::milliseconds wait) { return std::to_string(std::max<std::int64_t>(1, wait.count())); }
+std::string milliseconds(std::chrono::milliseconds wait) {
+  return std::to_string(std::max<std::int64_t>(1, wait.count()));
+}
 
 // Runs one script on the leased connection, outside libpqxx's own transaction
-// handling: the scripts carry their own BEGIN/COMMIT.
-pqxx::result run(connection_pool::lease& lease, std::string const& sql) {
-  pqxx::nontransaction statement{lease.connection()};
-  return statement.exec(sql);
+// handling (the scripts carry their own BEGIN/COMMIT), within `bound`: past
+// it the watchdog shuts the socket down and the statement fails as a lost
+// connection.
+pqxx::result run(detail::statement_watchdog& watchdog, connection_pool::lease& lease, std::string const& sql,
+                 std::chrono::milliseconds bound) {
+  auto& connection = lease.connection();
+  auto guard = watchdog.arm(connection.sock(), detail::statement_watchdog::clock::now() + bound);
+  try {
+    pqxx::nontransaction statement{connection};
+    return statement.exec(sql);
+  } catch (pqxx::broken_connection const&) {
+    if (guard.expired()) {
+      throw pqxx::broken_connection{"no answer from PostgreSQL within " + std::to_string(bound.count()) +
+                                    " ms (client-side statement timeout)"};
+    }
+    throw;
+  }
 }
 
 // Ends the server-side transaction after a failure; a connection that cannot is discarded.
-void roll_back(connection_pool::lease& lease) noexcept {
+void roll_back(detail::statement_watchdog& watchdog, connection_pool::lease& lease,
+               std::chrono::milliseconds bound) noexcept {
   if (lease.discarded()) return;
   try {
-    (void)run(lease, "ROLLBACK");
+    (void)run(watchdog, lease, "ROLLBACK", bound);
   } catch (...) {
     lease.discard();
   }
@@ -111,19 +132,29 @@ struct pg_command_store::impl {
       : options(std::move(store_options)),
         pool(options),
         look_call("SELECT * FROM " + options.schema + ".once_look("),
-        claim_call("BEGIN; SELECT * FROM " + options.schema + ".once_claim("),
+        // A claim holds the intent's and the aggregate's locks while its caller
+        // decides: if the caller freezes, the server ends the session (and the
+        // locks) after claim_timeout instead of when TCP gives up, hours later.
+        claim_call("BEGIN; SET LOCAL idle_in_transaction_session_timeout = " +
+                   std::to_string(std::max<std::int64_t>(1, options.claim_timeout.count())) + "; SELECT * FROM " +
+                   options.schema + ".once_claim("),
         commit_call("SELECT " + options.schema + ".once_commit("),
         read_call("SELECT * FROM " + options.schema + ".once_read_aggregate("),
         find_call("SELECT * FROM " + options.schema + ".once_find_intent(") {}
 
   // Runs a read-only statement; one retry on a fresh connection if the pooled one was lost.
   result<pqxx::result> read_only(std::function<std::string(pqxx::connection&)> const& build) {
-    auto lease = pool.acquire();
+    return read_only(build, options.acquire_timeout, options.statement_timeout);
+  }
+  // The same, waiting up to `acquire_wait` for a connection and `bound` for the statement.
+  result<pqxx::result> read_only(std::function<std::string(pqxx::connection&)> const& build,
+                                 std::chrono::milliseconds acquire_wait, std::chrono::milliseconds bound) {
+    auto lease = pool.acquire(acquire_wait);
     if (!lease) return domain::unexpected{std::move(lease).error()};
     std::optional<connection_pool::lease> held{std::move(*lease)};
     for (int attempt = 1;; ++attempt) {
       try {
-        return run(*held, build(held->connection()));
+        return run(watchdog, *held, build(held->connection()), bound);
       } catch (std::exception const& failure) {
         auto error = detail::translate(failure, phase::before_commit);
         if (!detail::connection_is_lost(error) || attempt > 1) {
@@ -156,8 +187,14 @@ struct pg_command_store::impl {
     }
   }
 
+  // Statements may legitimately wait for locks this long, on top of statement_timeout.
+  std::chrono::milliseconds bound_with_waits(application::claim_waits const& waits) const {
+    return options.statement_timeout + waits.in_flight + waits.aggregate;
+  }
+
   pg_options options;
   connection_pool pool;
+  detail::statement_watchdog watchdog;
   std::string look_call;
   std::string claim_call;
   std::string commit_call;
@@ -181,7 +218,7 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
   pg_claim(pg_claim const&) = delete;
   pg_claim& operator=(pg_claim const&) = delete;
   ~pg_claim() override {
-    if (!finished_ && in_transaction_) roll_back(lease_);
+    if (!finished_ && in_transaction_) roll_back(store_->watchdog, lease_, store_->options.statement_timeout);
   }
 
   [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return current_; }
@@ -198,13 +235,13 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
                   "08006");
     }
     try {
-      (void)run(lease_, sql);
+      (void)run(store_->watchdog, lease_, sql, store_->bound_with_waits(waits_));
     } catch (std::exception const& failure) {
       auto error = detail::translate(failure, phase::committing);
       if (detail::connection_is_lost(error)) {
         lease_.discard();
       } else if (in_transaction_) {
-        roll_back(lease_);  // an autocommit statement that failed left nothing open
+        roll_back(store_->watchdog, lease_, store_->options.statement_timeout);  // autocommit left nothing open
       }
       return domain::unexpected{std::move(error)};
     }
@@ -251,7 +288,9 @@ result<std::unique_ptr<pg_command_store>> pg_command_store::open(pg_options opti
 pg_command_store::pg_command_store(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
 pg_command_store::~pg_command_store() = default;
 
-pg_options const& pg_command_store::options() const noexcept { return impl_->options; }
+pg_options const& pg_command_store::options() const noexcept {
+  return impl_->options;
+}
 
 result<claim_result> pg_command_store::claim(intent_claim const& claim, application::claim_waits const& waits) {
   if (claim.target.tenant != claim.intent.tenant) {
@@ -274,11 +313,12 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
              literal(connection, claim.target.id) + ",'" + detail::iso_utc(claim.requested_at) + "'";
       if (claim.serialise) sql += ',' + milliseconds(waits.in_flight) + ',' + milliseconds(waits.aggregate);
       sql += ')';
-      rows = run(*lease, sql);
+      rows = run(impl_->watchdog, *lease, sql,
+                 claim.serialise ? impl_->bound_with_waits(waits) : impl_->options.statement_timeout);
     } catch (std::exception const& failure) {
       auto error = detail::translate(failure, phase::before_commit);
       if (!detail::connection_is_lost(error)) {
-        if (claim.serialise) roll_back(*lease);
+        if (claim.serialise) roll_back(impl_->watchdog, *lease, impl_->options.statement_timeout);
         return domain::unexpected{std::move(error)};
       }
       lease->discard();
@@ -294,18 +334,18 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
     try {
       answer = read_claim_row(rows.at(0), claim);
     } catch (std::exception const& failure) {  // a row that does not read as expected
-      if (claim.serialise) roll_back(*lease);
+      if (claim.serialise) roll_back(impl_->watchdog, *lease, impl_->options.statement_timeout);
       return fail(error_code::internal, std::string{"unexpected answer from the claim: "} + failure.what());
     }
     if (answer.outcome == "claimed" || answer.outcome == "absent") {
-      return claim_result{claim_result::status::claimed,
-                          std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(answer.current), waits,
-                                                     claim.serialise),
-                          std::nullopt};
+      return claim_result{
+          claim_result::status::claimed,
+          std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(answer.current), waits, claim.serialise),
+          std::nullopt};
     }
     // A serialising claim's transaction holds the intent lock that twins queue
     // on, and relation locks that would block DDL: end it now.
-    if (claim.serialise) roll_back(*lease);
+    if (claim.serialise) roll_back(impl_->watchdog, *lease, impl_->options.statement_timeout);
     if (answer.outcome == "in_flight") return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
     return claim_result{claim_result::status::repeat, nullptr, std::move(answer.record)};
   }
@@ -330,8 +370,8 @@ result<std::optional<intent_record>> pg_command_store::find(domain::intent_key c
   return impl_->find_record(intent, std::nullopt);
 }
 
-result<void> pg_command_store::ping() {
-  auto rows = impl_->read_only([](pqxx::connection&) { return std::string{"SELECT 1"}; });
+result<void> pg_command_store::ping(std::chrono::milliseconds bound) {
+  auto rows = impl_->read_only([](pqxx::connection&) { return std::string{"SELECT 1"}; }, bound, bound);
   if (!rows) return domain::unexpected{std::move(rows).error()};
   return {};
 }

@@ -6,6 +6,7 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 
+#include "connection_pool.hpp"
 #include "pg_errors.hpp"
 
 namespace once::postgres {
@@ -14,14 +15,14 @@ using application::error_code;
 using application::fail;
 
 application::result<purge_report> purge_expired_intents(pg_options const& options, purge_options const& purge,
-                                                         purge_progress const& progress) {
+                                                        purge_progress const& progress) {
   if (!is_valid_schema_name(options.schema)) {
     return fail(error_code::invalid_argument, "schema name '" + options.schema + "' is not a plain identifier");
   }
   if (purge.batch_size <= 0) return fail(error_code::invalid_argument, "the batch size must be positive");
   purge_report report;
   try {
-    pqxx::connection connection{options.database_url};
+    pqxx::connection connection{detail::with_connection_parameters(options)};
     std::string const statement =
         "SELECT " + options.schema + ".once_purge_expired_intents(" + std::to_string(purge.batch_size) + ")";
     for (;;) {

@@ -15,6 +15,7 @@
 // been rolled back (the intent stays new). Store failures come back as errors.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -75,8 +76,7 @@ class command_dispatcher {
   template <class Command>
   using outcome_of = domain::outcome<domain::result_of<A, Command>>;
 
-  explicit command_dispatcher(command_store& store, dispatcher_services services = {},
-                              dispatcher_options options = {})
+  explicit command_dispatcher(command_store& store, dispatcher_services services = {}, dispatcher_options options = {})
       : store_(&store),
         clock_(services.clock != nullptr ? services.clock : &detail::default_clock()),
         ids_(services.ids != nullptr ? services.ids : &detail::default_ids()),
@@ -88,7 +88,7 @@ class command_dispatcher {
   // when it has no key (a client-key command without one, or an oversized key).
   template <class Command>
   [[nodiscard]] result<domain::intent_id<Command>> intent_of(Command const& command,
-                                                              domain::envelope const& env) const {
+                                                             domain::envelope const& env) const {
     auto const& declaration = domain::declaration_of<Command>(A::commands);
     if (env.tenant.empty()) return fail(error_code::invalid_argument, "the envelope names no tenant");
     auto key = declaration.key_of(command, env);
@@ -96,8 +96,8 @@ class command_dispatcher {
       return fail(error_code::invalid_argument, std::string{Command::type_name} + " needs an intent key");
     }
     if (key->size() > options_.max_key_length) {
-      return fail(error_code::invalid_argument, "the intent key is longer than " +
-                                                    std::to_string(options_.max_key_length) + " characters");
+      return fail(error_code::invalid_argument,
+                  "the intent key is longer than " + std::to_string(options_.max_key_length) + " characters");
     }
     return domain::intent_id<Command>{env.tenant, declaration.scope_of(command), std::move(*key)};
   }
@@ -134,18 +134,20 @@ class command_dispatcher {
     auto intent = intent_of(command, env);
     if (!intent) return domain::unexpected{std::move(intent).error()};
     auto const now = clock_->now();
-    intent_claim claim{intent->untyped(),
-                             std::string{Command::type_name},
-                             fingerprint_of(command),
-                             aggregate_ref{std::string{A::type_name}, declaration.target_of(command), env.tenant},
-                             now,
-                             declaration.retention().has_value()
-                                 ? std::optional<time_point>{now + *declaration.retention()}
-                                 : std::nullopt};
+    intent_claim claim{
+        intent->untyped(),
+        std::string{Command::type_name},
+        fingerprint_of(command),
+        aggregate_ref{std::string{A::type_name}, declaration.target_of(command), env.tenant},
+        now,
+        declaration.retention().has_value() ? std::optional<time_point>{now + *declaration.retention()} : std::nullopt};
+    // One bound on waiting for an in-flight twin per command, across attempts:
+    // an optimistic commit that waited and a serialising retry share it.
+    auto const in_flight_deadline = std::chrono::steady_clock::now() + options_.waits.in_flight;
     for (int attempt = 1;; ++attempt) {
       // After a conflict, here or recently on the same aggregate, queue on it instead of racing again.
       claim.serialise = attempt > 1 || contention_->is_hot(claim.target, std::chrono::steady_clock::now());
-      auto answer = attempt_once(declaration, command, env, claim, attempt);
+      auto answer = attempt_once(declaration, command, env, claim, attempt, waits_until(in_flight_deadline));
       if (answer || answer.error().code != error_code::aborted) return answer;
       contention_->conflicted(claim.target, std::chrono::steady_clock::now());
       if (attempt >= options_.max_attempts) return answer;
@@ -153,10 +155,21 @@ class command_dispatcher {
     }
   }
 
+  // The configured waits, with what is left of the in-flight bound (at least a millisecond).
+  claim_waits waits_until(std::chrono::steady_clock::time_point in_flight_deadline) const {
+    claim_waits waits = options_.waits;
+    // Rounded up: the wait ends at the deadline, never before it.
+    auto const left =
+        std::chrono::ceil<std::chrono::milliseconds>(in_flight_deadline - std::chrono::steady_clock::now());
+    waits.in_flight = std::max(left, std::chrono::milliseconds{1});
+    return waits;
+  }
+
   template <class Declaration, class Command>
   result<outcome_of<Command>> attempt_once(Declaration const& declaration, Command const& command,
-                                           domain::envelope const& env, intent_claim const& claim, int attempt) {
-    auto claimed = store_->claim(claim, options_.waits);
+                                           domain::envelope const& env, intent_claim const& claim, int attempt,
+                                           claim_waits const& waits) {
+    auto claimed = store_->claim(claim, waits);
     if (!claimed) return domain::unexpected{std::move(claimed).error()};
     // A repeat found only on a retry means a twin committed while this call was under way.
     if (claimed->waited_for_twin || claimed->state == claim_result::status::in_flight ||
@@ -175,8 +188,8 @@ class command_dispatcher {
   }
 
   template <class Command>
-  result<outcome_of<Command>> execute(Command const& command, domain::envelope const& env,
-                                      intent_claim const& claim, claimed_intent& holder) {
+  result<outcome_of<Command>> execute(Command const& command, domain::envelope const& env, intent_claim const& claim,
+                                      claimed_intent& holder) {
     std::optional<state_type> state;
     std::int64_t version = 0;
     if (auto const& stored = holder.current(); stored.has_value()) {
@@ -190,12 +203,14 @@ class command_dispatcher {
 
     command_effects effects;
     effects.expected_version = version;
-    effects.record = intent_record{claim.intent,   claim.command_type, claim.fingerprint, claim.target, version,
-                                   intent_status::applied, {},      claim.requested_at, claim.expires_at};
+    effects.record = intent_record{
+        claim.intent, claim.command_type, claim.fingerprint, claim.target, version, intent_status::applied,
+        {},           claim.requested_at, claim.expires_at};
     if (decision.is_rejected()) {
       effects.record.status = intent_status::rejected;
       effects.record.stored_result = domain::canonical_json(decision.refusal());
-      if (auto committed = holder.commit(std::move(effects)); !committed) return domain::unexpected{std::move(committed).error()};
+      if (auto committed = holder.commit(std::move(effects)); !committed)
+        return domain::unexpected{std::move(committed).error()};
       return outcome_of<Command>::rejected(claim.intent, decision.refusal());
     }
 
@@ -208,7 +223,8 @@ class command_dispatcher {
     }
     effects.record.aggregate_version = version;
     effects.record.stored_result = domain::canonical_json(decision.result());
-    if (auto committed = holder.commit(std::move(effects)); !committed) return domain::unexpected{std::move(committed).error()};
+    if (auto committed = holder.commit(std::move(effects)); !committed)
+      return domain::unexpected{std::move(committed).error()};
     return outcome_of<Command>::applied(claim.intent, std::move(decision.result()), version);
   }
 
@@ -266,9 +282,8 @@ class command_dispatcher {
   static result<state_type> decode_state(stored_aggregate const& stored) {
     auto decoded = domain::decode_json<state_type>(stored.state);
     if (!decoded) {
-      return fail(error_code::internal,
-                  "stored state of " + stored.ref.type + ' ' + stored.ref.id + " does not decode: " +
-                      decoded.error().message());
+      return fail(error_code::internal, "stored state of " + stored.ref.type + ' ' + stored.ref.id +
+                                            " does not decode: " + decoded.error().message());
     }
     return std::move(*decoded);
   }

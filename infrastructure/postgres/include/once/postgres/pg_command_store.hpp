@@ -11,6 +11,11 @@
 // "SELECT once_commit(...); COMMIT". The functions live in
 // sql/0002_command_functions.sql; docs/postgres.md has the diagram.
 //
+// Bounds: every statement has a client-side deadline (statement_timeout
+// beyond the lock waits it is allowed), a serialising claim's transaction is
+// ended by the server after claim_timeout idle, connections open within
+// connect_timeout and carry TCP keepalives (pg_options).
+//
 // Errors: a lost connection while committing is outcome_unknown (look the
 // intent up, or retry with the same intent: both are safe); serialization
 // failures, deadlocks, version and unique conflicts are aborted; a lock wait
@@ -18,6 +23,7 @@
 // carries the SQLSTATE when the server gave one. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include <once/application/command_store.hpp>
@@ -34,14 +40,16 @@ class pg_command_store final : public application::command_store {
   pg_command_store& operator=(pg_command_store const&) = delete;
 
   [[nodiscard]] application::result<application::claim_result> claim(application::intent_claim const& claim,
-                                                                      application::claim_waits const& waits) override;
+                                                                     application::claim_waits const& waits) override;
   [[nodiscard]] application::result<std::optional<application::stored_aggregate>> read(
       application::aggregate_ref const& ref) override;
   [[nodiscard]] application::result<std::optional<application::intent_record>> find(
       domain::intent_key const& intent) override;
 
-  // A round trip to the database, for readiness checks.
-  [[nodiscard]] application::result<void> ping();
+  // A round trip to the database, for readiness checks: waits up to `bound`
+  // for a pooled connection and up to `bound` for the answer (opening a new
+  // connection is bounded by connect_timeout).
+  [[nodiscard]] application::result<void> ping(std::chrono::milliseconds bound = std::chrono::milliseconds{1000});
 
   [[nodiscard]] pg_options const& options() const noexcept;
 
