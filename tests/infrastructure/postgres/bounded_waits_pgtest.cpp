@@ -6,7 +6,11 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -14,6 +18,7 @@
 #include <once/postgres/pg_command_store.hpp>
 
 #include "application/command_store_contract.hpp"
+#include "support/child_process.hpp"
 #include "support/ledger.hpp"
 #include "support/pg_under_test.hpp"
 
@@ -41,6 +46,14 @@ class stopped_backend {
   pg_schema const* schema_;
   pid_t pid_;
 };
+
+// The state letter of a process in /proc ('T' when stopped), or '?'.
+char process_state(pid_t pid) {
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string text{std::istreambuf_iterator<char>{stat}, {}};
+  auto const end_of_name = text.rfind(')');
+  return end_of_name == std::string::npos || end_of_name + 2 >= text.size() ? '?' : text[end_of_name + 2];
+}
 
 std::int64_t backend_of(pg_schema const& schema, std::string const& application, std::int64_t other_than = 0) {
   return schema.scalar("SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE application_name = '" + application +
@@ -78,6 +91,34 @@ TEST(BoundedWaitsOnPostgres, AClaimLeftOpenIsEndedByTheServerAfterTheClaimTimeou
   EXPECT_TRUE(late.error().code == error_code::outcome_unknown || late.error().code == error_code::unavailable)
       << late.error().message;
   EXPECT_EQ(schema.scalar("SELECT count(*) FROM " + schema.name() + ".once_intents"), 1);
+}
+
+// The same, with a real process: a worker stopped with SIGSTOP while it holds
+// a claim. Another process's duplicate gets its answer within the bound.
+TEST(BoundedWaitsOnPostgres, AWorkerStoppedWhileHoldingAClaimHoldsItNoLongerThanTheClaimTimeout) {
+  pg_schema schema;
+  child_process holder{ONCE_PG_CLAIM_HOLDER, {database_url(), schema.name(), "held-by-a-stopped-worker", "1000"}};
+  auto const deadline = std::chrono::steady_clock::now() + 20s;
+  while (process_state(holder.pid()) != 'T' && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(process_state(holder.pid()), 'T') << "the worker did not claim and stop";
+  ASSERT_EQ(holder.output_lines(), std::vector<std::string>{"claimed"});
+
+  auto other = once::postgres::pg_command_store::open(schema.options(1));
+  ASSERT_TRUE(other.has_value());
+  once::application::claim_waits patient;
+  patient.in_flight = 20s;
+  patient.aggregate = 20s;
+  auto const claim = contract_claim("held-by-a-stopped-worker");
+  auto const started = std::chrono::steady_clock::now();
+  auto taken_over = (*other)->claim(claim, patient);
+  ASSERT_TRUE(taken_over.has_value()) << taken_over.error().message;
+  EXPECT_EQ(taken_over->state, claim_result::status::claimed) << "the stopped worker still holds the intent";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 15s);
+  if (taken_over->state == claim_result::status::claimed) {
+    EXPECT_TRUE(taken_over->claim->commit(contract_effects(claim, 0)).has_value());
+  }
 }
 
 TEST(BoundedWaitsOnPostgres, AStatementWhoseServerDoesNotAnswerIsGivenUpAfterTheStatementTimeout) {
