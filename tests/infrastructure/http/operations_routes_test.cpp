@@ -2,6 +2,8 @@
 #include <once/http/operations_routes.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 
 #include <gtest/gtest.h>
 
@@ -9,6 +11,8 @@
 
 namespace once_tests {
 namespace {
+
+using namespace std::chrono_literals;
 
 class OperationsRoutes : public ::testing::Test {
  protected:
@@ -40,6 +44,28 @@ TEST_F(OperationsRoutes, ReadyzFollowsTheStoresReachability) {
   EXPECT_EQ(unready.headers["retry-after"], "1");
   store_reachable = true;
   EXPECT_EQ(get("/readyz").status, 200);
+}
+
+// A check that takes longer than ready_timeout (connecting to a frozen
+// database) does not hold the probe: it is not ready, within the bound.
+TEST_F(OperationsRoutes, ReadyzAnswersWithinItsTimeoutWhenTheCheckHangs) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  start({[released] {
+           released.wait();
+           return true;
+         },
+         {},
+         200ms});
+  auto const started = std::chrono::steady_clock::now();
+  auto const unready = get("/readyz");
+  EXPECT_EQ(unready.status, 503);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_EQ(get("/healthz").status, 200);
+  release.set_value();
+  EXPECT_EQ(get("/readyz").status, 200);
+  server->stop();
+  server.reset();  // the routes and their check thread go before `release`
 }
 
 TEST_F(OperationsRoutes, MetricsServesThePrometheusTextFormat) {
