@@ -10,9 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <future>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +21,7 @@
 
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
+#include "support/proc_stat.hpp"
 
 namespace once_tests {
 namespace {
@@ -201,18 +200,7 @@ class probe_server {
   }
   [[nodiscard]] unsigned short port() const noexcept { return port_; }
 
-  // User plus system CPU time so far.
-  [[nodiscard]] std::chrono::duration<double> cpu() const {
-    std::ifstream stat{"/proc/" + std::to_string(process_.pid()) + "/stat"};
-    std::string text{std::istreambuf_iterator<char>{stat}, {}};
-    std::istringstream fields{text.substr(text.rfind(')') + 2)};  // field 3 onwards
-    std::string field;
-    double ticks = 0;
-    for (int number = 3; fields >> field && number <= 15; ++number) {
-      if (number == 14 || number == 15) ticks += std::stod(field);  // utime, stime
-    }
-    return std::chrono::duration<double>{ticks / static_cast<double>(sysconf(_SC_CLK_TCK))};
-  }
+  [[nodiscard]] std::chrono::duration<double> cpu() const { return cpu_time(process_.pid()); }
 
  private:
   child_process process_;

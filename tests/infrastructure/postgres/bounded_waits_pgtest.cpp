@@ -6,8 +6,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +19,7 @@
 #include "support/child_process.hpp"
 #include "support/ledger.hpp"
 #include "support/pg_under_test.hpp"
+#include "support/proc_stat.hpp"
 
 namespace once_tests {
 namespace {
@@ -46,14 +45,6 @@ class stopped_backend {
   pg_schema const* schema_;
   pid_t pid_;
 };
-
-// The state letter of a process in /proc ('T' when stopped), or '?'.
-char process_state(pid_t pid) {
-  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
-  std::string text{std::istreambuf_iterator<char>{stat}, {}};
-  auto const end_of_name = text.rfind(')');
-  return end_of_name == std::string::npos || end_of_name + 2 >= text.size() ? '?' : text[end_of_name + 2];
-}
 
 std::int64_t backend_of(pg_schema const& schema, std::string const& application, std::int64_t other_than = 0) {
   return schema.scalar("SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE application_name = '" + application +
