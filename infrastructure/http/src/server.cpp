@@ -108,6 +108,16 @@ struct connection {
   tcp::socket socket;
   std::uint64_t const id;  // tells a connection from a later one at the same address
   steady_clock::time_point deadline = steady_clock::time_point::max();
+  // While it waits for a request: where the request's bytes go, so that the
+  // sweep can tell a silent connection (closed at the idle deadline) from one
+  // whose request has begun (given read_timeout from the tick that saw it:
+  // no per-request timer or extra wait). Worker thread only.
+  beast::flat_buffer const* incoming_bytes = nullptr;
+  bhttp::request_parser<bhttp::string_body> const* incoming_request = nullptr;
+  [[nodiscard]] bool request_begun() const {
+    return incoming_bytes != nullptr &&
+           (incoming_bytes->size() > 0 || (incoming_request != nullptr && incoming_request->got_some()));
+  }
   // Guarded by its worker's idle_mutex: listed while no request is in progress.
   std::optional<std::list<connection*>::iterator> idle_entry;
   steady_clock::time_point idle_since;
@@ -257,9 +267,13 @@ struct server::state {
       auto [error] = co_await tick.async_wait(as_tuple_awaitable);
       if (error) co_return;
       auto const now = steady_clock::now();
-      for (auto* late : home.connections) {
+      for (auto* each : home.connections) {
+        if (each->request_begun()) {  // was idle, its request is under way now: read_timeout from here
+          each->incoming_bytes = nullptr;
+          each->deadline = now + options.read_timeout;
+        }
         beast::error_code ignored;
-        if (late->deadline <= now) late->socket.cancel(ignored);  // its read or write ends with operation_aborted
+        if (each->deadline <= now) each->socket.cancel(ignored);  // its read or write ends with operation_aborted
       }
     }
   }
@@ -318,19 +332,19 @@ struct server::state {
     beast::flat_buffer buffer;
     for (;;) {
       // Until its request's headers are in, the connection may be closed to
-      // make room; until its first byte, it is idle (a pipelined request
-      // may be in the buffer already).
+      // make room. Until its request's first byte, it is idle: idle_timeout,
+      // then read_timeout once the sweep sees the request begun (a pipelined
+      // one may be in the buffer already).
       list_idle(home, self);
-      if (buffer.size() == 0) {
-        self.deadline = steady_clock::now() + options.idle_timeout;
-        auto [wait_error] = co_await self.socket.async_wait(tcp::socket::wait_read, as_tuple_awaitable);
-        if (wait_error) break;
-      }
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options.body_limit);
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-      self.deadline = steady_clock::now() + options.read_timeout;  // for the whole request, headers and body
+      self.incoming_bytes = &buffer;
+      self.incoming_request = &parser;
+      self.deadline = steady_clock::now() + (buffer.size() > 0 ? options.read_timeout : options.idle_timeout);
       auto const read_error = co_await read_request(self, buffer, parser);
+      self.incoming_bytes = nullptr;
+      self.incoming_request = nullptr;
       if (!unlist_idle(home, self)) break;
       if (read_error) {
         // Refuse what can be refused before reading on, then close. (Answers are
@@ -408,6 +422,9 @@ struct server::state {
         co_await bhttp::async_read_header(from.socket, buffer, parser, as_tuple_awaitable);
     (void)header_bytes;
     if (header_error || parser.is_done()) co_return header_error;
+    // The headers are in: the request is under way, and its body gets read_timeout.
+    from.incoming_bytes = nullptr;
+    from.deadline = std::max(from.deadline, steady_clock::now() + options.read_timeout);
     auto const& header = parser.get();
     if (header.version() >= 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
       static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
