@@ -35,7 +35,8 @@ struct counter {
   static constexpr auto const& commands = counter_commands;
 
   static once::domain::decision<event, counter_state> decide(std::optional<counter_state> const& current,
-                                                             add const& command, once::domain::decision_context const&) {
+                                                             add const& command,
+                                                             once::domain::decision_context const&) {
     auto next = current.value_or(counter_state{});
     next.total += command.amount;
     next.additions += 1;

@@ -29,7 +29,9 @@ once::domain::envelope bench_envelope() {
   return env;
 }
 
-std::string counter_for(std::int64_t i) { return "C-" + std::to_string(i % 1000); }
+std::string counter_for(std::int64_t i) {
+  return "C-" + std::to_string(i % 1000);
+}
 
 void new_intent(benchmark::State& state) {
   once::memory::memory_command_store store;

@@ -66,8 +66,8 @@ cell measure(std::string scenario, std::string implementation, int clients, std:
       return done;
     };
   });
-  return {std::move(scenario), std::move(implementation), clients, run.per_second,
-          run.percentile_ms(0.50), run.percentile_ms(0.99), rolled_back.load()};
+  return {std::move(scenario),     std::move(implementation), clients,           run.per_second,
+          run.percentile_ms(0.50), run.percentile_ms(0.99),   rolled_back.load()};
 }
 
 // The naive hand-written transaction; returns false (and counts a retry) when it lost a race.
@@ -75,8 +75,10 @@ bool naive_command(pqxx::connection& connection, std::string const& schema, std:
                    std::string const& aggregate, std::int64_t& retries) {
   try {
     pqxx::work tx{connection};
-    auto const claimed = tx.exec_params("INSERT INTO " + schema + ".naive_intents (key) VALUES ($1) "
-                                        "ON CONFLICT DO NOTHING RETURNING 1", key);
+    auto const claimed = tx.exec_params("INSERT INTO " + schema +
+                                            ".naive_intents (key) VALUES ($1) "
+                                            "ON CONFLICT DO NOTHING RETURNING 1",
+                                        key);
     if (claimed.empty()) {
       tx.commit();
       return true;  // a repeat: the stored result would be read here
@@ -88,16 +90,20 @@ bool naive_command(pqxx::connection& connection, std::string const& schema, std:
                      aggregate);
     } else {
       version = current[0][0].as<std::int64_t>();
-      auto const updated = tx.exec_params("UPDATE " + schema + ".naive_aggregates SET version = version + 1, "
-                                          "state = jsonb_set(state, '{total}', to_jsonb((state->>'total')::bigint + 1)) "
-                                          "WHERE id = $1 AND version = $2", aggregate, version);
+      auto const updated =
+          tx.exec_params("UPDATE " + schema +
+                             ".naive_aggregates SET version = version + 1, "
+                             "state = jsonb_set(state, '{total}', to_jsonb((state->>'total')::bigint + 1)) "
+                             "WHERE id = $1 AND version = $2",
+                         aggregate, version);
       if (updated.affected_rows() == 0) {
         ++retries;  // lost the race: roll back and try again
         return false;
       }
     }
-    tx.exec_params("INSERT INTO " + schema + ".naive_outbox (aggregate_id, version, payload) VALUES ($1, $2, '{\"amount\":1}')",
-                   aggregate, version + 1);
+    tx.exec_params(
+        "INSERT INTO " + schema + ".naive_outbox (aggregate_id, version, payload) VALUES ($1, $2, '{\"amount\":1}')",
+        aggregate, version + 1);
     tx.exec_params("UPDATE " + schema + ".naive_intents SET result = '{\"ok\":true}' WHERE key = $1", key);
     tx.commit();
     return true;
@@ -177,12 +183,11 @@ int main(int argc, char** argv) {
                               }));
     }
     if (wants("hot")) {
-      cells.push_back(measure("hot set of 10 aggregates", "naive", clients, duration,
-                              [&](int c, std::mt19937& rng, std::int64_t& retries) {
-                                return naive_command(*naive_connections[static_cast<std::size_t>(c)], schema,
-                                                     "N-" + std::to_string(sequence++),
-                                                     "H-" + std::to_string(rng() % 10), retries);
-                              }));
+      cells.push_back(measure(
+          "hot set of 10 aggregates", "naive", clients, duration, [&](int c, std::mt19937& rng, std::int64_t& retries) {
+            return naive_command(*naive_connections[static_cast<std::size_t>(c)], schema,
+                                 "N-" + std::to_string(sequence++), "H-" + std::to_string(rng() % 10), retries);
+          }));
       cells.push_back(measure("hot set of 10 aggregates", "once", clients, duration,
                               [&](int, std::mt19937& rng, std::int64_t& retries) {
                                 return framework_command("H-" + std::to_string(rng() % 10), retries);
@@ -199,18 +204,16 @@ int main(int argc, char** argv) {
                           ignored);
     }
     for (int clients : client_counts) {
-      cells.push_back(measure("replays", "naive (bare SELECT)", clients, duration,
-                              [&](int c, std::mt19937& rng, std::int64_t&) {
-                                pqxx::nontransaction tx{*naive_connections[static_cast<std::size_t>(c)]};
-                                auto const rows = tx.exec_params("SELECT result FROM " + schema +
-                                                                 ".naive_intents WHERE key = $1",
-                                                                 "NR-" + std::to_string(rng() % replayable));
-                                return !rows.empty();
-                              }));
+      cells.push_back(
+          measure("replays", "naive (bare SELECT)", clients, duration, [&](int c, std::mt19937& rng, std::int64_t&) {
+            pqxx::nontransaction tx{*naive_connections[static_cast<std::size_t>(c)]};
+            auto const rows = tx.exec_params("SELECT result FROM " + schema + ".naive_intents WHERE key = $1",
+                                             "NR-" + std::to_string(rng() % replayable));
+            return !rows.empty();
+          }));
       cells.push_back(measure("replays", "once", clients, duration, [&](int, std::mt19937& rng, std::int64_t& retries) {
         auto const i = rng() % replayable;
-        auto const answer =
-            dispatcher.dispatch(add{"R-" + std::to_string(i % 1000), "R-" + std::to_string(i), 1}, env);
+        auto const answer = dispatcher.dispatch(add{"R-" + std::to_string(i % 1000), "R-" + std::to_string(i), 1}, env);
         if (!answer.has_value()) ++retries;
         return answer.has_value() && answer->kind() == once::domain::outcome_kind::replayed;
       }));
@@ -233,12 +236,13 @@ int main(int argc, char** argv) {
       auto const y = rate.find(b + key);
       return x == rate.end() || y == rate.end() || y->second == 0 ? 0.0 : x->second / y->second;
     };
-    std::printf("  %2d clients: new once/naive %.2fx | hot once/naive %.2fx | replay once / new once %.2fx | "
-                "replay once / bare SELECT %.2fx\n",
-                clients, ratio("new intents, 100k aggregates/once", "new intents, 100k aggregates/naive"),
-                ratio("hot set of 10 aggregates/once", "hot set of 10 aggregates/naive"),
-                ratio("replays/once", "new intents, 100k aggregates/once"),
-                ratio("replays/once", "replays/naive (bare SELECT)"));
+    std::printf(
+        "  %2d clients: new once/naive %.2fx | hot once/naive %.2fx | replay once / new once %.2fx | "
+        "replay once / bare SELECT %.2fx\n",
+        clients, ratio("new intents, 100k aggregates/once", "new intents, 100k aggregates/naive"),
+        ratio("hot set of 10 aggregates/once", "hot set of 10 aggregates/naive"),
+        ratio("replays/once", "new intents, 100k aggregates/once"),
+        ratio("replays/once", "replays/naive (bare SELECT)"));
   }
   auto const hot4 = rate.find("hot set of 10 aggregates/once/4");
   auto const hot64 = rate.find("hot set of 10 aggregates/once/64");

@@ -13,7 +13,7 @@ namespace {
 // fetched once; a per-thread context saves an allocation per fingerprint.
 EVP_MD const* sha256() {
   static std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> const md{EVP_MD_fetch(nullptr, "SHA256", nullptr),
-                                                                   &EVP_MD_free};
+                                                                  &EVP_MD_free};
   return md.get();
 }
 

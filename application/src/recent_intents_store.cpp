@@ -97,13 +97,17 @@ result<claim_result> recent_intents_store::claim(intent_claim const& claim, clai
   return answer;
 }
 
-result<std::optional<stored_aggregate>> recent_intents_store::read(aggregate_ref const& ref) { return inner_->read(ref); }
+result<std::optional<stored_aggregate>> recent_intents_store::read(aggregate_ref const& ref) {
+  return inner_->read(ref);
+}
 
 result<std::optional<intent_record>> recent_intents_store::find(domain::intent_key const& intent) {
   return inner_->find(intent);  // lookups judge expiry by the store's clock: always ask it
 }
 
-std::size_t recent_intents_store::hits() const noexcept { return memory_->hits.load(std::memory_order_relaxed); }
+std::size_t recent_intents_store::hits() const noexcept {
+  return memory_->hits.load(std::memory_order_relaxed);
+}
 
 std::size_t recent_intents_store::size() const {
   std::size_t total = 0;

@@ -40,6 +40,8 @@ class uuid_generator final : public id_generator {
 
 }  // namespace
 
-std::unique_ptr<id_generator> make_uuid_generator() { return std::make_unique<uuid_generator>(); }
+std::unique_ptr<id_generator> make_uuid_generator() {
+  return std::make_unique<uuid_generator>();
+}
 
 }  // namespace once::application

@@ -25,8 +25,13 @@ namespace app = once::application;
 // A serialising claim: the contract's locking promises are made for these.
 inline app::intent_claim contract_claim(std::string key, std::string target = "agg-1",
                                         app::time_point now = std::chrono::system_clock::now()) {
-  return {{"tenant-c", "contract.scope", std::move(key)}, "contract.command", "fp-1", {"contract.aggregate", target, "tenant-c"},
-          now, std::nullopt, /*serialise=*/true};
+  return {{"tenant-c", "contract.scope", std::move(key)},
+          "contract.command",
+          "fp-1",
+          {"contract.aggregate", target, "tenant-c"},
+          now,
+          std::nullopt,
+          /*serialise=*/true};
 }
 
 inline app::command_effects contract_effects(app::intent_claim const& claim, std::int64_t expected_version,
@@ -34,8 +39,9 @@ inline app::command_effects contract_effects(app::intent_claim const& claim, std
   app::command_effects effects;
   effects.expected_version = expected_version;
   effects.new_state = app::stored_aggregate{claim.target, expected_version + 1, std::move(state)};
-  effects.record = {claim.intent, claim.command_type, claim.fingerprint, claim.target, expected_version + 1,
-                    app::intent_status::applied, R"({"ok":true})", claim.requested_at, claim.expires_at};
+  effects.record = {claim.intent,     claim.command_type,   claim.fingerprint,
+                    claim.target,     expected_version + 1, app::intent_status::applied,
+                    R"({"ok":true})", claim.requested_at,   claim.expires_at};
   app::outbox_message message;
   message.message_id = claim.intent.key + "-event";
   message.source = claim.target;
@@ -49,7 +55,9 @@ inline app::command_effects contract_effects(app::intent_claim const& claim, std
   return effects;
 }
 
-inline app::claim_waits contract_waits() { return {50ms, 50ms}; }
+inline app::claim_waits contract_waits() {
+  return {50ms, 50ms};
+}
 
 template <class Factory>
 class CommandStoreContract : public ::testing::Test {
@@ -229,11 +237,10 @@ TYPED_TEST_P(CommandStoreContract, AnOptimisticCommitOnAMovedAggregateIsAbortedA
   EXPECT_EQ(this->store->read(one.target)->value().version, 1);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(CommandStoreContract,
-                            OfTwoOptimisticClaimsOfOneIntentOnlyOneCommitSucceeds,
-                            AnOptimisticCommitOnAMovedAggregateIsAbortedAndWritesNothing, ANewIntentIsClaimedWithoutAnAggregate,
-                            ACommittedIntentIsARepeatCarryingItsRecord, TheCommittedStateIsWhatTheNextClaimSees,
-                            ADroppedClaimRollsBackAndFreesTheIntent,
+REGISTER_TYPED_TEST_SUITE_P(CommandStoreContract, OfTwoOptimisticClaimsOfOneIntentOnlyOneCommitSucceeds,
+                            AnOptimisticCommitOnAMovedAggregateIsAbortedAndWritesNothing,
+                            ANewIntentIsClaimedWithoutAnAggregate, ACommittedIntentIsARepeatCarryingItsRecord,
+                            TheCommittedStateIsWhatTheNextClaimSees, ADroppedClaimRollsBackAndFreesTheIntent,
                             SimultaneousClaimsOfOneIntentYieldExactlyOneExecution,
                             ADuplicateOfAnInFlightIntentReportsInFlightAfterTheBound,
                             ACommitOnAStaleVersionIsAbortedAndWritesNothing, AnExpiredRecordIsTreatedAsAbsent,

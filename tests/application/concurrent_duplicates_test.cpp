@@ -44,7 +44,9 @@ class ConcurrentDuplicates : public LedgerHarness<> {
     return kinds;
   }
 
-  void SetUp() override { ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-0", 1000}, envelope_with("k")).has_value()); }
+  void SetUp() override {
+    ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-0", 1000}, envelope_with("k")).has_value());
+  }
 
   std::set<std::string> results;
 };

@@ -15,8 +15,7 @@ namespace {
 using once::application::fingerprint_of;
 
 TEST(Fingerprint, IsTheSha256OfTheInputInLowercaseHex) {
-  EXPECT_EQ(once::application::sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(once::application::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(fingerprint_of(sample_order()).size(), 64U);
 }
 

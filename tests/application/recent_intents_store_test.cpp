@@ -125,7 +125,8 @@ TEST(RecentIntentsStore, ForgetsTheOldestRecordsBeyondItsCapacity) {
   }
   EXPECT_LE(front.size(), 64U + 16U);  // per shard: capacity / 16 + 1
   // The newest is still remembered.
-  EXPECT_EQ(front.claim(contract_claim("k-999", "agg-999"), contract_waits())->state, app::claim_result::status::repeat);
+  EXPECT_EQ(front.claim(contract_claim("k-999", "agg-999"), contract_waits())->state,
+            app::claim_result::status::repeat);
   EXPECT_EQ(front.hits(), 1U);
 }
 

@@ -20,16 +20,21 @@ namespace once_tests {
 using once::domain::outcome_kind;
 
 inline once::application::intent_claim claim_for(once::domain::intent_key key, std::string fingerprint,
-                                          once::application::time_point now) {
+                                                 once::application::time_point now) {
   // Serialising: it stands for a first attempt that holds the intent while it decides.
-  return {std::move(key), "test.withdraw", std::move(fingerprint), {"test.ledger", "L-1", "tenant-a"}, now, std::nullopt, true};
+  return {std::move(key),
+          "test.withdraw",
+          std::move(fingerprint),
+          {"test.ledger", "L-1", "tenant-a"},
+          now,
+          std::nullopt,
+          true};
 }
 
 template <class Factory>
 using SemanticsTable = LedgerHarness<Factory>;
 
 TYPED_TEST_SUITE_P(SemanticsTable);
-
 
 TYPED_TEST_P(SemanticsTable, FirstTimeExecutesAndRecordsStateIntentAndOutboxTogether) {
   auto const outcome = this->dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k1"));
@@ -70,7 +75,6 @@ TYPED_TEST_P(SemanticsTable, FirstTimeOutboxMessageCarriesTheEventAndTheIntent) 
   EXPECT_EQ(message.header("traceparent"), env.trace_parent);
   EXPECT_EQ(message.message_id.size(), 36U);
 }
-
 
 TYPED_TEST_P(SemanticsTable, RepeatWithSameFingerprintReturnPriorReplaysTheStoredResultAndWritesNothing) {
   auto const first = this->dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k1"));
@@ -139,7 +143,6 @@ TYPED_TEST_P(SemanticsTable, RepeatWithSameFingerprintEnvelopeMetadataDoesNotMak
   EXPECT_EQ(repeat->kind(), outcome_kind::replayed);
 }
 
-
 TYPED_TEST_P(SemanticsTable, RepeatOfARejectionReturnPriorReplaysTheRejectionEvenWhenItWouldNowSucceed) {
   ASSERT_TRUE(this->dispatcher.dispatch(deposit{"L-1", "D-1", 10}, envelope_with("k0")).has_value());
   auto const first = this->dispatcher.dispatch(withdraw{"L-1", 50}, envelope_with("k1"));
@@ -172,7 +175,6 @@ TYPED_TEST_P(SemanticsTable, RepeatOfARejectionRejectConflictReplaysTheRejection
   EXPECT_EQ(repeat->kind(), outcome_kind::replayed);
   EXPECT_EQ(repeat->refusal().code, "ledger_not_found");
 }
-
 
 TYPED_TEST_P(SemanticsTable, RepeatWithDifferentFingerprintIsAnIntentConflictUnderReturnPrior) {
   ASSERT_TRUE(this->dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k1")).has_value());
@@ -211,14 +213,12 @@ TYPED_TEST_P(SemanticsTable, RepeatWithDifferentFingerprintIsAnIntentConflictAft
   EXPECT_EQ(conflict->kind(), outcome_kind::intent_conflict);
 }
 
-
-
 TYPED_TEST_P(SemanticsTable, DuplicateInFlightWaitsForTheBoundThenTimesOut) {
   withdraw const command{"L-1", 5};
   auto const intent = this->dispatcher.intent_of(command, envelope_with("k1"));
   ASSERT_TRUE(intent.has_value());
-  auto held = this->store().claim(claim_for(intent->untyped(), once::application::fingerprint_of(command), this->clock.now()),
-                          short_waits().waits);
+  auto held = this->store().claim(
+      claim_for(intent->untyped(), once::application::fingerprint_of(command), this->clock.now()), short_waits().waits);
   ASSERT_EQ(held->state, once::application::claim_result::status::claimed);
   auto const started = std::chrono::steady_clock::now();
   auto const duplicate = this->dispatcher.dispatch(command, envelope_with("k1"));
@@ -242,9 +242,15 @@ TYPED_TEST_P(SemanticsTable, DuplicateInFlightGetsTheFirstAttemptsAnswerWhenItFi
   // The first attempt finishes while the duplicate waits (the bound is 50 ms).
   once::application::command_effects effects;
   effects.expected_version = 1;
-  effects.record = {intent->untyped(), "test.withdraw", fingerprint, {"test.ledger", "L-1", "tenant-a"}, 1,
-                    once::application::intent_status::applied, R"({"balance":95,"name":"","operations":2})",
-                    this->clock.now(), std::nullopt};
+  effects.record = {intent->untyped(),
+                    "test.withdraw",
+                    fingerprint,
+                    {"test.ledger", "L-1", "tenant-a"},
+                    1,
+                    once::application::intent_status::applied,
+                    R"({"balance":95,"name":"","operations":2})",
+                    this->clock.now(),
+                    std::nullopt};
   ASSERT_TRUE(held->claim->commit(effects).has_value());
   waiter.join();
   ASSERT_TRUE(duplicate.has_value() && duplicate->has_value());
@@ -257,7 +263,8 @@ TYPED_TEST_P(SemanticsTable, DuplicateInFlightAbandonedFirstAttemptLeavesTheInte
   withdraw const command{"L-1", 5};
   auto const intent = this->dispatcher.intent_of(command, envelope_with("k1"));
   {
-    auto held = this->store().claim(claim_for(intent->untyped(), once::application::fingerprint_of(command), this->clock.now()),
+    auto held =
+        this->store().claim(claim_for(intent->untyped(), once::application::fingerprint_of(command), this->clock.now()),
                             short_waits().waits);
     ASSERT_EQ(held->state, once::application::claim_result::status::claimed);
   }  // dropped without commit, as a crashed worker's transaction is
@@ -266,7 +273,6 @@ TYPED_TEST_P(SemanticsTable, DuplicateInFlightAbandonedFirstAttemptLeavesTheInte
   EXPECT_EQ(outcome->kind(), outcome_kind::applied);
   EXPECT_EQ(this->ledger_state_of("L-1")->balance, 95);
 }
-
 
 TYPED_TEST_P(SemanticsTable, RepeatAfterRetentionIsStillReplayedJustBeforeTheRecordExpires) {
   ASSERT_TRUE(this->dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0")).has_value());
@@ -297,7 +303,6 @@ TYPED_TEST_P(SemanticsTable, RepeatAfterRetentionIsRefusedWhenTheAggregatesOwnSt
   EXPECT_EQ(late->kind(), outcome_kind::rejected);
   EXPECT_EQ(late->refusal().code, "insufficient_funds");
 }
-
 
 TYPED_TEST_P(SemanticsTable, IntentIdentityTheSameClientKeyFromAnotherTenantIsAnotherIntent) {
   ASSERT_TRUE(this->dispatcher.dispatch(deposit{"L-1", "D-1", 100}, envelope_with("k0", "tenant-a")).has_value());
@@ -376,36 +381,31 @@ TYPED_TEST_P(SemanticsTable, IntentIdentityLookupFindsTheRecordOfATypedIntent) {
   EXPECT_EQ((*record)->command_type, "test.withdraw");
 }
 
-REGISTER_TYPED_TEST_SUITE_P(SemanticsTable,
-                            FirstTimeExecutesAndRecordsStateIntentAndOutboxTogether,
-                            FirstTimeRejectionIsRecordedWithoutStateOrOutbox,
-                            FirstTimeOutboxMessageCarriesTheEventAndTheIntent,
-                            RepeatWithSameFingerprintReturnPriorReplaysTheStoredResultAndWritesNothing,
-                            RepeatWithSameFingerprintReturnPriorReplaysTheFirstResultEvenAfterTheAggregateMoved,
-                            RepeatWithSameFingerprintNoOpAcknowledgesWithTheCurrentRepresentation,
-                            RepeatWithSameFingerprintRejectConflictRefusesNamingTheFirstAttempt,
-                            RepeatWithSameFingerprintEnvelopeMetadataDoesNotMakeANewIntent,
-                            RepeatOfARejectionReturnPriorReplaysTheRejectionEvenWhenItWouldNowSucceed,
-                            RepeatOfARejectionNoOpReplaysTheRejection,
-                            RepeatOfARejectionRejectConflictReplaysTheRejectionRatherThanRefusingAsDuplicate,
-                            RepeatWithDifferentFingerprintIsAnIntentConflictUnderReturnPrior,
-                            RepeatWithDifferentFingerprintIsAnIntentConflictUnderNoOp,
-                            RepeatWithDifferentFingerprintIsAnIntentConflictUnderRejectConflict,
-                            RepeatWithDifferentFingerprintIsAnIntentConflictAfterARejectionToo,
-                            DuplicateInFlightWaitsForTheBoundThenTimesOut,
-                            DuplicateInFlightGetsTheFirstAttemptsAnswerWhenItFinishesWithinTheBound,
-                            DuplicateInFlightAbandonedFirstAttemptLeavesTheIntentNew,
-                            RepeatAfterRetentionIsStillReplayedJustBeforeTheRecordExpires,
-                            RepeatAfterRetentionIsHandledAsNewOnceTheRecordExpired,
-                            RepeatAfterRetentionIsRefusedWhenTheAggregatesOwnStateRefusesIt,
-                            IntentIdentityTheSameClientKeyFromAnotherTenantIsAnotherIntent,
-                            IntentIdentityAggregatesBelongToTheirTenant,
-                            IntentIdentityTheSameClientKeyOnAnotherCommandTypeIsAnotherIntent,
-                            IntentIdentityAScopeThatEmbedsTheParentMakesTheKeyPerParent,
-                            IntentIdentityABusinessKeyedCommandIsTheSameIntentWhateverTheClientKey,
-                            IntentIdentityAMissingClientKeyIsInvalidAndClaimsNothing,
-                            IntentIdentityAnOversizedKeyIsInvalid,
-                            IntentIdentityAnEnvelopeWithoutTenantIsInvalid,
-                            IntentIdentityLookupFindsTheRecordOfATypedIntent);
+REGISTER_TYPED_TEST_SUITE_P(
+    SemanticsTable, FirstTimeExecutesAndRecordsStateIntentAndOutboxTogether,
+    FirstTimeRejectionIsRecordedWithoutStateOrOutbox, FirstTimeOutboxMessageCarriesTheEventAndTheIntent,
+    RepeatWithSameFingerprintReturnPriorReplaysTheStoredResultAndWritesNothing,
+    RepeatWithSameFingerprintReturnPriorReplaysTheFirstResultEvenAfterTheAggregateMoved,
+    RepeatWithSameFingerprintNoOpAcknowledgesWithTheCurrentRepresentation,
+    RepeatWithSameFingerprintRejectConflictRefusesNamingTheFirstAttempt,
+    RepeatWithSameFingerprintEnvelopeMetadataDoesNotMakeANewIntent,
+    RepeatOfARejectionReturnPriorReplaysTheRejectionEvenWhenItWouldNowSucceed,
+    RepeatOfARejectionNoOpReplaysTheRejection,
+    RepeatOfARejectionRejectConflictReplaysTheRejectionRatherThanRefusingAsDuplicate,
+    RepeatWithDifferentFingerprintIsAnIntentConflictUnderReturnPrior,
+    RepeatWithDifferentFingerprintIsAnIntentConflictUnderNoOp,
+    RepeatWithDifferentFingerprintIsAnIntentConflictUnderRejectConflict,
+    RepeatWithDifferentFingerprintIsAnIntentConflictAfterARejectionToo, DuplicateInFlightWaitsForTheBoundThenTimesOut,
+    DuplicateInFlightGetsTheFirstAttemptsAnswerWhenItFinishesWithinTheBound,
+    DuplicateInFlightAbandonedFirstAttemptLeavesTheIntentNew,
+    RepeatAfterRetentionIsStillReplayedJustBeforeTheRecordExpires,
+    RepeatAfterRetentionIsHandledAsNewOnceTheRecordExpired,
+    RepeatAfterRetentionIsRefusedWhenTheAggregatesOwnStateRefusesIt,
+    IntentIdentityTheSameClientKeyFromAnotherTenantIsAnotherIntent, IntentIdentityAggregatesBelongToTheirTenant,
+    IntentIdentityTheSameClientKeyOnAnotherCommandTypeIsAnotherIntent,
+    IntentIdentityAScopeThatEmbedsTheParentMakesTheKeyPerParent,
+    IntentIdentityABusinessKeyedCommandIsTheSameIntentWhateverTheClientKey,
+    IntentIdentityAMissingClientKeyIsInvalidAndClaimsNothing, IntentIdentityAnOversizedKeyIsInvalid,
+    IntentIdentityAnEnvelopeWithoutTenantIsInvalid, IntentIdentityLookupFindsTheRecordOfATypedIntent);
 
 }  // namespace once_tests

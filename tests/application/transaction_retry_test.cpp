@@ -15,7 +15,9 @@ using once::domain::outcome_kind;
 
 class StoreFailures : public LedgerHarness<> {
  protected:
-  void SetUp() override { ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-0", 100}, envelope_with("k")).has_value()); }
+  void SetUp() override {
+    ASSERT_TRUE(dispatcher.dispatch(deposit{"L-1", "D-0", 100}, envelope_with("k")).has_value());
+  }
 
   flaky_store flaky{store()};
   once::application::command_dispatcher<ledger> flaky_dispatcher{flaky, {&clock, nullptr, &metrics}, short_waits()};

@@ -5,9 +5,10 @@
 
 using namespace once::domain;
 
-constexpr auto complete = command_table(
-    on<once_tests::deposit>().key(&once_tests::deposit::deposit_id).target(&once_tests::deposit::ledger_id)
-        .repeat(return_prior));
+constexpr auto complete = command_table(on<once_tests::deposit>()
+                                            .key(&once_tests::deposit::deposit_id)
+                                            .target(&once_tests::deposit::ledger_id)
+                                            .repeat(return_prior));
 
 #ifdef ONCE_EXPECT_COMPILE_ERROR
 constexpr auto incomplete = command_table(

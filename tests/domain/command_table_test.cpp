@@ -17,10 +17,13 @@ once::domain::envelope with_key(std::optional<std::string> key) {
   return env;
 }
 
-constexpr auto table = command_table(
-    on<top_up>().key(&top_up::account).target(&top_up::account).repeat(return_prior),
-    on<charge>().scope("billing/charge").key(client_key).target(&charge::account).repeat(reject_conflict)
-        .retain(std::chrono::hours{1}));
+constexpr auto table = command_table(on<top_up>().key(&top_up::account).target(&top_up::account).repeat(return_prior),
+                                     on<charge>()
+                                         .scope("billing/charge")
+                                         .key(client_key)
+                                         .target(&charge::account)
+                                         .repeat(reject_conflict)
+                                         .retain(std::chrono::hours{1}));
 
 TEST(CommandTable, ScopeDefaultsToTheCommandTypeName) {
   EXPECT_EQ(declaration_of<top_up>(table).scope_of(top_up{"A", 1}), "test.top_up");

@@ -56,11 +56,8 @@ struct closed {
 };
 
 struct ledger_state {
-  BOOST_HANA_DEFINE_STRUCT(ledger_state,
-    (std::string, name),
-    (std::int64_t, balance),
-    (std::int64_t, operations),
-    (bool, is_closed));
+  BOOST_HANA_DEFINE_STRUCT(ledger_state, (std::string, name), (std::int64_t, balance), (std::int64_t, operations),
+                           (bool, is_closed));
 };
 
 struct ledger_view {
@@ -68,29 +65,31 @@ struct ledger_view {
   friend bool operator==(ledger_view const&, ledger_view const&) = default;
 };
 
-inline ledger_view view_of(ledger_state const& s) { return {s.name, s.balance, s.operations}; }
+inline ledger_view view_of(ledger_state const& s) {
+  return {s.name, s.balance, s.operations};
+}
 
-inline constexpr auto ledger_commands = once::domain::command_table(
-    once::domain::on<deposit>()
-        .scope([](deposit const& c) { return "ledger/" + c.ledger_id + "/deposit"; })
-        .key(&deposit::deposit_id)
-        .target(&deposit::ledger_id)
-        .repeat(once::domain::return_prior),
-    once::domain::on<withdraw>()
-        .key(once::domain::client_key)
-        .target(&withdraw::ledger_id)
-        .repeat(once::domain::return_prior)
-        .retain(std::chrono::hours{24}),
-    once::domain::on<rename>()
-        .scope([](rename const& c) { return "ledger/" + c.ledger_id + "/rename"; })
-        .key(once::domain::client_key)
-        .target(&rename::ledger_id)
-        .repeat(once::domain::no_op)
-        .current([](ledger_state const& s, rename const&) { return view_of(s); }),
-    once::domain::on<close_ledger>()
-        .key(once::domain::client_key)
-        .target(&close_ledger::ledger_id)
-        .repeat(once::domain::reject_conflict));
+inline constexpr auto ledger_commands =
+    once::domain::command_table(once::domain::on<deposit>()
+                                    .scope([](deposit const& c) { return "ledger/" + c.ledger_id + "/deposit"; })
+                                    .key(&deposit::deposit_id)
+                                    .target(&deposit::ledger_id)
+                                    .repeat(once::domain::return_prior),
+                                once::domain::on<withdraw>()
+                                    .key(once::domain::client_key)
+                                    .target(&withdraw::ledger_id)
+                                    .repeat(once::domain::return_prior)
+                                    .retain(std::chrono::hours{24}),
+                                once::domain::on<rename>()
+                                    .scope([](rename const& c) { return "ledger/" + c.ledger_id + "/rename"; })
+                                    .key(once::domain::client_key)
+                                    .target(&rename::ledger_id)
+                                    .repeat(once::domain::no_op)
+                                    .current([](ledger_state const& s, rename const&) { return view_of(s); }),
+                                once::domain::on<close_ledger>()
+                                    .key(once::domain::client_key)
+                                    .target(&close_ledger::ledger_id)
+                                    .repeat(once::domain::reject_conflict));
 
 struct ledger {
   static constexpr std::string_view type_name = "test.ledger";

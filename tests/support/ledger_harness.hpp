@@ -59,8 +59,8 @@ class LedgerHarness : public ::testing::Test {
   Factory factory;
   std::unique_ptr<store_under_test> under_test = factory.make(clock);
   recording_metrics metrics;
-  once::application::command_dispatcher<ledger> dispatcher{under_test->store(), {&clock, nullptr, &metrics},
-                                                           short_waits()};
+  once::application::command_dispatcher<ledger> dispatcher{
+      under_test->store(), {&clock, nullptr, &metrics}, short_waits()};
 };
 
 }  // namespace once_tests

@@ -75,7 +75,8 @@ class pg_schema {
     static std::atomic<int> counter{0};
     std::random_device entropy;
     // The process id too: ctest runs test processes side by side on one database.
-    return "t_" + std::to_string(::getpid()) + "_" + std::to_string(entropy() % 1000000) + "_" + std::to_string(counter++);
+    return "t_" + std::to_string(::getpid()) + "_" + std::to_string(entropy() % 1000000) + "_" +
+           std::to_string(counter++);
   }
 
   std::string url_;

@@ -30,7 +30,8 @@ class pg_under_test final : public store_under_test {
     pqxx::nontransaction statement{connection};
     auto const rows = statement.exec(
         "SELECT message_id, aggregate_type, aggregate_id, aggregate_version, event_type, topic, message_key, "
-        "payload::text, headers::text, tenant FROM " + schema_.name() + ".once_outbox ORDER BY id");
+        "payload::text, headers::text, tenant FROM " +
+        schema_.name() + ".once_outbox ORDER BY id");
     std::vector<once::application::outbox_message> messages;
     for (auto const& row : rows) {
       once::application::outbox_message message;

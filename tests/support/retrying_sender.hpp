@@ -14,8 +14,7 @@ namespace once_tests {
 
 template <class Dispatcher, class Command>
 auto send_until_answered(Dispatcher& dispatcher, Command const& command, once::domain::envelope const& env,
-                         int attempts = 400)
-    -> std::optional<typename Dispatcher::template outcome_of<Command>> {
+                         int attempts = 400) -> std::optional<typename Dispatcher::template outcome_of<Command>> {
   thread_local std::mt19937 jitter{std::random_device{}()};
   for (int attempt = 0; attempt < attempts; ++attempt) {
     auto answer = dispatcher.dispatch(command, env);

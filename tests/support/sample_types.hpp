@@ -18,14 +18,9 @@ struct order_line {
 
 struct place_order {
   static constexpr std::string_view type_name = "test.place_order";
-  BOOST_HANA_DEFINE_STRUCT(place_order,
-    (std::string, order_id),
-    (std::string, customer),
-    (std::vector<order_line>, lines),
-    (std::optional<std::string>, note),
-    (bool, gift),
-    (std::int64_t, total),
-    (std::map<std::string, std::string>, attributes));
+  BOOST_HANA_DEFINE_STRUCT(place_order, (std::string, order_id), (std::string, customer),
+                           (std::vector<order_line>, lines), (std::optional<std::string>, note), (bool, gift),
+                           (std::int64_t, total), (std::map<std::string, std::string>, attributes));
 };
 
 // Same fields as a deposit-like command, different type: fingerprints must differ.

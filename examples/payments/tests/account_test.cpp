@@ -44,13 +44,14 @@ TEST(AuthorizingPayment, IsRefusedOverTheCreditLimit) {
 }
 
 TEST(AuthorizingPayment, UsesTheCreditLimitExactly) {
-  scenario<account>().given({opened, books}).when(authorize_payment{"A-1", {7500, "EUR"}, "all"}).then(
-      {payment_authorized{"A-1.p2", "A-1", {7500, "EUR"}, "all"}});
+  scenario<account>()
+      .given({opened, books})
+      .when(authorize_payment{"A-1", {7500, "EUR"}, "all"})
+      .then({payment_authorized{"A-1.p2", "A-1", {7500, "EUR"}, "all"}});
 }
 
 TEST(AuthorizingPayment, IsRefusedInAnotherCurrency) {
-  scenario<account>().given({opened}).when(authorize_payment{"A-1", {1, "USD"}, ""}).then_rejected(
-      "currency_mismatch");
+  scenario<account>().given({opened}).when(authorize_payment{"A-1", {1, "USD"}, ""}).then_rejected("currency_mismatch");
 }
 
 TEST(AuthorizingPayment, IsRefusedForANonPositiveAmount) {

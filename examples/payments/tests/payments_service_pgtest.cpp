@@ -31,8 +31,8 @@ using headers = std::vector<std::pair<std::string, std::string>>;
 class PaymentsServiceOnPostgres : public ::testing::Test {
  protected:
   static std::vector<std::string> arguments(once_tests::pg_schema const& schema) {
-    return {"--store", "postgres", "--database-url", schema.url(), "--schema", schema.name(),
-            "--auth-token", "token-a:tenant-a", "--auth-token", "token-b:tenant-b", "--threads", "8"};
+    return {"--store",      "postgres",         "--database-url", schema.url(),       "--schema",  schema.name(),
+            "--auth-token", "token-a:tenant-a", "--auth-token",   "token-b:tenant-b", "--threads", "8"};
   }
 
   static headers write_headers(std::string const& key, std::string const& token = "token-a") {
@@ -40,8 +40,7 @@ class PaymentsServiceOnPostgres : public ::testing::Test {
     if (!key.empty()) h.emplace_back("idempotency-key", key);
     return h;
   }
-  http_answer send(std::string const& method, std::string const& target, std::string const& body,
-                   headers const& h) {
+  http_answer send(std::string const& method, std::string const& target, std::string const& body, headers const& h) {
     return http_client{service.port()}.send(method, target, body, h);
   }
   http_answer post(std::string const& target, json const& body, std::string const& key,
@@ -52,8 +51,8 @@ class PaymentsServiceOnPostgres : public ::testing::Test {
     return send("GET", target, {}, {{"authorization", "Bearer " + token}});
   }
   void open_account(std::string const& id, std::int64_t limit, std::string const& token = "token-a") {
-    auto const opened = post("/v1/accounts", {{"account_id", id}, {"currency", "EUR"}, {"credit_limit", limit}},
-                             "open-" + id, token);
+    auto const opened =
+        post("/v1/accounts", {{"account_id", id}, {"currency", "EUR"}, {"credit_limit", limit}}, "open-" + id, token);
     ASSERT_EQ(opened.status, 201) << opened.body;
   }
   static json payment(std::string const& account, std::int64_t value, std::string const& description = "books") {
@@ -64,9 +63,7 @@ class PaymentsServiceOnPostgres : public ::testing::Test {
     EXPECT_EQ(answer.status, 200) << answer.body;
     return json::parse(answer.body).at("authorized_total").at("value").get<std::int64_t>();
   }
-  std::int64_t rows(std::string const& table) const {
-    return schema.scalar("SELECT count(*) FROM ${schema}." + table);
-  }
+  std::int64_t rows(std::string const& table) const { return schema.scalar("SELECT count(*) FROM ${schema}." + table); }
   std::int64_t events(std::string const& type) const {
     return schema.scalar("SELECT count(*) FROM ${schema}.once_outbox WHERE event_type = '" + type + "'");
   }
@@ -220,8 +217,8 @@ TEST_F(PaymentsServiceOnPostgres, TenantsNeverSeeOrReplayEachOthersData) {
                 .status,
             404);
   // tenant-b may open its own A-1 with tenant-a's key: applied, not replayed.
-  auto const own = post("/v1/accounts", {{"account_id", "A-1"}, {"currency", "EUR"}, {"credit_limit", 50}},
-                        "open-A-1", "token-b");
+  auto const own =
+      post("/v1/accounts", {{"account_id", "A-1"}, {"currency", "EUR"}, {"credit_limit", 50}}, "open-A-1", "token-b");
   EXPECT_EQ(own.status, 201);
   EXPECT_EQ(own.headers.count("idempotent-replayed"), 0U);
   EXPECT_EQ(json::parse(get("/v1/accounts/A-1", "token-a").body).at("credit_limit").at("value"), 10000);
@@ -265,8 +262,8 @@ TEST_F(PaymentsServiceOnPostgres, BadInputGetsAPreciseProblemWritesNothingAndThe
        400, "urn:once:problem:malformed-idempotency-key", ""},
       {"an empty quoted key", "POST", "/v1/payments", good, with(base, "idempotency-key", "\"\""), 400,
        "urn:once:problem:malformed-idempotency-key", ""},
-      {"no token", "POST", "/v1/payments", good, with(base, "authorization", ""), 401,
-       "urn:once:problem:unauthorized", ""},
+      {"no token", "POST", "/v1/payments", good, with(base, "authorization", ""), 401, "urn:once:problem:unauthorized",
+       ""},
       {"an unknown token", "POST", "/v1/payments", good, with(base, "authorization", "Bearer nope"), 401,
        "urn:once:problem:unauthorized", ""},
       {"text/plain", "POST", "/v1/payments", good, with(base, "content-type", "text/plain"), 415,
@@ -316,15 +313,17 @@ TEST_F(PaymentsServiceOnPostgres, BadInputGetsAPreciseProblemWritesNothingAndThe
 
   // A body over 1 MiB is refused from its headers, before it is read.
   http_client big{service.port()};
-  big.send_raw("POST /v1/payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\nIdempotency-Key: big\r\n"
-               "Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n");
+  big.send_raw(
+      "POST /v1/payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\nIdempotency-Key: big\r\n"
+      "Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n");
   auto const too_large = big.receive();
   EXPECT_EQ(too_large.status, 413);
   EXPECT_EQ(problem_type(too_large), "urn:once:problem:payload-too-large");
   // Oversized headers are cut off.
-  EXPECT_EQ(send("GET", "/v1/accounts/A-1", {}, {{"authorization", "Bearer token-a"}, {"x-pad", std::string(20000, 'p')}})
-                .status,
-            431);
+  EXPECT_EQ(
+      send("GET", "/v1/accounts/A-1", {}, {{"authorization", "Bearer token-a"}, {"x-pad", std::string(20000, 'p')}})
+          .status,
+      431);
 
   EXPECT_EQ(rows("once_intents"), intents);
   EXPECT_EQ(rows("once_aggregates"), aggregates);

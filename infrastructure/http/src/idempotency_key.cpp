@@ -7,15 +7,32 @@ namespace {
 bool is_bare_key_character(char c) noexcept {
   if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~': case ':': case '/':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+    case ':':
+    case '/':
       return true;
     default:
       return false;
   }
 }
 
-bool is_printable_ascii(char c) noexcept { return c >= 0x20 && c <= 0x7e; }
+bool is_printable_ascii(char c) noexcept {
+  return c >= 0x20 && c <= 0x7e;
+}
 
 domain::unexpected<malformed_key> malformed(std::string reason) {
   return domain::unexpected<malformed_key>{malformed_key{std::move(reason)}};

@@ -18,15 +18,14 @@ std::string iso_utc(application::time_point time) {
   std::tm parts{};
   gmtime_r(&seconds, &parts);
   char buffer[96];  // room for any int the compiler cannot rule out
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d %02d:%02d:%02d.%06lldZ", parts.tm_year + 1900,
-                parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
-                static_cast<long long>(fraction));
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d %02d:%02d:%02d.%06lldZ", parts.tm_year + 1900, parts.tm_mon + 1,
+                parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, static_cast<long long>(fraction));
   return buffer;
 }
 
 application::time_point from_epoch_us(std::int64_t microseconds) {
-  return application::time_point{std::chrono::duration_cast<application::time_point::duration>(
-      std::chrono::microseconds{microseconds})};
+  return application::time_point{
+      std::chrono::duration_cast<application::time_point::duration>(std::chrono::microseconds{microseconds})};
 }
 
 std::string outbox_json(std::vector<application::outbox_message> const& messages) {

@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
 
   if (max_batches > 0) purge.max_batches = max_batches;
   purge.pause = std::chrono::milliseconds{pause_ms};
-  auto const report = once::postgres::purge_expired_intents(
-      options, purge, [](int batch, int deleted, std::int64_t total) {
+  auto const report =
+      once::postgres::purge_expired_intents(options, purge, [](int batch, int deleted, std::int64_t total) {
         std::printf("once-admin purge: batch %d deleted %d (total %lld)\n", batch, deleted,
                     static_cast<long long>(total));
         std::fflush(stdout);

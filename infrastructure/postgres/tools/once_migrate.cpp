@@ -22,8 +22,7 @@ int main(int argc, char** argv) {
     return report.error().code == once::application::error_code::failed_precondition ? 3 : 1;
   }
   if (report->applied.empty()) {
-    std::printf("once-migrate: schema %s is up to date at version %d\n", options.schema.c_str(),
-                report->version_after);
+    std::printf("once-migrate: schema %s is up to date at version %d\n", options.schema.c_str(), report->version_after);
   } else {
     std::string applied;
     for (int version : report->applied) applied += (applied.empty() ? "" : ", ") + std::to_string(version);

@@ -164,8 +164,9 @@ void prometheus_metrics::command_handled(std::string_view command_type, domain::
 
 void prometheus_metrics::in_flight_waited(std::string_view command_type) {
   auto& series = families_->of_type(command_type);
-  cached(series.in_flight_waits, [&]() -> Counter& { return families_->in_flight_waits.Add(labels_of(series)); })
-      .Increment();
+  cached(series.in_flight_waits, [&]() -> Counter& {
+    return families_->in_flight_waits.Add(labels_of(series));
+  }).Increment();
 }
 
 void prometheus_metrics::transaction_retried(std::string_view command_type) {
@@ -180,7 +181,9 @@ void prometheus_metrics::command_failed(std::string_view command_type, applicati
   }).Increment();
 }
 
-::prometheus::Registry& prometheus_metrics::registry() noexcept { return *registry_; }
+::prometheus::Registry& prometheus_metrics::registry() noexcept {
+  return *registry_;
+}
 
 std::string prometheus_metrics::text() const {
   return ::prometheus::TextSerializer{}.Serialize(registry_->Collect());

@@ -39,11 +39,11 @@ TEST(IdempotencyKeyHeader, AcceptsExactly255CharactersInBothForms) {
 }
 
 TEST(IdempotencyKeyHeader, RefusesMalformedValues) {
-  for (std::string value : {std::string{}, std::string{"   "}, std::string{"\"\""}, std::string(256, 'k'),
-                            '"' + std::string(256, 'k') + '"', std::string{"a,b"}, std::string{"\"a\", \"b\""},
-                            std::string{"abc;v=1"}, std::string{"\"abc\";v=1"}, std::string{"a b"},
-                            std::string{"ab\x01"}, std::string{"\"ab\x7f\""}, std::string{"\"abc"},
-                            std::string{"\"a\\nb\""}, std::string{"caf\xc3\xa9"}, std::string{"(abc)"}}) {
+  for (std::string value :
+       {std::string{}, std::string{"   "}, std::string{"\"\""}, std::string(256, 'k'),
+        '"' + std::string(256, 'k') + '"', std::string{"a,b"}, std::string{"\"a\", \"b\""}, std::string{"abc;v=1"},
+        std::string{"\"abc\";v=1"}, std::string{"a b"}, std::string{"ab\x01"}, std::string{"\"ab\x7f\""},
+        std::string{"\"abc"}, std::string{"\"a\\nb\""}, std::string{"caf\xc3\xa9"}, std::string{"(abc)"}}) {
     auto const parsed = parse_idempotency_key(value);
     EXPECT_FALSE(parsed.has_value()) << '[' << value << ']';
     if (!parsed.has_value()) {

@@ -20,7 +20,9 @@ std::string as_json_string(std::string_view text) {
 }
 
 // What a JSON parser reads back from the encoded string.
-std::string read_back(std::string_view text) { return nlohmann::json::parse(as_json_string(text)).get<std::string>(); }
+std::string read_back(std::string_view text) {
+  return nlohmann::json::parse(as_json_string(text)).get<std::string>();
+}
 
 TEST(StructuredLog, EscapesQuotesBackslashesAndControlCharacters) {
   std::string const awkward = "say \"hi\"\\ now\n\ttab\r\x01\x1f end";
@@ -36,9 +38,11 @@ TEST(StructuredLog, KeepsWellFormedUtf8AsItIs) {
 
 TEST(StructuredLog, ReplacesBytesThatAreNotUtf8SoTheLineStaysValidJson) {
   std::string const replacement = "\xEF\xBF\xBD";  // U+FFFD
-  EXPECT_EQ(read_back("a\xFF" "b"), "a" + replacement + "b");
-  EXPECT_EQ(read_back("cut \xE2\x82"), "cut " + replacement + replacement);  // a sequence cut short
-  EXPECT_EQ(read_back("\xC0\x80"), replacement + replacement);                // overlong NUL
+  EXPECT_EQ(read_back("a\xFF"
+                      "b"),
+            "a" + replacement + "b");
+  EXPECT_EQ(read_back("cut \xE2\x82"), "cut " + replacement + replacement);       // a sequence cut short
+  EXPECT_EQ(read_back("\xC0\x80"), replacement + replacement);                    // overlong NUL
   EXPECT_EQ(read_back("\xED\xA0\x80"), replacement + replacement + replacement);  // a UTF-16 surrogate
   EXPECT_EQ(read_back("\xF4\x90\x80\x80"), replacement + replacement + replacement + replacement);  // past U+10FFFF
 }
@@ -48,8 +52,9 @@ TEST(StructuredLog, WritesTheEventThenTheFieldsInTheirOrder) {
   once::http::log_event(*log.logger(), spdlog::level::warn, "request",
                         {{"path", "/v1/\xFFpayments"}, {"status", std::int64_t{201}}, {"duration_ms", 2.5}});
   auto const text = log.text();
-  EXPECT_NE(text.find(R"("logger":"http","event":"request","path":"/v1/\ufffdpayments","status":201,"duration_ms":2.5})"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(R"("logger":"http","event":"request","path":"/v1/\ufffdpayments","status":201,"duration_ms":2.5})"),
+      std::string::npos)
       << text;
   auto const line = log.lines().at(0);
   EXPECT_EQ(line.at("level"), "warning");

@@ -1,8 +1,8 @@
 // Exactly once under real concurrency, crashes and lost connections.
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <iostream>
-#include <chrono>
 #include <map>
 #include <random>
 #include <set>
@@ -49,10 +49,15 @@ std::vector<ack> acks_of(child_process const& worker) {
 
 std::vector<std::string> worker_arguments(pg_schema const& schema, int from, int to, int copies, int process,
                                           int processes, int threads) {
-  return {"--database-url", schema.url(),   "--schema",   schema.name(),          "--from",
-          std::to_string(from), "--to",     std::to_string(to),     "--copies", std::to_string(copies),
-          "--process",      std::to_string(process), "--processes", std::to_string(processes),
-          "--threads",      std::to_string(threads), "--aggregates", "50",
+  return {"--database-url", schema.url(),
+          "--schema",       schema.name(),
+          "--from",         std::to_string(from),
+          "--to",           std::to_string(to),
+          "--copies",       std::to_string(copies),
+          "--process",      std::to_string(process),
+          "--processes",    std::to_string(processes),
+          "--threads",      std::to_string(threads),
+          "--aggregates",   "50",
           "--seed",         std::to_string(process + 17)};
 }
 
@@ -61,8 +66,8 @@ TEST(ExactlyOnceOnPostgres, SixtyFourThreadsInFourProcessesSendingEachIntentThre
   constexpr int intents = 500;
   std::vector<std::unique_ptr<child_process>> workers;
   for (int process = 0; process < 4; ++process) {
-    workers.push_back(std::make_unique<child_process>(ONCE_PG_WORKER,
-                                                      worker_arguments(schema, 0, intents, 3, process, 4, 16)));
+    workers.push_back(
+        std::make_unique<child_process>(ONCE_PG_WORKER, worker_arguments(schema, 0, intents, 3, process, 4, 16)));
   }
   std::map<int, std::set<std::string>> results;
   std::map<int, int> answers;
@@ -125,8 +130,8 @@ TEST(ExactlyOnceOnPostgres, WorkersKilledMidRunThenRetriedGiveExactlyOnceAndLose
     for (auto const& acked : acks_of(worker)) first_answer.emplace(acked.index, acked.result);
   }
   ASSERT_GT(killed_mid_run, 0) << "every worker finished before it was killed: the test proved nothing";
-  std::cout << "[ note ] " << killed_mid_run << " workers killed mid-run; " << first_answer.size() << " of "
-            << intents << " intents acknowledged before the final pass\n";
+  std::cout << "[ note ] " << killed_mid_run << " workers killed mid-run; " << first_answer.size() << " of " << intents
+            << " intents acknowledged before the final pass\n";
   // Every client retries everything it did not see acknowledged (and, here, the rest too).
   child_process final_pass(ONCE_PG_WORKER, worker_arguments(schema, 0, intents, 1, 0, 1, 16));
   ASSERT_EQ(final_pass.wait_for_exit(), 0);
@@ -148,7 +153,8 @@ class backend_killer {
       : thread_([this, url = std::move(url), application_name = std::move(application_name)] {
           std::string const statement_text =
               "SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM pg_stat_activity "
-              "WHERE application_name = '" + application_name + "' ORDER BY random() LIMIT 1) victim";
+              "WHERE application_name = '" +
+              application_name + "' ORDER BY random() LIMIT 1) victim";
           std::unique_ptr<pqxx::connection> connection;
           while (!stop_) {
             try {

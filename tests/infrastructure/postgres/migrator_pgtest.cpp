@@ -40,7 +40,9 @@ class unmigrated_schema {
   std::string name_;
 };
 
-int newest_version() { return once::postgres::known_migrations().back().version; }
+int newest_version() {
+  return once::postgres::known_migrations().back().version;
+}
 
 TEST(Migrating, AnEmptyDatabaseAppliesEveryMigrationInOrder) {
   unmigrated_schema schema;
@@ -97,8 +99,8 @@ TEST(Migrating, RefusesADatabaseWhoseSchemaIsNewerThanThisBuild) {
 
 TEST(MigrateCommand, ExitsZeroTwiceAndThreeOnANewerSchema) {
   unmigrated_schema schema;
-  std::string const command = std::string{ONCE_MIGRATE} + " --database-url '" + database_url() + "' --schema " +
-                              schema.name() + " >/dev/null";
+  std::string const command =
+      std::string{ONCE_MIGRATE} + " --database-url '" + database_url() + "' --schema " + schema.name() + " >/dev/null";
   EXPECT_EQ(std::system(command.c_str()), 0);
   EXPECT_EQ(std::system(command.c_str()), 0);
   (void)schema.scalar("INSERT INTO " + schema.name() +
@@ -107,8 +109,8 @@ TEST(MigrateCommand, ExitsZeroTwiceAndThreeOnANewerSchema) {
 }
 
 TEST(MigrateCommand, RefusesAnUnsafeSchemaName) {
-  std::string const command = std::string{ONCE_MIGRATE} + " --database-url '" + database_url() +
-                              "' --schema 'x;drop table y' >/dev/null 2>&1";
+  std::string const command =
+      std::string{ONCE_MIGRATE} + " --database-url '" + database_url() + "' --schema 'x;drop table y' >/dev/null 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(command.c_str())), 1);
 }
 

@@ -89,7 +89,8 @@ TEST_F(PrometheusMetrics, CountsReplaysDuplicatesByPolicyAndConflicts) {
   auto const text = metrics.text();
   EXPECT_EQ(sample(text, R"(once_replays_total{command_type="test.deposit"})"), 2);
   EXPECT_EQ(sample(text, R"(once_command_duplicates_total{command_type="test.deposit",policy="return_prior"})"), 2);
-  EXPECT_EQ(sample(text, R"(once_command_duplicates_total{command_type="test.close_ledger",policy="reject_conflict"})"), 1);
+  EXPECT_EQ(sample(text, R"(once_command_duplicates_total{command_type="test.close_ledger",policy="reject_conflict"})"),
+            1);
   EXPECT_EQ(sample(text, R"(once_intent_conflicts_total{command_type="test.deposit"})"), 1);
   EXPECT_EQ(sample(text, R"(once_commands_total{command_type="test.close_ledger",outcome="duplicate_rejected"})"), 1);
 }

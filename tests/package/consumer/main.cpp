@@ -25,8 +25,8 @@ struct pings {
   BOOST_HANA_DEFINE_STRUCT(pings, (std::int64_t, count));
 };
 
-inline constexpr auto commands =
-    once::domain::command_table(once::domain::on<ping>().key(&ping::id).target(&ping::id).repeat(once::domain::return_prior));
+inline constexpr auto commands = once::domain::command_table(
+    once::domain::on<ping>().key(&ping::id).target(&ping::id).repeat(once::domain::return_prior));
 
 struct pinger {
   static constexpr std::string_view type_name = "consumer.pinger";

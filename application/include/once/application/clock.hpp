@@ -19,8 +19,8 @@ class system_clock final : public clock {
 // A clock tests set by hand.
 class manual_clock final : public clock {
  public:
-  explicit manual_clock(std::chrono::system_clock::time_point start = std::chrono::system_clock::time_point{}
-                                                                          + std::chrono::hours{24 * 365 * 56})
+  explicit manual_clock(std::chrono::system_clock::time_point start = std::chrono::system_clock::time_point{} +
+                                                                      std::chrono::hours{24 * 365 * 56})
       : now_(start) {}
   [[nodiscard]] std::chrono::system_clock::time_point now() const override { return now_; }
   void advance(std::chrono::system_clock::duration by) { now_ += by; }

@@ -44,8 +44,8 @@ class claimed_intent {
 };
 
 struct claim_waits {
-  std::chrono::milliseconds in_flight{5000};  // how long a duplicate waits for the first attempt
-  std::chrono::milliseconds aggregate{10000}; // how long a command waits for its aggregate's lock
+  std::chrono::milliseconds in_flight{5000};   // how long a duplicate waits for the first attempt
+  std::chrono::milliseconds aggregate{10000};  // how long a command waits for its aggregate's lock
 };
 
 struct claim_result {

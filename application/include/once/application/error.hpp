@@ -21,12 +21,18 @@ enum class error_code {
 
 constexpr std::string_view to_string(error_code code) noexcept {
   switch (code) {
-    case error_code::invalid_argument: return "invalid_argument";
-    case error_code::unavailable: return "unavailable";
-    case error_code::aborted: return "aborted";
-    case error_code::outcome_unknown: return "outcome_unknown";
-    case error_code::failed_precondition: return "failed_precondition";
-    case error_code::internal: return "internal";
+    case error_code::invalid_argument:
+      return "invalid_argument";
+    case error_code::unavailable:
+      return "unavailable";
+    case error_code::aborted:
+      return "aborted";
+    case error_code::outcome_unknown:
+      return "outcome_unknown";
+    case error_code::failed_precondition:
+      return "failed_precondition";
+    case error_code::internal:
+      return "internal";
   }
   return "unknown";
 }

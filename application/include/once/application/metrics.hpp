@@ -28,7 +28,8 @@ class metrics {
 
 class no_metrics final : public metrics {
  public:
-  void command_handled(std::string_view, domain::repeat_policy, domain::outcome_kind, std::chrono::nanoseconds) override {}
+  void command_handled(std::string_view, domain::repeat_policy, domain::outcome_kind,
+                       std::chrono::nanoseconds) override {}
   void in_flight_waited(std::string_view) override {}
   void transaction_retried(std::string_view) override {}
   void command_failed(std::string_view, error_code) override {}

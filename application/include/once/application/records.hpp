@@ -5,10 +5,10 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
-#include <string_view>
-#include <utility>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <once/domain/intent_id.hpp>

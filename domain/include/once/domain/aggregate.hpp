@@ -35,16 +35,16 @@ concept aggregate = requires {
 };
 
 template <class A, class Command>
-concept handles = aggregate<A> && requires(std::optional<typename A::state> const& state, Command const& command,
-                                           decision_context const& context) {
-  { A::decide(state, command, context) };
+concept handles = aggregate<A> &&
+    requires(std::optional<typename A::state> const& state, Command const& command, decision_context const& context) {
+  {A::decide(state, command, context)};
 };
 
 // The result type of handling Command: the Result of the decision<Event, Result> that decide returns.
 template <class A, class Command>
-using result_of = typename decltype(A::decide(std::declval<std::optional<typename A::state> const&>(),
-                                              std::declval<Command const&>(),
-                                              std::declval<decision_context const&>()))::result_type;
+using result_of =
+    typename decltype(A::decide(std::declval<std::optional<typename A::state> const&>(), std::declval<Command const&>(),
+                                std::declval<decision_context const&>()))::result_type;
 
 // Applies one event to the state, creating the state on the first event.
 template <aggregate A>

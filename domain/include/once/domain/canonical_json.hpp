@@ -30,13 +30,27 @@ inline void write_json_escaped(std::string& out, std::string_view text) {
     out.append(text.data() + plain_from, i - plain_from);
     plain_from = i + 1;
     switch (byte) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         out += "\\u00";
         out += hex[byte >> 4];
@@ -74,7 +88,8 @@ void write_json_object(std::string& out, T const& value) {
   out += '{';
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (write_field(boost::hana::at_c<sorted_field_order_v<T>[I]>(fields)), ...);
-  }(std::make_index_sequence<sorted_field_order_v<T>.size()>{});
+  }
+  (std::make_index_sequence<sorted_field_order_v<T>.size()>{});
   out += '}';
 }
 

@@ -63,10 +63,9 @@ struct fixed_scope {
 
 // A member pointer to a std::string field, or a function of the command returning a string.
 template <class Source, class Command>
-concept text_source =
-    std::is_same_v<Source, std::string Command::*> ||
-    (std::is_invocable_v<Source const&, Command const&> &&
-     std::is_constructible_v<std::string, std::invoke_result_t<Source const&, Command const&>>);
+concept text_source = std::is_same_v<Source, std::string Command::*> ||
+    (std::is_invocable_v<Source const&, Command const&>&&
+         std::is_constructible_v<std::string, std::invoke_result_t<Source const&, Command const&>>);
 
 template <class Command, class Source>
 std::string read_text(Source const& source, Command const& command) {
@@ -79,8 +78,8 @@ std::string read_text(Source const& source, Command const& command) {
 
 }  // namespace detail
 
-template <class Command, class Policy = detail::unset, class Scope = detail::default_scope,
-          class Key = detail::unset, class Target = detail::unset, class Current = detail::unset>
+template <class Command, class Policy = detail::unset, class Scope = detail::default_scope, class Key = detail::unset,
+          class Target = detail::unset, class Current = detail::unset>
 class command_declaration {
  public:
   using command_type = Command;
@@ -100,31 +99,31 @@ class command_declaration {
 
   template <repeat_policy P>
   constexpr auto repeat(repeat_policy_constant<P> policy) const {
-    return command_declaration<Command, decltype(policy), Scope, Key, Target, Current>{scope_, key_, target_,
-                                                                                       current_, retention_};
+    return command_declaration<Command, decltype(policy), Scope, Key, Target, Current>{scope_, key_, target_, current_,
+                                                                                       retention_};
   }
   constexpr auto scope(std::string_view fixed) const {
     return command_declaration<Command, Policy, detail::fixed_scope, Key, Target, Current>{
         detail::fixed_scope{fixed}, key_, target_, current_, retention_};
   }
   template <class Function>
-    requires detail::text_source<Function, Command> && (!std::is_convertible_v<Function, std::string_view>)
-  constexpr auto scope(Function function) const {
+  requires detail::text_source<Function, Command> &&
+      (!std::is_convertible_v<Function, std::string_view>)constexpr auto scope(Function function) const {
     return command_declaration<Command, Policy, Function, Key, Target, Current>{function, key_, target_, current_,
-                                                                               retention_};
+                                                                                retention_};
   }
   constexpr auto key(client_key_t) const {
-    return command_declaration<Command, Policy, Scope, client_key_t, Target, Current>{scope_, client_key_t{},
-                                                                                      target_, current_, retention_};
+    return command_declaration<Command, Policy, Scope, client_key_t, Target, Current>{scope_, client_key_t{}, target_,
+                                                                                      current_, retention_};
   }
   template <class Source>
-    requires detail::text_source<Source, Command>
+  requires detail::text_source<Source, Command>
   constexpr auto key(Source source) const {
     return command_declaration<Command, Policy, Scope, Source, Target, Current>{scope_, source, target_, current_,
                                                                                 retention_};
   }
   template <class Source>
-    requires detail::text_source<Source, Command>
+  requires detail::text_source<Source, Command>
   constexpr auto target(Source source) const {
     return command_declaration<Command, Policy, Scope, Key, Source, Current>{scope_, key_, source, current_,
                                                                              retention_};
@@ -143,11 +142,7 @@ class command_declaration {
 
   // --- what the dispatcher reads ---
 
-  static constexpr repeat_policy policy() noexcept
-    requires has_policy
-  {
-    return Policy::value;
-  }
+  static constexpr repeat_policy policy() noexcept requires has_policy { return Policy::value; }
 
   [[nodiscard]] std::string scope_of(Command const& command) const {
     if constexpr (std::is_same_v<Scope, detail::default_scope>) {
@@ -171,9 +166,7 @@ class command_declaration {
   [[nodiscard]] std::string target_of(Command const& command) const { return detail::read_text(target_, command); }
 
   template <class State>
-  [[nodiscard]] auto current_of(State const& state, Command const& command) const
-    requires has_current
-  {
+  [[nodiscard]] auto current_of(State const& state, Command const& command) const requires has_current {
     return current_(state, command);
   }
 
@@ -200,7 +193,8 @@ constexpr bool check_declaration() {
   static_assert(Declaration::has_policy,
                 "once: a command declaration needs .repeat(return_prior), .repeat(no_op) or .repeat(reject_conflict)");
   static_assert(Declaration::has_key, "once: a command declaration needs .key(field | function | client_key)");
-  static_assert(Declaration::has_target, "once: a command declaration needs .target(field | function): the aggregate id");
+  static_assert(Declaration::has_target,
+                "once: a command declaration needs .target(field | function): the aggregate id");
   if constexpr (Declaration::has_policy) {
     static_assert(Declaration::policy() != repeat_policy::no_op || Declaration::has_current,
                   "once: a no_op command needs .current(state, command) -> result: its current representation");
@@ -216,9 +210,9 @@ inline constexpr std::size_t occurrences = (std::size_t{std::is_same_v<Command, 
 template <class... Declarations>
 constexpr auto command_table(Declarations... declarations) {
   static_assert((detail::check_declaration<Declarations>() && ...));
-  static_assert(((detail::occurrences<typename Declarations::command_type,
-                                      typename Declarations::command_type...> == 1) && ...),
-                "once: a command appears twice in one command table");
+  static_assert(
+      ((detail::occurrences<typename Declarations::command_type, typename Declarations::command_type...> == 1) && ...),
+      "once: a command appears twice in one command table");
   return boost::hana::make_map(
       boost::hana::make_pair(boost::hana::type_c<typename Declarations::command_type>, declarations)...);
 }

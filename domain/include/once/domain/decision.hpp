@@ -20,9 +20,8 @@ namespace once::domain {
 // A domain decision to refuse (insufficient funds, unknown account). It is an
 // outcome like a success: stored with the intent and replayed on a repeat.
 struct rejection {
-  BOOST_HANA_DEFINE_STRUCT(rejection,
-    (std::string, code),     // stable, machine-readable: "credit_limit_exceeded"
-    (std::string, detail));  // for humans; no personal or payment data
+  BOOST_HANA_DEFINE_STRUCT(rejection, (std::string, code),  // stable, machine-readable: "credit_limit_exceeded"
+                           (std::string, detail));          // for humans; no personal or payment data
   friend bool operator==(rejection const&, rejection const&) = default;
 };
 

@@ -14,7 +14,7 @@ struct envelope {
   std::optional<std::string> client_key;  // an Idempotency-Key or message id, when the command uses one
   std::string correlation_id;
   std::string causation_id;
-  std::string trace_parent;               // W3C traceparent
+  std::string trace_parent;  // W3C traceparent
   std::chrono::system_clock::time_point received_at{};
 };
 

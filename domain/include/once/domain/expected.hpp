@@ -4,9 +4,9 @@
 // moving to the standard type later is a rename.
 #pragma once
 
+#include <optional>
 #include <type_traits>
 #include <utility>
-#include <optional>
 #include <variant>
 
 namespace once::domain {
@@ -29,8 +29,8 @@ class [[nodiscard]] expected {
   using error_type = Error;
 
   template <class V = Value>
-    requires std::is_constructible_v<Value, V&&> && (!std::is_same_v<std::remove_cvref_t<V>, expected>)
-  expected(V&& value) : state_(std::in_place_index<0>, std::forward<V>(value)) {}  // NOLINT(google-explicit-constructor)
+  requires std::is_constructible_v<Value, V&&> &&(!std::is_same_v<std::remove_cvref_t<V>, expected>)expected(V&& value)
+      : state_(std::in_place_index<0>, std::forward<V>(value)) {}  // NOLINT(google-explicit-constructor)
 
   template <class E>
   expected(unexpected<E> failure)  // NOLINT(google-explicit-constructor)

@@ -26,13 +26,20 @@ enum class outcome_kind {
 
 constexpr std::string_view to_string(outcome_kind kind) noexcept {
   switch (kind) {
-    case outcome_kind::applied: return "applied";
-    case outcome_kind::rejected: return "rejected";
-    case outcome_kind::replayed: return "replayed";
-    case outcome_kind::no_op: return "no_op";
-    case outcome_kind::duplicate_rejected: return "duplicate_rejected";
-    case outcome_kind::intent_conflict: return "intent_conflict";
-    case outcome_kind::in_flight_timeout: return "in_flight_timeout";
+    case outcome_kind::applied:
+      return "applied";
+    case outcome_kind::rejected:
+      return "rejected";
+    case outcome_kind::replayed:
+      return "replayed";
+    case outcome_kind::no_op:
+      return "no_op";
+    case outcome_kind::duplicate_rejected:
+      return "duplicate_rejected";
+    case outcome_kind::intent_conflict:
+      return "intent_conflict";
+    case outcome_kind::in_flight_timeout:
+      return "in_flight_timeout";
   }
   return "unknown";
 }

@@ -22,9 +22,12 @@ inline constexpr repeat_policy_constant<repeat_policy::reject_conflict> reject_c
 
 constexpr std::string_view to_string(repeat_policy policy) noexcept {
   switch (policy) {
-    case repeat_policy::return_prior: return "return_prior";
-    case repeat_policy::no_op: return "no_op";
-    case repeat_policy::reject_conflict: return "reject_conflict";
+    case repeat_policy::return_prior:
+      return "return_prior";
+    case repeat_policy::no_op:
+      return "no_op";
+    case repeat_policy::reject_conflict:
+      return "reject_conflict";
   }
   return "unknown";
 }

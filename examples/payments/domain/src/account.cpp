@@ -31,13 +31,16 @@ std::optional<rejection> check_description(std::string const& description) {
   return std::nullopt;
 }
 
-rejection no_such_account(std::string const& id) { return reject("account_not_found", "no account " + id); }
-rejection no_such_payment(std::string const& id) { return reject("payment_not_found", "no payment " + id); }
+rejection no_such_account(std::string const& id) {
+  return reject("account_not_found", "no account " + id);
+}
+rejection no_such_payment(std::string const& id) {
+  return reject("payment_not_found", "no payment " + id);
+}
 
 }  // namespace
 
-account::decision<account_view> account::decide(current const& account, open_account const& command,
-                                                 context const&) {
+account::decision<account_view> account::decide(current const& account, open_account const& command, context const&) {
   if (account.has_value()) return reject("account_exists", "account " + command.account_id + " is already open");
   if (!is_valid_account_id(command.account_id)) {
     return reject("invalid_account_id", "account ids are 1-64 characters of A-Z a-z 0-9 _ -");
@@ -52,7 +55,7 @@ account::decision<account_view> account::decide(current const& account, open_acc
 }
 
 account::decision<payment_view> account::decide(current const& account, authorize_payment const& command,
-                                                 context const&) {
+                                                context const&) {
   if (!account.has_value()) return no_such_account(command.account_id);
   if (auto refused = check_amount(*account, command.amount)) return *refused;
   if (auto refused = check_description(command.description)) return *refused;
@@ -60,13 +63,13 @@ account::decision<payment_view> account::decide(current const& account, authoriz
     return reject("credit_limit_exceeded", "the payment exceeds the account's remaining credit");
   }
   auto const payment_id = payment_id_for(account->account_id, account->payments_authorized + 1);
-  payment_view const view{payment_id,  account->account_id, command.amount, money{0, account->currency},
+  payment_view const view{payment_id,   account->account_id, command.amount, money{0, account->currency},
                           "authorized", command.description};
   return accept(view, payment_authorized{payment_id, account->account_id, command.amount, command.description});
 }
 
 account::decision<payment_view> account::decide(current const& account, capture_payment const& command,
-                                                 context const&) {
+                                                context const&) {
   if (!account.has_value()) return no_such_payment(command.payment_id);
   auto payment = view_of_payment(*account, command.payment_id);
   if (!payment.has_value()) return no_such_payment(command.payment_id);
@@ -80,7 +83,7 @@ account::decision<payment_view> account::decide(current const& account, capture_
 }
 
 account::decision<payment_view> account::decide(current const& account, set_payment_description const& command,
-                                                 context const&) {
+                                                context const&) {
   if (!account.has_value()) return no_such_payment(command.payment_id);
   auto payment = view_of_payment(*account, command.payment_id);
   if (!payment.has_value()) return no_such_payment(command.payment_id);

@@ -23,7 +23,8 @@ inline std::optional<once_tests::http_answer> send_until_answered(
   for (int attempt = 0; attempt < attempts; ++attempt) {
     try {
       auto answer = once_tests::http_client{port}.send(method, target, body, headers);
-      bool const retry_later = answer.status == 503 || (answer.status == 409 && answer.headers.count("retry-after") > 0);
+      bool const retry_later =
+          answer.status == 503 || (answer.status == 409 && answer.headers.count("retry-after") > 0);
       if (!retry_later) return answer;
     } catch (std::exception const&) {
       // refused while the service restarts, or reset when it was killed mid-request

@@ -31,9 +31,9 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/keys.hpp>
-#include <gtest/gtest.h>
 
 #include <once/application/clock.hpp>
 #include <once/application/command_dispatcher.hpp>
@@ -58,9 +58,9 @@ template <domain::aggregate A>
 class repeat_semantics {
  public:
   template <class Command>
-    requires domain::handles<A, Command>
-  repeat_semantics& sample(Command command, std::vector<typename A::event> history = {},
-                           domain::envelope env = sample_envelope()) {
+  requires domain::handles<A, Command> repeat_semantics& sample(Command command,
+                                                                std::vector<typename A::event> history = {},
+                                                                domain::envelope env = sample_envelope()) {
     samples_.push_back({Command::type_name, [command = std::move(command), history = std::move(history),
                                              env = std::move(env)] { check(command, history, env); }});
     return *this;
@@ -204,8 +204,8 @@ class repeat_semantics {
   // What the store holds for the target: version, state, outbox length, intent count.
   static std::string snapshot(memory::memory_command_store& store, application::aggregate_ref const& target) {
     auto const stored = store.read(target);
-    std::string out = "outbox=" + std::to_string(store.outbox_size()) + " intents=" +
-                      std::to_string(store.intent_count());
+    std::string out =
+        "outbox=" + std::to_string(store.outbox_size()) + " intents=" + std::to_string(store.intent_count());
     if (stored.has_value() && stored->has_value()) {
       out += " version=" + std::to_string((*stored)->version) + " state=" + (*stored)->state;
     }

@@ -31,9 +31,9 @@ namespace once::testing {
 template <domain::aggregate A, class Command>
 class decided {
  public:
-  using decision_type = decltype(A::decide(std::declval<std::optional<typename A::state> const&>(),
-                                           std::declval<Command const&>(),
-                                           std::declval<domain::decision_context const&>()));
+  using decision_type =
+      decltype(A::decide(std::declval<std::optional<typename A::state> const&>(), std::declval<Command const&>(),
+                         std::declval<domain::decision_context const&>()));
   using result_type = typename decision_type::result_type;
 
   decided(std::optional<typename A::state> before, decision_type decision)
@@ -47,8 +47,8 @@ class decided {
   decided const& then(std::initializer_list<typename A::event> expected,
                       std::source_location where = std::source_location::current()) const {
     if (decision_.is_rejected()) {
-      fail(where, "expected events " + describe_events(std::vector(expected)) + " but the command was rejected: " +
-                      decision_.refusal().code);
+      fail(where, "expected events " + describe_events(std::vector(expected)) +
+                      " but the command was rejected: " + decision_.refusal().code);
       return *this;
     }
     auto const wanted = describe_events(std::vector(expected));
@@ -119,7 +119,7 @@ class scenario {
   }
 
   template <class Command>
-    requires domain::handles<A, Command>
+  requires domain::handles<A, Command>
   [[nodiscard]] decided<A, Command> when(Command const& command) const {
     return decided<A, Command>{state_, A::decide(state_, command, context_)};
   }

@@ -45,9 +45,8 @@ inline constexpr bool is_reflected = boost::hana::Struct<T>::value;
 
 template <class T>
 inline constexpr bool is_json_integer =
-    std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char> &&
-    !std::is_same_v<T, char8_t> && !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t> &&
-    !std::is_same_v<T, wchar_t>;
+    std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char> && !std::is_same_v<T, char8_t> &&
+    !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t> && !std::is_same_v<T, wchar_t>;
 
 // The member names of a reflected struct, in declaration order.
 template <class T>

@@ -27,7 +27,7 @@ class memory_command_store final : public application::command_store {
   memory_command_store& operator=(memory_command_store const&) = delete;
 
   [[nodiscard]] application::result<application::claim_result> claim(application::intent_claim const& claim,
-                                                                       application::claim_waits const& waits) override;
+                                                                     application::claim_waits const& waits) override;
   [[nodiscard]] application::result<std::optional<application::stored_aggregate>> read(
       application::aggregate_ref const& ref) override;
   [[nodiscard]] application::result<std::optional<application::intent_record>> find(
@@ -62,7 +62,7 @@ class memory_command_store final : public application::command_store {
   application::clock const* clock_;
   mutable std::mutex mutex_;
   std::condition_variable released_;  // an in-flight intent or a locked aggregate was let go
-  intent_map intents_;       // node-based: a claim keeps pointers to its entries
+  intent_map intents_;                // node-based: a claim keeps pointers to its entries
   aggregate_map aggregates_;
   std::deque<application::outbox_message> outbox_;  // grows without moving what it holds
 };

@@ -15,8 +15,8 @@ namespace once::postgres {
 
 struct purge_options {
   int batch_size = 1000;
-  std::optional<int> max_batches;            // stop after this many batches (none: until nothing is left)
-  std::chrono::milliseconds pause{0};        // between batches, to leave room for writers
+  std::optional<int> max_batches;      // stop after this many batches (none: until nothing is left)
+  std::chrono::milliseconds pause{0};  // between batches, to leave room for writers
 };
 
 struct purge_report {

@@ -12,23 +12,16 @@
 namespace payments::domain {
 
 struct payment_state {
-  BOOST_HANA_DEFINE_STRUCT(payment_state,
-    (std::int64_t, amount),
-    (std::int64_t, captured),
-    (std::string, description));
+  BOOST_HANA_DEFINE_STRUCT(payment_state, (std::int64_t, amount), (std::int64_t, captured), (std::string, description));
 };
 
 struct account_state {
-  BOOST_HANA_DEFINE_STRUCT(account_state,
-    (std::string, account_id),
-    (std::string, currency),
-    (std::int64_t, credit_limit),
-    (std::int64_t, authorized_total),
-    (std::int64_t, captured_total),
-    (std::int64_t, paid_out_total),
-    (std::int64_t, payments_authorized),  // numbers payment ids: <account>.p<n>
-    (std::int64_t, payouts_made),         // numbers payout ids: <account>.o<n>
-    (std::map<std::string, payment_state>, payments));
+  BOOST_HANA_DEFINE_STRUCT(account_state, (std::string, account_id), (std::string, currency),
+                           (std::int64_t, credit_limit), (std::int64_t, authorized_total),
+                           (std::int64_t, captured_total), (std::int64_t, paid_out_total),
+                           (std::int64_t, payments_authorized),  // numbers payment ids: <account>.p<n>
+                           (std::int64_t, payouts_made),         // numbers payout ids: <account>.o<n>
+                           (std::map<std::string, payment_state>, payments));
 };
 
 }  // namespace payments::domain

@@ -14,41 +14,29 @@ namespace payments::domain {
 
 struct account_opened {
   static constexpr std::string_view type_name = "payments.account_opened";
-  BOOST_HANA_DEFINE_STRUCT(account_opened,
-    (std::string, account_id),
-    (std::string, currency),
-    (std::int64_t, credit_limit));
+  BOOST_HANA_DEFINE_STRUCT(account_opened, (std::string, account_id), (std::string, currency),
+                           (std::int64_t, credit_limit));
 };
 
 struct payment_authorized {
   static constexpr std::string_view type_name = "payments.payment_authorized";
-  BOOST_HANA_DEFINE_STRUCT(payment_authorized,
-    (std::string, payment_id),
-    (std::string, account_id),
-    (money, amount),
-    (std::string, description));
+  BOOST_HANA_DEFINE_STRUCT(payment_authorized, (std::string, payment_id), (std::string, account_id), (money, amount),
+                           (std::string, description));
 };
 
 struct payment_captured {
   static constexpr std::string_view type_name = "payments.payment_captured";
-  BOOST_HANA_DEFINE_STRUCT(payment_captured,
-    (std::string, payment_id),
-    (money, amount));
+  BOOST_HANA_DEFINE_STRUCT(payment_captured, (std::string, payment_id), (money, amount));
 };
 
 struct payment_description_set {
   static constexpr std::string_view type_name = "payments.payment_description_set";
-  BOOST_HANA_DEFINE_STRUCT(payment_description_set,
-    (std::string, payment_id),
-    (std::string, description));
+  BOOST_HANA_DEFINE_STRUCT(payment_description_set, (std::string, payment_id), (std::string, description));
 };
 
 struct payout_made {
   static constexpr std::string_view type_name = "payments.payout_made";
-  BOOST_HANA_DEFINE_STRUCT(payout_made,
-    (std::string, payout_id),
-    (std::string, account_id),
-    (money, amount));
+  BOOST_HANA_DEFINE_STRUCT(payout_made, (std::string, payout_id), (std::string, account_id), (money, amount));
 };
 
 using account_event =

@@ -9,9 +9,8 @@
 namespace payments::domain {
 
 struct money {
-  BOOST_HANA_DEFINE_STRUCT(money,
-    (std::int64_t, value),  // minor units: cents for EUR
-    (std::string, currency));
+  BOOST_HANA_DEFINE_STRUCT(money, (std::int64_t, value),  // minor units: cents for EUR
+                           (std::string, currency));
   friend bool operator==(money const&, money const&) = default;
 };
 
