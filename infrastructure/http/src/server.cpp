@@ -146,9 +146,11 @@ bool is_out_of_descriptors(beast::error_code const& error) {
   return code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM;
 }
 
-// Three quarters of the descriptors free now: the rest is left for what the
-// process opens later (database connections, files).
-std::size_t connections_the_descriptors_allow() {
+// Three quarters of the descriptors free now, less `to_come` that the server
+// opens itself later (each io_context's reactor: epoll, eventfd, timerfd):
+// the rest is left for what the process opens later (database connections,
+// files).
+std::size_t connections_the_descriptors_allow(std::size_t to_come) {
   constexpr std::size_t ceiling = 65536;
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return ceiling;
@@ -159,7 +161,7 @@ std::size_t connections_the_descriptors_allow() {
     ++open;
   }
   auto const allowed = static_cast<std::size_t>(limit.rlim_cur);
-  std::size_t const free = allowed > open ? allowed - open : 0;
+  std::size_t const free = allowed > open + to_come ? allowed - open - to_come : 0;
   return std::clamp<std::size_t>(free * 3 / 4, 1, ceiling);
 }
 
@@ -184,6 +186,8 @@ struct server::state {
   std::size_t max_connections = 0;  // in force, set by start()
   std::atomic<std::uint64_t> next_connection_id{0};
   std::atomic<int> evictions_pending{0};  // evicted connections that have not ended yet
+  // The listener waits on it at the cap; a connection that ends cancels it.
+  asio::steady_timer admission{listener.io};
 
   // A new connection goes to a worker that is not inside a handler (a
   // blocked handler holds its other connections up, a health probe among
@@ -202,12 +206,6 @@ struct server::state {
     int open = 0;
     for (auto const& each : workers) open += each->connection_count.load();
     return open;
-  }
-
-  // Open connections that will stay: evicted ones are on their way out.
-  std::size_t staying_connections() const {
-    int const staying = open_connections() - evictions_pending.load();
-    return staying > 0 ? static_cast<std::size_t>(staying) : 0;
   }
 
   // Late connections are found within a quarter of the shorter timeout (10 ms to 1 s).
@@ -292,11 +290,14 @@ struct server::state {
         co_await wait(options.accept_pause);
         continue;
       }
-      // At the cap: make room by closing the connection idle longest; when
-      // every connection has a request in progress, wait for one to end
-      // (the newcomer waits in the kernel's backlog meanwhile).
-      while (staying_connections() >= max_connections && !evict_longest_idle()) {
-        co_await wait(std::chrono::milliseconds{10});
+      // At the cap: close the connection idle longest and wait until it is
+      // closed, so that open connections (and descriptors) never exceed the
+      // cap; when every connection has a request in progress, wait for one
+      // to end. The newcomer waits in the kernel's backlog meanwhile.
+      while (static_cast<std::size_t>(open_connections()) >= max_connections) {
+        if (evictions_pending.load() == 0) (void)evict_longest_idle();
+        admission.expires_after(std::chrono::milliseconds{10});  // woken early when a connection ends
+        (void)co_await admission.async_wait(as_tuple_awaitable);
         if (stopping) co_return;
       }
       auto& home = least_loaded();
@@ -408,6 +409,9 @@ struct server::state {
     self.socket.close(ignored);
     home.connections.erase(&self);
     --home.connection_count;
+    if (static_cast<std::size_t>(open_connections()) + 1 >= max_connections) {
+      asio::post(listener.io, [this] { admission.cancel(); });  // the listener may be waiting for room
+    }
     wake_stop();
   }
 
@@ -490,8 +494,9 @@ application::result<void> server::start() {
   state_->bound_port = acceptor.local_endpoint().port();
   // A write to a closed pipe or socket must fail with EPIPE, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
-  state_->max_connections =
-      state_->options.max_connections > 0 ? state_->options.max_connections : connections_the_descriptors_allow();
+  state_->max_connections = state_->options.max_connections > 0
+                                ? state_->options.max_connections
+                                : connections_the_descriptors_allow(3 * (state_->workers.size() + 1));
   for (auto& each : state_->workers) {
     asio::co_spawn(each->io, state_->cancel_late_operations(*each), asio::detached);
     each->thread = std::thread([&io = each->io] { io.run(); });

@@ -22,8 +22,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
-#include <iostream>
 #include <set>
 #include <source_location>
 #include <string>
@@ -148,8 +148,9 @@ class repeat_semantics {
       EXPECT_EQ(snapshot(store, target), written) << "a conflicting repeat wrote something";
     });
     if (!conflict_checked) {
-      std::cout << "[ note ] " << Command::type_name
-                << ": every business field is part of the intent id; no conflicting payload exists\n";
+      std::string const note = "[ note ] " + std::string{Command::type_name} +
+                               ": every business field is part of the intent id; no conflicting payload exists\n";
+      std::fputs(note.c_str(), stdout);
     }
 
     if (auto const retention = declaration.retention(); retention.has_value()) {
