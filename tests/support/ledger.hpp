@@ -91,15 +91,9 @@ inline constexpr auto ledger_commands =
                                     .target(&close_ledger::ledger_id)
                                     .repeat(once::domain::reject_conflict));
 
-struct ledger {
+struct ledger : once::domain::aggregate_types<ledger_state, std::variant<deposited, withdrawn, renamed, closed>> {
   static constexpr std::string_view type_name = "test.ledger";
-  using state = ledger_state;
-  using event = std::variant<deposited, withdrawn, renamed, closed>;
   static constexpr auto const& commands = ledger_commands;
-  template <class Result>
-  using decision = once::domain::decision<event, Result>;
-  using current = std::optional<ledger_state>;
-  using context = once::domain::decision_context;
 
   static decision<ledger_view> decide(current const& s, deposit const& c, context const&) {
     if (s && s->is_closed) return once::domain::reject("ledger_closed", "the ledger is closed");

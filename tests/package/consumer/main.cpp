@@ -28,16 +28,13 @@ struct pings {
 inline constexpr auto commands = once::domain::command_table(
     once::domain::on<ping>().key(&ping::id).target(&ping::id).repeat(once::domain::return_prior));
 
-struct pinger {
+struct pinger : once::domain::aggregate_types<pings, std::variant<pinged>> {
   static constexpr std::string_view type_name = "consumer.pinger";
-  using state = pings;
-  using event = std::variant<pinged>;
   static constexpr auto const& commands = ::commands;
-  static once::domain::decision<event, pings> decide(std::optional<pings> const& s, ping const& c,
-                                                     once::domain::decision_context const&) {
+  static decision<pings> decide(current const& s, ping const& c, context const&) {
     return once::domain::accept(pings{s ? s->count + 1 : 1}, pinged{c.id});
   }
-  static void apply(pings& s, pinged const&) { ++s.count; }
+  static void apply(state& s, pinged const&) { ++s.count; }
 };
 
 int main() {

@@ -1,14 +1,17 @@
 // What an aggregate definition provides, and the pure helpers that work on it.
 //
-//   struct account {
+//   struct account : once::domain::aggregate_types<account_state, account_event> {
 //     static constexpr std::string_view type_name = "payments.account";
-//     using state = account_state;                       // reflected struct
-//     using event = std::variant<account_opened, ...>;   // reflected, named structs
 //     static constexpr auto const& commands = account_commands;
-//     static decision<event, account_view> decide(std::optional<state> const&, open_account const&,
-//                                                 decision_context const&);
+//     static decision<account_view> decide(current const&, open_account const&, context const&);
 //     static void apply(state&, account_opened const&);
 //   };
+//
+// aggregate_types names the state (a reflected struct) and the event variant
+// (reflected, named structs) and gives every decide and apply its vocabulary:
+// decision<Result>, current (the state, absent before the first event) and
+// context. A command without a decide overload, or an event without an
+// apply, is a compile error with a sentence, naming it in the instantiation.
 //
 // State absent (std::nullopt) means the aggregate does not exist yet; the
 // first applied event starts from a default-constructed state.
@@ -34,23 +37,68 @@ concept aggregate = requires {
   A::commands;
 };
 
+// The names every aggregate's decide and apply are written with, declared once.
+template <class State, class Event>
+struct aggregate_types {
+  using state = State;
+  using event = Event;
+  template <class Result>
+  using decision = once::domain::decision<Event, Result>;
+  using current = std::optional<State>;  // absent: the aggregate does not exist yet
+  using context = decision_context;
+};
+
 template <class A, class Command>
 concept handles = aggregate<A> &&
     requires(std::optional<typename A::state> const& state, Command const& command, decision_context const& context) {
   {A::decide(state, command, context)};
 };
 
+template <class A, class Event>
+concept applies = requires(typename A::state& state, Event const& event) {
+  A::apply(state, event);
+};
+
+namespace detail {
+
+template <class A, class Command, bool = handles<A, Command>>
+struct decided_result {
+  using type = void;  // no decide: checked_result has said so
+};
+template <class A, class Command>
+struct decided_result<A, Command, true> {
+  using type = typename decltype(A::decide(std::declval<std::optional<typename A::state> const&>(),
+                                           std::declval<Command const&>(),
+                                           std::declval<decision_context const&>()))::result_type;
+};
+
+template <class A, class Command>
+struct checked_result {
+  static_assert(handles<A, Command>,
+                "once: the aggregate has no decide(current const&, Command const&, context const&) for this command: "
+                "declare one (the aggregate and the command are named in the instantiation below)");
+  using type = typename decided_result<A, Command>::type;
+};
+
+}  // namespace detail
+
 // The result type of handling Command: the Result of the decision<Event, Result> that decide returns.
 template <class A, class Command>
-using result_of =
-    typename decltype(A::decide(std::declval<std::optional<typename A::state> const&>(), std::declval<Command const&>(),
-                                std::declval<decision_context const&>()))::result_type;
+using result_of = typename detail::checked_result<A, Command>::type;
 
 // Applies one event to the state, creating the state on the first event.
 template <aggregate A>
 void evolve(std::optional<typename A::state>& state, typename A::event const& event) {
   if (!state.has_value()) state.emplace();
-  std::visit([&](auto const& e) { A::apply(*state, e); }, event);
+  std::visit(
+      [&](auto const& e) {
+        using event_type = std::remove_cvref_t<decltype(e)>;
+        static_assert(applies<A, event_type>,
+                      "once: the aggregate has no apply(state&, Event const&) for this event: declare one (the event "
+                      "is named in the instantiation below)");
+        if constexpr (applies<A, event_type>) A::apply(*state, e);
+      },
+      event);
 }
 
 template <class Event>

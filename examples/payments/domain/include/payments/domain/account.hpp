@@ -3,10 +3,9 @@
 // funds. Pure decisions; see account_commands.hpp for the repeat policies.
 #pragma once
 
-#include <optional>
 #include <string_view>
 
-#include <once/domain/decision.hpp>
+#include <once/domain/aggregate.hpp>
 
 #include <payments/domain/account_commands.hpp>
 #include <payments/domain/account_state.hpp>
@@ -16,17 +15,10 @@
 
 namespace payments::domain {
 
-struct account {
+struct account : once::domain::aggregate_types<account_state, account_event> {
   static constexpr std::string_view type_name = "payments.account";
   static constexpr std::string_view topic = "payments.account.events";
-  using state = account_state;
-  using event = account_event;
   static constexpr auto const& commands = account_commands;
-
-  template <class Result>
-  using decision = once::domain::decision<event, Result>;
-  using current = std::optional<account_state>;
-  using context = once::domain::decision_context;
 
   static decision<account_view> decide(current const&, open_account const&, context const&);
   static decision<payment_view> decide(current const&, authorize_payment const&, context const&);

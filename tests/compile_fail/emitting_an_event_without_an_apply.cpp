@@ -1,0 +1,48 @@
+// An event in the aggregate's event variant that no apply overload takes
+// cannot be applied: the compiler says so in a sentence and names it.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <boost/hana/define_struct.hpp>
+
+#include <once/application/command_dispatcher.hpp>
+
+struct note {
+  static constexpr std::string_view type_name = "test.note";
+  BOOST_HANA_DEFINE_STRUCT(note, (std::string, id));
+};
+struct noted {
+  static constexpr std::string_view type_name = "test.noted";
+  BOOST_HANA_DEFINE_STRUCT(noted, (std::string, id));
+};
+struct note_archived {
+  static constexpr std::string_view type_name = "test.note_archived";
+  BOOST_HANA_DEFINE_STRUCT(note_archived, (std::string, id));
+};
+struct notes_state {
+  BOOST_HANA_DEFINE_STRUCT(notes_state, (std::int64_t, count));
+};
+
+#ifdef ONCE_EXPECT_COMPILE_ERROR
+using notes_event = std::variant<noted, note_archived>;  // note_archived has no apply
+#else
+using notes_event = std::variant<noted>;
+#endif
+
+inline constexpr auto notes_commands = once::domain::command_table(
+    once::domain::on<note>().key(&note::id).target(&note::id).repeat(once::domain::return_prior));
+
+struct notes : once::domain::aggregate_types<notes_state, notes_event> {
+  static constexpr std::string_view type_name = "test.notes";
+  static constexpr auto const& commands = notes_commands;
+  static decision<notes_state> decide(current const&, note const& command, context const&) {
+    return once::domain::accept(notes_state{1}, noted{command.id});
+  }
+  static void apply(state& notes, noted const&) { ++notes.count; }
+};
+
+void use(once::application::command_dispatcher<notes>& dispatcher) {
+  (void)dispatcher.dispatch(note{"N-1"}, {});
+}
