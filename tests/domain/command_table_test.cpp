@@ -1,6 +1,10 @@
 #include <once/domain/command_table.hpp>
 
+#include <cstdint>
+#include <string_view>
+
 #include <gtest/gtest.h>
+#include <boost/hana/define_struct.hpp>
 
 #include "support/ledger.hpp"
 #include "support/sample_types.hpp"
@@ -61,6 +65,23 @@ TEST(CommandTable, PoliciesAreKnownAtCompileTime) {
   static_assert(declares<top_up, decltype(table)>);
   static_assert(!declares<place_order, decltype(table)>);
   EXPECT_EQ(to_string(declaration_of<charge>(table).policy()), "reject_conflict");
+}
+
+struct ship_parcel {
+  static constexpr std::string_view type_name = "test.ship_parcel";
+  BOOST_HANA_DEFINE_STRUCT(ship_parcel, (std::int64_t, parcel_number), (std::uint32_t, depot));
+};
+
+constexpr auto numbered = command_table(on<ship_parcel>()
+                                            .key(&ship_parcel::parcel_number)
+                                            .target([](ship_parcel const& c) { return c.depot; })
+                                            .repeat(return_prior));
+
+TEST(CommandTable, IntegerKeysAndTargetsAreWrittenInDecimalByTheFramework) {
+  auto const& declaration = declaration_of<ship_parcel>(numbered);
+  EXPECT_EQ(declaration.key_of(ship_parcel{42, 7}, with_key("ignored")), "42");
+  EXPECT_EQ(declaration.key_of(ship_parcel{-5, 7}, with_key(std::nullopt)), "-5");
+  EXPECT_EQ(declaration.target_of(ship_parcel{42, 7}), "7");
 }
 
 TEST(CommandTable, TheTargetNamesTheAggregateInstance) {

@@ -17,7 +17,8 @@
 // The table is a boost::hana::map keyed by the command type, so dispatching a
 // command the table does not declare is a compile error, not a runtime lookup.
 // The scope defaults to the command's type_name, so two command types never
-// share a scope unless they say so.
+// share a scope unless they say so. Keys and targets are text or integers
+// (formatted in decimal); any other type is a compile error with a sentence.
 #pragma once
 
 #include <chrono>
@@ -61,19 +62,49 @@ struct fixed_scope {
   std::string_view text;
 };
 
-// A member pointer to a std::string field, or a function of the command returning a string.
+// What can name an intent or an aggregate: text, or an integer (formatted
+// in decimal by the framework). Not a bool, a character, a floating-point
+// number (no canonical text) or a struct.
+template <class Value>
+concept id_value = std::is_constructible_v<std::string, Value> ||
+    (std::is_integral_v<std::remove_cvref_t<Value>> && !std::is_same_v<std::remove_cvref_t<Value>, bool> &&
+     !std::is_same_v<std::remove_cvref_t<Value>, char>);
+
+// A member pointer to such a field, or a function of the command returning such a value.
 template <class Source, class Command>
-concept text_source = std::is_same_v<Source, std::string Command::*> ||
-    (std::is_invocable_v<Source const&, Command const&>&&
-         std::is_constructible_v<std::string, std::invoke_result_t<Source const&, Command const&>>);
+concept text_source = (std::is_member_object_pointer_v<Source> &&
+                       requires(Command const& command, Source source) {
+                         requires id_value<decltype(command.*source)>;
+                       }) ||
+                      (std::is_invocable_v<Source const&, Command const&> &&
+                       id_value<std::invoke_result_t<Source const&, Command const&>>);
+
+template <class Value>
+std::string to_text(Value&& value) {
+  if constexpr (std::is_integral_v<std::remove_cvref_t<Value>>) {
+    return std::to_string(value);
+  } else {
+    return std::string{std::forward<Value>(value)};
+  }
+}
 
 template <class Command, class Source>
 std::string read_text(Source const& source, Command const& command) {
   if constexpr (std::is_member_object_pointer_v<Source>) {
-    return command.*source;
+    return to_text(command.*source);
   } else {
-    return std::string{source(command)};
+    return to_text(source(command));
   }
+}
+
+// The sentence for a key, target or scope of a type that cannot name anything.
+template <class Source, class Command>
+constexpr bool check_source() {
+  static_assert(text_source<Source, Command>,
+                "once: .key(...), .target(...) and .scope(...) take a member of the command that is a std::string or "
+                "an integer, or a function of the command returning one (a bool, a char, a floating-point number or a "
+                "struct cannot name an intent or an aggregate)");
+  return true;
 }
 
 }  // namespace detail
@@ -107,24 +138,25 @@ class command_declaration {
         detail::fixed_scope{fixed}, key_, target_, current_, retention_};
   }
   template <class Function>
-  requires detail::text_source<Function, Command> &&
-      (!std::is_convertible_v<Function, std::string_view>)constexpr auto scope(Function function) const {
+  requires(!std::is_convertible_v<Function, std::string_view>) constexpr auto scope(Function function) const {
+    static_assert(detail::check_source<Function, Command>());
     return command_declaration<Command, Policy, Function, Key, Target, Current>{function, key_, target_, current_,
                                                                                 retention_};
   }
+
   constexpr auto key(client_key_t) const {
     return command_declaration<Command, Policy, Scope, client_key_t, Target, Current>{scope_, client_key_t{}, target_,
                                                                                       current_, retention_};
   }
   template <class Source>
-  requires detail::text_source<Source, Command>
   constexpr auto key(Source source) const {
+    static_assert(detail::check_source<Source, Command>());
     return command_declaration<Command, Policy, Scope, Source, Target, Current>{scope_, source, target_, current_,
                                                                                 retention_};
   }
   template <class Source>
-  requires detail::text_source<Source, Command>
   constexpr auto target(Source source) const {
+    static_assert(detail::check_source<Source, Command>());
     return command_declaration<Command, Policy, Scope, Key, Source, Current>{scope_, key_, source, current_,
                                                                              retention_};
   }
