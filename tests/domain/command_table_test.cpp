@@ -84,6 +84,29 @@ TEST(CommandTable, IntegerKeysAndTargetsAreWrittenInDecimalByTheFramework) {
   EXPECT_EQ(declaration.target_of(ship_parcel{42, 7}), "7");
 }
 
+constexpr auto guarded = command_table(
+    on<top_up>()
+        .key(&top_up::account)
+        .target(&top_up::account)
+        .only_if_exists([](top_up const& c) { return reject("account_not_found", "no account " + c.account); })
+        .repeat(return_prior),
+    on<charge>()
+        .key(client_key)
+        .target(&charge::account)
+        .only_if_new([](charge const&) { return reject("exists", "already there"); })
+        .repeat(reject_conflict));
+
+TEST(CommandTable, AStatePreconditionGivesItsRefusalOnlyWhenItDoesNotHold) {
+  auto const missing = declaration_of<top_up>(guarded).refusal_for(false, top_up{"A-9", 1});
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->code, "account_not_found");
+  EXPECT_EQ(missing->detail, "no account A-9");
+  EXPECT_FALSE(declaration_of<top_up>(guarded).refusal_for(true, top_up{"A-9", 1}).has_value());
+  EXPECT_EQ(declaration_of<charge>(guarded).refusal_for(true, charge{"A", 1})->code, "exists");
+  EXPECT_FALSE(declaration_of<charge>(guarded).refusal_for(false, charge{"A", 1}).has_value());
+  EXPECT_FALSE(declaration_of<top_up>(table).refusal_for(false, top_up{"A", 1}).has_value()) << "none declared";
+}
+
 TEST(CommandTable, TheTargetNamesTheAggregateInstance) {
   EXPECT_EQ(declaration_of<charge>(table).target_of(charge{"ACC-3", 1}), "ACC-3");
 }

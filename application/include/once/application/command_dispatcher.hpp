@@ -199,7 +199,8 @@ class command_dispatcher {
       version = stored->version;
     }
 
-    auto decision = A::decide(std::as_const(state), command, domain::decision_context{claim.requested_at});
+    auto decision =
+        domain::decide_command<A>(std::as_const(state), command, domain::decision_context{claim.requested_at});
 
     command_effects effects;
     effects.expected_version = version;

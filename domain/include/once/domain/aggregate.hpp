@@ -86,6 +86,18 @@ struct checked_result {
 template <class A, class Command>
 using result_of = typename detail::checked_result<A, Command>::type;
 
+// The aggregate's decision on a command: the command table's state
+// precondition first (only_if_exists / only_if_new), then decide. The
+// dispatcher and the test fixture both decide through here.
+template <aggregate A, class Command>
+auto decide_command(std::optional<typename A::state> const& state, Command const& command,
+                    decision_context const& context) -> decltype(A::decide(state, command, context)) {
+  if (auto refused = declaration_of<Command>(A::commands).refusal_for(state.has_value(), command)) {
+    return std::move(*refused);
+  }
+  return A::decide(state, command, context);
+}
+
 // Applies one event to the state, creating the state on the first event.
 template <aggregate A>
 void evolve(std::optional<typename A::state>& state, typename A::event const& event) {

@@ -36,6 +36,7 @@
 #include <boost/hana/pair.hpp>
 #include <boost/hana/type.hpp>
 
+#include <once/domain/decision.hpp>
 #include <once/domain/envelope.hpp>
 #include <once/domain/intent_id.hpp>
 #include <once/domain/repeat_policy.hpp>
@@ -58,6 +59,20 @@ namespace detail {
 
 struct unset {};
 struct default_scope {};
+struct no_precondition {};
+template <bool MustExist, class Refusal>
+struct state_precondition {
+  static constexpr bool must_exist = MustExist;
+  Refusal refusal;
+};
+
+template <class Refusal, class Command>
+constexpr bool check_refusal() {
+  static_assert(std::is_invocable_r_v<rejection, Refusal const&, Command const&>,
+                "once: .only_if_exists(...) and .only_if_new(...) take a function of the command returning the "
+                "rejection, e.g. [](open_account const& c) { return reject(\"account_exists\", ...); }");
+  return true;
+}
 struct fixed_scope {
   std::string_view text;
 };
@@ -110,7 +125,7 @@ constexpr bool check_source() {
 }  // namespace detail
 
 template <class Command, class Policy = detail::unset, class Scope = detail::default_scope, class Key = detail::unset,
-          class Target = detail::unset, class Current = detail::unset>
+          class Target = detail::unset, class Current = detail::unset, class Precondition = detail::no_precondition>
 class command_declaration {
  public:
   using command_type = Command;
@@ -123,54 +138,78 @@ class command_declaration {
 
   constexpr command_declaration() = default;
   constexpr command_declaration(Scope scope, Key key, Target target, Current current,
-                                std::optional<std::chrono::seconds> retention)
-      : scope_(scope), key_(key), target_(target), current_(current), retention_(retention) {}
+                                std::optional<std::chrono::seconds> retention, Precondition precondition = {})
+      : scope_(scope),
+        key_(key),
+        target_(target),
+        current_(current),
+        retention_(retention),
+        precondition_(precondition) {}
 
   // --- the declaration, step by step ---
 
   template <repeat_policy P>
   constexpr auto repeat(repeat_policy_constant<P> policy) const {
-    return command_declaration<Command, decltype(policy), Scope, Key, Target, Current>{scope_, key_, target_, current_,
-                                                                                       retention_};
+    return command_declaration<Command, decltype(policy), Scope, Key, Target, Current, Precondition>{
+        scope_, key_, target_, current_, retention_, precondition_};
   }
   constexpr auto scope(std::string_view fixed) const {
-    return command_declaration<Command, Policy, detail::fixed_scope, Key, Target, Current>{
-        detail::fixed_scope{fixed}, key_, target_, current_, retention_};
+    return command_declaration<Command, Policy, detail::fixed_scope, Key, Target, Current, Precondition>{
+        detail::fixed_scope{fixed}, key_, target_, current_, retention_, precondition_};
   }
   template <class Function>
   requires(!std::is_convertible_v<Function, std::string_view>) constexpr auto scope(Function function) const {
     static_assert(detail::check_source<Function, Command>());
-    return command_declaration<Command, Policy, Function, Key, Target, Current>{function, key_, target_, current_,
-                                                                                retention_};
+    return command_declaration<Command, Policy, Function, Key, Target, Current, Precondition>{
+        function, key_, target_, current_, retention_, precondition_};
   }
 
   constexpr auto key(client_key_t) const {
-    return command_declaration<Command, Policy, Scope, client_key_t, Target, Current>{scope_, client_key_t{}, target_,
-                                                                                      current_, retention_};
+    return command_declaration<Command, Policy, Scope, client_key_t, Target, Current, Precondition>{
+        scope_, client_key_t{}, target_, current_, retention_, precondition_};
   }
   template <class Source>
   constexpr auto key(Source source) const {
     static_assert(detail::check_source<Source, Command>());
-    return command_declaration<Command, Policy, Scope, Source, Target, Current>{scope_, source, target_, current_,
-                                                                                retention_};
+    return command_declaration<Command, Policy, Scope, Source, Target, Current, Precondition>{
+        scope_, source, target_, current_, retention_, precondition_};
   }
   template <class Source>
   constexpr auto target(Source source) const {
     static_assert(detail::check_source<Source, Command>());
-    return command_declaration<Command, Policy, Scope, Key, Source, Current>{scope_, key_, source, current_,
-                                                                             retention_};
+    return command_declaration<Command, Policy, Scope, Key, Source, Current, Precondition>{
+        scope_, key_, source, current_, retention_, precondition_};
   }
   // For no_op commands: the aggregate's current representation, (state, command) -> result.
   template <class Function>
   constexpr auto current(Function function) const {
-    return command_declaration<Command, Policy, Scope, Key, Target, Function>{scope_, key_, target_, function,
-                                                                              retention_};
+    return command_declaration<Command, Policy, Scope, Key, Target, Function, Precondition>{
+        scope_, key_, target_, function, retention_, precondition_};
+  }
+  // The aggregate must exist for this command (only_if_exists) or must not
+  // yet (only_if_new). Otherwise the command is refused with refusal(command)
+  // before decide runs, stored and replayed as decide's own rejections are;
+  // decide may then rely on the state being there (or not).
+  template <class Refusal>
+  constexpr auto only_if_exists(Refusal refusal) const {
+    static_assert(detail::check_refusal<Refusal, Command>());
+    return command_declaration<Command, Policy, Scope, Key, Target, Current, detail::state_precondition<true, Refusal>>{
+        scope_, key_, target_, current_, retention_, {refusal}};
+  }
+  template <class Refusal>
+  constexpr auto only_if_new(Refusal refusal) const {
+    static_assert(detail::check_refusal<Refusal, Command>());
+    return command_declaration<Command, Policy, Scope, Key, Target, Current,
+                               detail::state_precondition<false, Refusal>>{scope_,   key_,       target_,
+                                                                           current_, retention_, {refusal}};
   }
   // How long the intent record lives; without it, forever.
   constexpr command_declaration retain(std::chrono::seconds retention) const {
-    return {scope_, key_, target_, current_, retention};
+    return {scope_, key_, target_, current_, retention, precondition_};
   }
-  constexpr command_declaration retain_forever() const { return {scope_, key_, target_, current_, std::nullopt}; }
+  constexpr command_declaration retain_forever() const {
+    return {scope_, key_, target_, current_, std::nullopt, precondition_};
+  }
 
   // --- what the dispatcher reads ---
 
@@ -204,12 +243,23 @@ class command_declaration {
 
   [[nodiscard]] constexpr std::optional<std::chrono::seconds> retention() const noexcept { return retention_; }
 
+  // The refusal of the state precondition for an aggregate that does (or does not) exist; none when it holds.
+  [[nodiscard]] std::optional<rejection> refusal_for(bool exists, Command const& command) const {
+    if constexpr (std::is_same_v<Precondition, detail::no_precondition>) {
+      return std::nullopt;
+    } else {
+      if (exists == Precondition::must_exist) return std::nullopt;
+      return precondition_.refusal(command);
+    }
+  }
+
  private:
   Scope scope_{};
   Key key_{};
   Target target_{};
   Current current_{};
   std::optional<std::chrono::seconds> retention_{};
+  Precondition precondition_{};
 };
 
 // Starts the declaration of one command of an aggregate's table.

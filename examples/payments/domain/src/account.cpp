@@ -31,17 +31,9 @@ std::optional<rejection> check_description(std::string const& description) {
   return std::nullopt;
 }
 
-rejection no_such_account(std::string const& id) {
-  return reject("account_not_found", "no account " + id);
-}
-rejection no_such_payment(std::string const& id) {
-  return reject("payment_not_found", "no payment " + id);
-}
-
 }  // namespace
 
-account::decision<account_view> account::decide(current const& account, open_account const& command, context const&) {
-  if (account.has_value()) return reject("account_exists", "account " + command.account_id + " is already open");
+account::decision<account_view> account::decide(current const&, open_account const& command, context const&) {
   if (!is_valid_account_id(command.account_id)) {
     return reject("invalid_account_id", "account ids are 1-64 characters of A-Z a-z 0-9 _ -");
   }
@@ -56,7 +48,6 @@ account::decision<account_view> account::decide(current const& account, open_acc
 
 account::decision<payment_view> account::decide(current const& account, authorize_payment const& command,
                                                 context const&) {
-  if (!account.has_value()) return no_such_account(command.account_id);
   if (auto refused = check_amount(*account, command.amount)) return *refused;
   if (auto refused = check_description(command.description)) return *refused;
   if (command.amount.value > account->credit_limit - account->authorized_total) {
@@ -70,7 +61,6 @@ account::decision<payment_view> account::decide(current const& account, authoriz
 
 account::decision<payment_view> account::decide(current const& account, capture_payment const& command,
                                                 context const&) {
-  if (!account.has_value()) return no_such_payment(command.payment_id);
   auto payment = view_of_payment(*account, command.payment_id);
   if (!payment.has_value()) return no_such_payment(command.payment_id);
   if (auto refused = check_amount(*account, command.amount)) return *refused;
@@ -84,7 +74,6 @@ account::decision<payment_view> account::decide(current const& account, capture_
 
 account::decision<payment_view> account::decide(current const& account, set_payment_description const& command,
                                                 context const&) {
-  if (!account.has_value()) return no_such_payment(command.payment_id);
   auto payment = view_of_payment(*account, command.payment_id);
   if (!payment.has_value()) return no_such_payment(command.payment_id);
   if (auto refused = check_description(command.description)) return *refused;
@@ -93,7 +82,6 @@ account::decision<payment_view> account::decide(current const& account, set_paym
 }
 
 account::decision<payout_view> account::decide(current const& account, pay_out const& command, context const&) {
-  if (!account.has_value()) return no_such_account(command.account_id);
   if (auto refused = check_amount(*account, command.amount)) return *refused;
   if (command.amount.value > account->captured_total - account->paid_out_total) {
     return reject("insufficient_funds", "the payout exceeds the captured funds not yet paid out");

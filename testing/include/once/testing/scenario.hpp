@@ -121,7 +121,7 @@ class scenario {
   template <class Command>
   requires domain::handles<A, Command>
   [[nodiscard]] decided<A, Command> when(Command const& command) const {
-    return decided<A, Command>{state_, A::decide(state_, command, context_)};
+    return decided<A, Command>{state_, domain::decide_command<A>(state_, command, context_)};
   }
 
  private:

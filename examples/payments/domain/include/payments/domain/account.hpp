@@ -20,6 +20,8 @@ struct account : once::domain::aggregate_types<account_state, account_event> {
   static constexpr std::string_view topic = "payments.account.events";
   static constexpr auto const& commands = account_commands;
 
+  // Each decide runs after the table's state precondition (account_commands.hpp):
+  // open_account finds no account, every other command finds one.
   static decision<account_view> decide(current const&, open_account const&, context const&);
   static decision<payment_view> decide(current const&, authorize_payment const&, context const&);
   static decision<payment_view> decide(current const&, capture_payment const&, context const&);

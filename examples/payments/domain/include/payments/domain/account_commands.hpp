@@ -1,13 +1,13 @@
-// The account aggregate's command table: for each command, its intent id and
-// what a repeat of it means. Keys come from the client (the Idempotency-Key);
-// scopes embed the resource where one client key may sensibly be reused on
-// another resource.
+// The account aggregate's command table: for each command, its intent id,
+// whether the account must exist (or not yet), and what a repeat of it means. Keys come from the client (the
+// Idempotency-Key); scopes embed the resource where one client key may sensibly be reused on another resource.
 #pragma once
 
 #include <chrono>
 #include <string>
 
 #include <once/domain/command_table.hpp>
+#include <once/domain/decision.hpp>
 
 #include <payments/domain/account_views.hpp>
 #include <payments/domain/commands.hpp>
@@ -15,21 +15,33 @@
 
 namespace payments::domain {
 
+inline once::domain::rejection no_such_account(std::string const& id) {
+  return once::domain::reject("account_not_found", "no account " + id);
+}
+inline once::domain::rejection no_such_payment(std::string const& id) {
+  return once::domain::reject("payment_not_found", "no payment " + id);
+}
+
 inline constexpr auto account_commands = once::domain::command_table(
     once::domain::on<open_account>()
         .key(once::domain::client_key)
         .target(&open_account::account_id)
+        .only_if_new([](open_account const& c) {
+          return once::domain::reject("account_exists", "account " + c.account_id + " is already open");
+        })
         .repeat(once::domain::return_prior),
 
     once::domain::on<authorize_payment>()
         .key(once::domain::client_key)
         .target(&authorize_payment::account_id)
+        .only_if_exists([](authorize_payment const& c) { return no_such_account(c.account_id); })
         .repeat(once::domain::return_prior)
         .retain(std::chrono::days{30}),
 
     once::domain::on<capture_payment>()
         .key(once::domain::client_key)
         .target([](capture_payment const& c) { return account_of_payment(c.payment_id); })
+        .only_if_exists([](capture_payment const& c) { return no_such_payment(c.payment_id); })
         .repeat(once::domain::return_prior)
         .retain(std::chrono::days{30}),
 
@@ -37,6 +49,7 @@ inline constexpr auto account_commands = once::domain::command_table(
         .scope([](set_payment_description const& c) { return "payment/" + c.payment_id + "/description"; })
         .key(once::domain::client_key)
         .target([](set_payment_description const& c) { return account_of_payment(c.payment_id); })
+        .only_if_exists([](set_payment_description const& c) { return no_such_payment(c.payment_id); })
         .repeat(once::domain::no_op)
         .current([](account_state const& account, set_payment_description const& c) {
           return view_of_payment(account, c.payment_id).value_or(payment_view{});
@@ -47,6 +60,7 @@ inline constexpr auto account_commands = once::domain::command_table(
         .scope([](pay_out const& c) { return "account/" + c.account_id + "/payout"; })
         .key(once::domain::client_key)
         .target(&pay_out::account_id)
+        .only_if_exists([](pay_out const& c) { return no_such_account(c.account_id); })
         .repeat(once::domain::reject_conflict));
 
 }  // namespace payments::domain
