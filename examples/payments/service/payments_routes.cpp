@@ -1,6 +1,5 @@
 #include "payments_routes.hpp"
 
-#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,6 +12,7 @@
 
 #include <payments/domain/account_views.hpp>
 #include <payments/domain/ids.hpp>
+#include <payments/domain/money.hpp>
 
 namespace payments::service {
 namespace {
@@ -27,15 +27,15 @@ using once::http::response;
 // Request validation: nothing is claimed or stored for an invalid request.
 std::optional<decode_error> check_money(money const& amount, std::string const& field) {
   if (amount.value <= 0) return decode_error{field + ".value", "must be a positive integer of minor units"};
-  if (amount.currency.size() != 3 ||
-      !std::all_of(amount.currency.begin(), amount.currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+  if (!is_currency_code(amount.currency))
     return decode_error{field + ".currency", "must be an ISO 4217 code such as EUR"};
-  }
   return std::nullopt;
 }
 
 std::optional<decode_error> check_description(std::string const& description) {
-  if (description.size() > 500) return decode_error{"description", "is longer than 500 bytes"};
+  if (description.size() > max_description_length) {
+    return decode_error{"description", "is longer than " + std::to_string(max_description_length) + " bytes"};
+  }
   return std::nullopt;
 }
 

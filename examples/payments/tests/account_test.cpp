@@ -28,6 +28,18 @@ TEST(OpeningAnAccount, IsRefusedForAnIdOutsideTheAllowedCharacters) {
   scenario<account>().when(open_account{"A 1/x", "EUR", 5}).then_rejected("invalid_account_id");
 }
 
+// The same rule as the HTTP validation (money.hpp): an adapter that skipped it
+// (a Kafka consumer) could not open an account in "eur".
+TEST(OpeningAnAccount, IsRefusedForACurrencyThatIsNotThreeCapitalLetters) {
+  for (auto const* currency : {"eur", "EU", "EURO", "E1R"}) {
+    scenario<account>().when(open_account{"A-1", currency, 5}).then_rejected("invalid_currency");
+  }
+}
+
+TEST(AuthorizingPayment, IsRefusedForAnUnknownAccountBeforeDecideRuns) {
+  scenario<account>().when(authorize_payment{"A-9", {1000, "EUR"}, "lamp"}).then_rejected("account_not_found");
+}
+
 TEST(AuthorizingPayment, NumbersThePaymentWithinTheAccount) {
   scenario<account>()
       .given({opened, books})

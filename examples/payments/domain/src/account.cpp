@@ -13,8 +13,6 @@ using once::domain::accept;
 using once::domain::reject;
 using once::domain::rejection;
 
-constexpr std::size_t max_description_length = 500;
-
 // Checks every command's amount the same way; nullopt when acceptable.
 std::optional<rejection> check_amount(account_state const& account, money const& amount) {
   if (amount.currency != account.currency) {
@@ -26,7 +24,8 @@ std::optional<rejection> check_amount(account_state const& account, money const&
 
 std::optional<rejection> check_description(std::string const& description) {
   if (description.size() > max_description_length) {
-    return reject("invalid_description", "descriptions are at most 500 bytes");
+    return reject("invalid_description",
+                  "descriptions are at most " + std::to_string(max_description_length) + " bytes");
   }
   return std::nullopt;
 }
@@ -37,7 +36,7 @@ account::decision<account_view> account::decide(current const&, open_account con
   if (!is_valid_account_id(command.account_id)) {
     return reject("invalid_account_id", "account ids are 1-64 characters of A-Z a-z 0-9 _ -");
   }
-  if (command.currency.size() != 3) return reject("invalid_currency", "currencies are ISO 4217 codes");
+  if (!is_currency_code(command.currency)) return reject("invalid_currency", "currencies are ISO 4217 codes");
   if (command.credit_limit < 0) return reject("invalid_amount", "the credit limit cannot be negative");
   account_state opened{};  // value-initialised: reflected structs have no member initialisers
   opened.account_id = command.account_id;
