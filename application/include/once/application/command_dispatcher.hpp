@@ -223,10 +223,16 @@ class command_dispatcher {
       for (auto const& event : decision.events()) effects.outbox.push_back(outbox_entry(event, claim, env, version));
     }
     effects.record.aggregate_version = version;
-    effects.record.stored_result = domain::canonical_json(decision.result());
+    auto result = domain::result_after<A>(decision, state, command);
+    if (!result.has_value()) {
+      return fail(error_code::internal, std::string{Command::type_name} +
+                                            ": decide returned decision<> without events for an aggregate that does "
+                                            "not exist, so there is no state to compute its result from");
+    }
+    effects.record.stored_result = domain::canonical_json(*result);
     if (auto committed = holder.commit(std::move(effects)); !committed)
       return domain::unexpected{std::move(committed).error()};
-    return outcome_of<Command>::applied(claim.intent, std::move(decision.result()), version);
+    return outcome_of<Command>::applied(claim.intent, std::move(*result), version);
   }
 
   template <class Declaration, class Command>

@@ -42,7 +42,9 @@ template <class State, class Event>
 struct aggregate_types {
   using state = State;
   using event = Event;
-  template <class Result>
+  // decision<> (the default): events or a rejection; the result comes from
+  // the command table's .result(state, command) after the events.
+  template <class Result = from_state>
   using decision = once::domain::decision<Event, Result>;
   using current = std::optional<State>;  // absent: the aggregate does not exist yet
   using context = decision_context;
@@ -72,12 +74,27 @@ struct decided_result<A, Command, true> {
                                            std::declval<decision_context const&>()))::result_type;
 };
 
+// A decision<> takes its result type from the table's .result(...).
+template <class A, class Command, class Decided>
+struct table_result {
+  using type = Decided;
+};
+template <class A, class Command>
+struct table_result<A, Command, from_state> {
+  using declaration = std::remove_cvref_t<decltype(declaration_of<Command>(A::commands))>;
+  static_assert(declaration::has_current,
+                "once: decide returns decision<> (its result comes from the state after its events) but the command "
+                "table declares no .result(state, command) for this command (named in the instantiation below)");
+  using type = decltype(declaration_of<Command>(A::commands)
+                            .result_of(std::declval<typename A::state const&>(), std::declval<Command const&>()));
+};
+
 template <class A, class Command>
 struct checked_result {
   static_assert(handles<A, Command>,
                 "once: the aggregate has no decide(current const&, Command const&, context const&) for this command: "
                 "declare one (the aggregate and the command are named in the instantiation below)");
-  using type = typename decided_result<A, Command>::type;
+  using type = typename table_result<A, Command, typename decided_result<A, Command>::type>::type;
 };
 
 }  // namespace detail
@@ -96,6 +113,21 @@ auto decide_command(std::optional<typename A::state> const& state, Command const
     return std::move(*refused);
   }
   return A::decide(state, command, context);
+}
+
+// The result of an accepted decision on Command: its own, or, for a
+// decision<>, the table's .result(...) of the state after its events (none
+// when there is no state: a decision<> that emits nothing on an aggregate
+// that does not exist has nothing to answer from).
+template <aggregate A, class Command, class Decision>
+std::optional<result_of<A, Command>> result_after(Decision& decision, std::optional<typename A::state> const& after,
+                                                  Command const& command) {
+  if constexpr (std::is_same_v<typename Decision::result_type, from_state>) {
+    if (!after.has_value()) return std::nullopt;
+    return declaration_of<Command>(A::commands).result_of(*after, command);
+  } else {
+    return std::move(decision.result());
+  }
 }
 
 // Applies one event to the state, creating the state on the first event.

@@ -180,11 +180,20 @@ class command_declaration {
     return command_declaration<Command, Policy, Scope, Key, Source, Current, Precondition>{
         scope_, key_, source, current_, retention_, precondition_};
   }
-  // For no_op commands: the aggregate's current representation, (state, command) -> result.
+  // The command's result as a function of the aggregate's state,
+  // (state, command) -> result: computed from the state after the command's
+  // events when decide returns decision<> (events or a rejection only), so
+  // decide cannot disagree with apply; and, for a no_op command, its answer
+  // to a repeat from the state as it is then.
   template <class Function>
-  constexpr auto current(Function function) const {
+  constexpr auto result(Function function) const {
     return command_declaration<Command, Policy, Scope, Key, Target, Function, Precondition>{
         scope_, key_, target_, function, retention_, precondition_};
+  }
+  // For no_op commands: the aggregate's current representation, (state, command) -> result. The same as result().
+  template <class Function>
+  constexpr auto current(Function function) const {
+    return result(function);
   }
   // The aggregate must exist for this command (only_if_exists) or must not
   // yet (only_if_new). Otherwise the command is refused with refusal(command)
@@ -240,6 +249,10 @@ class command_declaration {
   [[nodiscard]] auto current_of(State const& state, Command const& command) const requires has_current {
     return current_(state, command);
   }
+  template <class State>
+  [[nodiscard]] auto result_of(State const& state, Command const& command) const requires has_current {
+    return current_(state, command);
+  }
 
   [[nodiscard]] constexpr std::optional<std::chrono::seconds> retention() const noexcept { return retention_; }
 
@@ -279,7 +292,8 @@ constexpr bool check_declaration() {
                 "once: a command declaration needs .target(field | function): the aggregate id");
   if constexpr (Declaration::has_policy) {
     static_assert(Declaration::policy() != repeat_policy::no_op || Declaration::has_current,
-                  "once: a no_op command needs .current(state, command) -> result: its current representation");
+                  "once: a no_op command needs .current(state, command) -> result (or .result(...)): its current "
+                  "representation");
   }
   return true;
 }

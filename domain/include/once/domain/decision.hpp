@@ -42,6 +42,18 @@ template <class Result, class... Events>
   return {std::move(result), std::tuple<Events...>{std::move(events)...}};
 }
 
+// The result of a decision<Event, from_state>: computed by the command
+// table's .result(state, command) from the state after the events.
+struct from_state {
+  friend bool operator==(from_state, from_state) = default;
+};
+
+// Accepts with events only; the result comes from the state after them.
+template <class... Events>
+[[nodiscard]] accepted<from_state, Events...> emit(Events... events) {
+  return {from_state{}, std::tuple<Events...>{std::move(events)...}};
+}
+
 [[nodiscard]] inline rejection reject(std::string code, std::string detail) {
   return rejection{std::move(code), std::move(detail)};
 }

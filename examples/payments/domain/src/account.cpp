@@ -9,7 +9,7 @@
 namespace payments::domain {
 namespace {
 
-using once::domain::accept;
+using once::domain::emit;
 using once::domain::reject;
 using once::domain::rejection;
 
@@ -32,62 +32,49 @@ std::optional<rejection> check_description(std::string const& description) {
 
 }  // namespace
 
-account::decision<account_view> account::decide(current const&, open_account const& command, context const&) {
+account::decision<> account::decide(current const&, open_account const& command, context const&) {
   if (!is_valid_account_id(command.account_id)) {
     return reject("invalid_account_id", "account ids are 1-64 characters of A-Z a-z 0-9 _ -");
   }
   if (!is_currency_code(command.currency)) return reject("invalid_currency", "currencies are ISO 4217 codes");
   if (command.credit_limit < 0) return reject("invalid_amount", "the credit limit cannot be negative");
-  account_state opened{};  // value-initialised: reflected structs have no member initialisers
-  opened.account_id = command.account_id;
-  opened.currency = command.currency;
-  opened.credit_limit = command.credit_limit;
-  return accept(view_of(opened), account_opened{command.account_id, command.currency, command.credit_limit});
+  return emit(account_opened{command.account_id, command.currency, command.credit_limit});
 }
 
-account::decision<payment_view> account::decide(current const& account, authorize_payment const& command,
-                                                context const&) {
+account::decision<> account::decide(current const& account, authorize_payment const& command, context const&) {
   if (auto refused = check_amount(*account, command.amount)) return *refused;
   if (auto refused = check_description(command.description)) return *refused;
   if (command.amount.value > account->credit_limit - account->authorized_total) {
     return reject("credit_limit_exceeded", "the payment exceeds the account's remaining credit");
   }
   auto const payment_id = payment_id_for(account->account_id, account->payments_authorized + 1);
-  payment_view const view{payment_id,   account->account_id, command.amount, money{0, account->currency},
-                          "authorized", command.description};
-  return accept(view, payment_authorized{payment_id, account->account_id, command.amount, command.description});
+  return emit(payment_authorized{payment_id, account->account_id, command.amount, command.description});
 }
 
-account::decision<payment_view> account::decide(current const& account, capture_payment const& command,
-                                                context const&) {
+account::decision<> account::decide(current const& account, capture_payment const& command, context const&) {
   auto payment = view_of_payment(*account, command.payment_id);
   if (!payment.has_value()) return no_such_payment(command.payment_id);
   if (auto refused = check_amount(*account, command.amount)) return *refused;
   if (command.amount.value > payment->amount.value - payment->captured_amount.value) {
     return reject("capture_exceeds_authorization", "the capture exceeds what remains authorized on the payment");
   }
-  payment->captured_amount.value += command.amount.value;
-  payment->status = payment->captured_amount.value == payment->amount.value ? "captured" : "partially_captured";
-  return accept(std::move(*payment), payment_captured{command.payment_id, command.amount});
+  return emit(payment_captured{command.payment_id, command.amount});
 }
 
-account::decision<payment_view> account::decide(current const& account, set_payment_description const& command,
-                                                context const&) {
+account::decision<> account::decide(current const& account, set_payment_description const& command, context const&) {
   auto payment = view_of_payment(*account, command.payment_id);
   if (!payment.has_value()) return no_such_payment(command.payment_id);
   if (auto refused = check_description(command.description)) return *refused;
-  payment->description = command.description;
-  return accept(std::move(*payment), payment_description_set{command.payment_id, command.description});
+  return emit(payment_description_set{command.payment_id, command.description});
 }
 
-account::decision<payout_view> account::decide(current const& account, pay_out const& command, context const&) {
+account::decision<> account::decide(current const& account, pay_out const& command, context const&) {
   if (auto refused = check_amount(*account, command.amount)) return *refused;
   if (command.amount.value > account->captured_total - account->paid_out_total) {
     return reject("insufficient_funds", "the payout exceeds the captured funds not yet paid out");
   }
-  auto const payout_id = payout_id_for(account->account_id, account->payouts_made + 1);
-  return accept(payout_view{payout_id, account->account_id, command.amount},
-                payout_made{payout_id, account->account_id, command.amount});
+  return emit(
+      payout_made{payout_id_for(account->account_id, account->payouts_made + 1), account->account_id, command.amount});
 }
 
 void account::apply(account_state& account, account_opened const& event) {

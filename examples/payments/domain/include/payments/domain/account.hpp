@@ -21,12 +21,14 @@ struct account : once::domain::aggregate_types<account_state, account_event> {
   static constexpr auto const& commands = account_commands;
 
   // Each decide runs after the table's state precondition (account_commands.hpp):
-  // open_account finds no account, every other command finds one.
-  static decision<account_view> decide(current const&, open_account const&, context const&);
-  static decision<payment_view> decide(current const&, authorize_payment const&, context const&);
-  static decision<payment_view> decide(current const&, capture_payment const&, context const&);
-  static decision<payment_view> decide(current const&, set_payment_description const&, context const&);
-  static decision<payout_view> decide(current const&, pay_out const&, context const&);
+  // open_account finds no account, every other command finds one. Each
+  // returns events or a rejection; the table computes the result from the
+  // account after the events.
+  static decision<> decide(current const&, open_account const&, context const&);
+  static decision<> decide(current const&, authorize_payment const&, context const&);
+  static decision<> decide(current const&, capture_payment const&, context const&);
+  static decision<> decide(current const&, set_payment_description const&, context const&);
+  static decision<> decide(current const&, pay_out const&, context const&);
 
   static void apply(account_state&, account_opened const&);
   static void apply(account_state&, payment_authorized const&);

@@ -1,5 +1,7 @@
 // The account aggregate's command table: for each command, its intent id,
-// whether the account must exist (or not yet), and what a repeat of it means. Keys come from the client (the
+// whether the account must exist (or not yet), its result (computed from the
+// account after the command's events, so decide only decides), and what a
+// repeat of it means. Keys come from the client (the
 // Idempotency-Key); scopes embed the resource where one client key may sensibly be reused on another resource.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <payments/domain/account_views.hpp>
 #include <payments/domain/commands.hpp>
 #include <payments/domain/ids.hpp>
+#include <payments/domain/views.hpp>
 
 namespace payments::domain {
 
@@ -29,12 +32,16 @@ inline constexpr auto account_commands = once::domain::command_table(
         .only_if_new([](open_account const& c) {
           return once::domain::reject("account_exists", "account " + c.account_id + " is already open");
         })
+        .result([](account_state const& account, open_account const&) { return view_of(account); })
         .repeat(once::domain::return_prior),
 
     once::domain::on<authorize_payment>()
         .key(once::domain::client_key)
         .target(&authorize_payment::account_id)
         .only_if_exists([](authorize_payment const& c) { return no_such_account(c.account_id); })
+        .result([](account_state const& account, authorize_payment const&) {  // the payment just authorized
+          return view_of_payment(account, payment_id_for(account.account_id, account.payments_authorized)).value();
+        })
         .repeat(once::domain::return_prior)
         .retain(std::chrono::days{30}),
 
@@ -42,6 +49,9 @@ inline constexpr auto account_commands = once::domain::command_table(
         .key(once::domain::client_key)
         .target([](capture_payment const& c) { return account_of_payment(c.payment_id); })
         .only_if_exists([](capture_payment const& c) { return no_such_payment(c.payment_id); })
+        .result([](account_state const& account, capture_payment const& c) {
+          return view_of_payment(account, c.payment_id).value();
+        })
         .repeat(once::domain::return_prior)
         .retain(std::chrono::days{30}),
 
@@ -51,7 +61,7 @@ inline constexpr auto account_commands = once::domain::command_table(
         .target([](set_payment_description const& c) { return account_of_payment(c.payment_id); })
         .only_if_exists([](set_payment_description const& c) { return no_such_payment(c.payment_id); })
         .repeat(once::domain::no_op)
-        .current([](account_state const& account, set_payment_description const& c) {
+        .result([](account_state const& account, set_payment_description const& c) {
           return view_of_payment(account, c.payment_id).value_or(payment_view{});
         })
         .retain(std::chrono::days{1}),
@@ -61,6 +71,9 @@ inline constexpr auto account_commands = once::domain::command_table(
         .key(once::domain::client_key)
         .target(&pay_out::account_id)
         .only_if_exists([](pay_out const& c) { return no_such_account(c.account_id); })
+        .result([](account_state const& account, pay_out const& c) {  // the payout just made
+          return payout_view{payout_id_for(account.account_id, account.payouts_made), account.account_id, c.amount};
+        })
         .repeat(once::domain::reject_conflict));
 
 }  // namespace payments::domain
