@@ -1,29 +1,13 @@
 // A command its aggregate's table declares but no decide overload handles
 // cannot be dispatched: the compiler says so in a sentence and names it.
-#include <cstdint>
-#include <string>
 #include <string_view>
 #include <variant>
 
-#include <boost/hana/define_struct.hpp>
-
 #include <once/application/command_dispatcher.hpp>
 
-struct note {
-  static constexpr std::string_view type_name = "test.note";
-  BOOST_HANA_DEFINE_STRUCT(note, (std::string, id));
-};
-struct forget_note {
-  static constexpr std::string_view type_name = "test.forget_note";
-  BOOST_HANA_DEFINE_STRUCT(forget_note, (std::string, id));
-};
-struct noted {
-  static constexpr std::string_view type_name = "test.noted";
-  BOOST_HANA_DEFINE_STRUCT(noted, (std::string, id));
-};
-struct notes_state {
-  BOOST_HANA_DEFINE_STRUCT(notes_state, (std::int64_t, count));
-};
+#include "support/note_types.hpp"
+
+using namespace once_tests::notes_types;
 
 inline constexpr auto notes_commands = once::domain::command_table(
     once::domain::on<note>().key(&note::id).target(&note::id).repeat(once::domain::return_prior),

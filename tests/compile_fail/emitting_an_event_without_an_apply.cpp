@@ -1,29 +1,13 @@
 // An event in the aggregate's event variant that no apply overload takes
 // cannot be applied: the compiler says so in a sentence and names it.
-#include <cstdint>
-#include <string>
 #include <string_view>
 #include <variant>
 
-#include <boost/hana/define_struct.hpp>
-
 #include <once/application/command_dispatcher.hpp>
 
-struct note {
-  static constexpr std::string_view type_name = "test.note";
-  BOOST_HANA_DEFINE_STRUCT(note, (std::string, id));
-};
-struct noted {
-  static constexpr std::string_view type_name = "test.noted";
-  BOOST_HANA_DEFINE_STRUCT(noted, (std::string, id));
-};
-struct note_archived {
-  static constexpr std::string_view type_name = "test.note_archived";
-  BOOST_HANA_DEFINE_STRUCT(note_archived, (std::string, id));
-};
-struct notes_state {
-  BOOST_HANA_DEFINE_STRUCT(notes_state, (std::int64_t, count));
-};
+#include "support/note_types.hpp"
+
+using namespace once_tests::notes_types;
 
 #ifdef ONCE_EXPECT_COMPILE_ERROR
 using notes_event = std::variant<noted, note_archived>;  // note_archived has no apply

@@ -1,26 +1,14 @@
 // decide may return decision<> (events or a rejection; the result comes from
 // the state after the events) only when the command table says how:
 // .result(state, command). Without it the compiler says so in a sentence.
-#include <cstdint>
-#include <string>
 #include <string_view>
 #include <variant>
 
-#include <boost/hana/define_struct.hpp>
-
 #include <once/application/command_dispatcher.hpp>
 
-struct note {
-  static constexpr std::string_view type_name = "test.note";
-  BOOST_HANA_DEFINE_STRUCT(note, (std::string, id));
-};
-struct noted {
-  static constexpr std::string_view type_name = "test.noted";
-  BOOST_HANA_DEFINE_STRUCT(noted, (std::string, id));
-};
-struct notes_state {
-  BOOST_HANA_DEFINE_STRUCT(notes_state, (std::int64_t, count));
-};
+#include "support/note_types.hpp"
+
+using namespace once_tests::notes_types;
 
 inline constexpr auto notes_commands =
     once::domain::command_table(once::domain::on<note>()
