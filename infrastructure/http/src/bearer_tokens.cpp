@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <boost/beast/core/string.hpp>
 
 #include <once/http/problem.hpp>
 #include <once/http/responses.hpp>
@@ -68,10 +69,8 @@ domain::expected<std::string, response> bearer_tokens::authenticate(request cons
   if (!authorization.has_value()) return domain::unexpected{unauthorized_response()};
   constexpr std::string_view scheme = "bearer ";
   if (authorization->size() <= scheme.size()) return domain::unexpected{unauthorized_response()};
-  for (std::size_t i = 0; i < scheme.size(); ++i) {  // the scheme is case-insensitive
-    if (std::tolower(static_cast<unsigned char>((*authorization)[i])) != scheme[i]) {
-      return domain::unexpected{unauthorized_response()};
-    }
+  if (!boost::beast::iequals(authorization->substr(0, scheme.size()), scheme)) {  // the scheme is case-insensitive
+    return domain::unexpected{unauthorized_response()};
   }
   auto const* const known = find(authorization->substr(scheme.size()));
   if (known == nullptr) return domain::unexpected{unauthorized_response()};

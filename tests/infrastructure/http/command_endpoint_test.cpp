@@ -225,6 +225,29 @@ TEST_F(CommandRoute, RefusesNulAndInvalidUtf8InTheBodyOrThePathNamingTheFieldAnd
   EXPECT_EQ(store.intent_count(), 0U) << "no refused request may claim or store anything";
 }
 
+TEST(JsonContentType, IsApplicationJsonInAnyCaseWithOrWithoutParameters) {
+  using once::http::detail::is_json_content;
+  EXPECT_TRUE(is_json_content("application/json"));
+  EXPECT_TRUE(is_json_content("Application/JSON; charset=utf-8"));
+  EXPECT_FALSE(is_json_content("application/jsonp"));
+  EXPECT_FALSE(is_json_content("text/plain"));
+  EXPECT_FALSE(is_json_content("application/js"));
+  EXPECT_FALSE(is_json_content(std::nullopt));
+}
+
+TEST_F(CommandRoute, TakesTheBearerSchemeInAnyCase) {
+  headers h{{"content-type", "application/json"}, {"authorization", "BEARER token-a"}, {"idempotency-key", "k-1"}};
+  EXPECT_EQ(http_client{server->port()}
+                .send("POST", "/v1/deposits", R"({"ledger_id":"L-1","deposit_id":"D","amount":1})", h)
+                .status,
+            201);
+  h[1].second = "Basic token-a";
+  EXPECT_EQ(http_client{server->port()}
+                .send("POST", "/v1/deposits", R"({"ledger_id":"L-1","deposit_id":"D","amount":1})", h)
+                .status,
+            401);
+}
+
 TEST_F(CommandRoute, TellsAMalformedBodyFromARefusedFieldOnARouteWithoutPathParameters) {
   // Wrong amount type first, then the body breaks off: not JSON, whatever its first fields were.
   EXPECT_EQ(type_of(post("/v1/deposits", R"({"ledger_id":"L-1","amount":"ten","deposit_id":)", "k")),

@@ -98,16 +98,8 @@ response outcome_answer(Outcome const& outcome, Route const& route) {
   return problem_response({problem_kind::internal_error, ""});
 }
 
-inline bool is_json_content(std::optional<std::string_view> content_type) {
-  if (!content_type.has_value()) return false;
-  constexpr std::string_view json = "application/json";
-  if (content_type->size() < json.size()) return false;
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>((*content_type)[i])) != json[i]) return false;
-  }
-  return content_type->size() == json.size() || (*content_type)[json.size()] == ';' ||
-         (*content_type)[json.size()] == ' ';
-}
+// Content-Type application/json, in any case, with or without parameters.
+[[nodiscard]] bool is_json_content(std::optional<std::string_view> content_type);
 
 inline response malformed_json_answer() {
   return problem_response({problem_kind::malformed_json, "the body is not valid JSON"});
