@@ -178,7 +178,7 @@ class command_dispatcher {
     }
     switch (claimed->state) {
       case claim_result::status::in_flight:
-        return outcome_of<Command>::in_flight(claim.intent);
+        return outcome_of<Command>::in_flight_timeout(claim.intent);
       case claim_result::status::repeat:
         return answer_repeat(declaration, command, claim, *claimed->existing);
       case claim_result::status::claimed:
@@ -240,7 +240,8 @@ class command_dispatcher {
                                             intent_claim const& claim, intent_record const& record) {
     using result_type = domain::result_of<A, Command>;
     domain::first_attempt first{record.command_type, record.target.id, record.aggregate_version, record.created_at};
-    if (record.fingerprint != claim.fingerprint) return outcome_of<Command>::conflict(claim.intent, std::move(first));
+    if (record.fingerprint != claim.fingerprint)
+      return outcome_of<Command>::intent_conflict(claim.intent, std::move(first));
     if (record.status == intent_status::rejected) {
       auto refusal = domain::decode_json<domain::rejection>(record.stored_result);
       if (!refusal) return corrupt(claim.intent, refusal.error());
@@ -258,10 +259,9 @@ class command_dispatcher {
       }
       auto state = decode_state(**stored);
       if (!state) return domain::unexpected{std::move(state).error()};
-      return outcome_of<Command>::acknowledged(claim.intent, declaration.current_of(*state, command),
-                                               (*stored)->version);
+      return outcome_of<Command>::no_op(claim.intent, declaration.current_of(*state, command), (*stored)->version);
     } else {
-      return outcome_of<Command>::duplicate(claim.intent, std::move(first));
+      return outcome_of<Command>::duplicate_rejected(claim.intent, std::move(first));
     }
   }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -77,23 +78,25 @@ class [[nodiscard]] outcome {
     o.rejection_ = std::move(refusal);
     return o;
   }
-  static outcome acknowledged(intent_key intent, Result current, std::int64_t version) {
+  static outcome no_op(intent_key intent, Result current, std::int64_t version) {
     outcome o{outcome_kind::no_op, std::move(intent)};
     o.result_ = std::move(current);
     o.aggregate_version_ = version;
     return o;
   }
-  static outcome duplicate(intent_key intent, first_attempt first) {
+  static outcome duplicate_rejected(intent_key intent, first_attempt first) {
     outcome o{outcome_kind::duplicate_rejected, std::move(intent)};
     o.first_ = std::move(first);
     return o;
   }
-  static outcome conflict(intent_key intent, first_attempt first) {
+  static outcome intent_conflict(intent_key intent, first_attempt first) {
     outcome o{outcome_kind::intent_conflict, std::move(intent)};
     o.first_ = std::move(first);
     return o;
   }
-  static outcome in_flight(intent_key intent) { return outcome{outcome_kind::in_flight_timeout, std::move(intent)}; }
+  static outcome in_flight_timeout(intent_key intent) {
+    return outcome{outcome_kind::in_flight_timeout, std::move(intent)};
+  }
 
   [[nodiscard]] outcome_kind kind() const noexcept { return kind_; }
   [[nodiscard]] intent_key const& intent() const noexcept { return intent_; }
@@ -101,10 +104,18 @@ class [[nodiscard]] outcome {
   [[nodiscard]] bool is_replay() const noexcept { return kind_ == outcome_kind::replayed; }
   // A result is present after applied, replayed (of an applied first attempt) and no_op.
   [[nodiscard]] bool has_result() const noexcept { return result_.has_value(); }
-  [[nodiscard]] Result const& result() const { return *result_; }
+  // Throws std::logic_error when there is none (check has_result() first): never undefined behaviour.
+  [[nodiscard]] Result const& result() const {
+    if (!result_.has_value()) missing("result");
+    return *result_;
+  }
   // A rejection is present after rejected and replayed (of a rejected first attempt).
   [[nodiscard]] bool has_rejection() const noexcept { return rejection_.has_value(); }
-  [[nodiscard]] rejection const& refusal() const { return *rejection_; }
+  // Throws std::logic_error when there is none (check has_rejection() first).
+  [[nodiscard]] rejection const& refusal() const {
+    if (!rejection_.has_value()) missing("refusal");
+    return *rejection_;
+  }
   // Present after duplicate_rejected and intent_conflict.
   [[nodiscard]] std::optional<first_attempt> const& first() const noexcept { return first_; }
   // The aggregate version the result describes (applied, replayed, no_op).
@@ -112,6 +123,11 @@ class [[nodiscard]] outcome {
 
  private:
   outcome(outcome_kind kind, intent_key intent) : kind_(kind), intent_(std::move(intent)) {}
+
+  [[noreturn]] void missing(std::string_view what) const {
+    throw std::logic_error("once: " + std::string{what} + "() of an outcome that has none (" +
+                           std::string{to_string(kind_)} + ")");
+  }
 
   outcome_kind kind_;
   intent_key intent_;
