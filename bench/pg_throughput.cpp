@@ -27,7 +27,7 @@
 #include <once/postgres/migrator.hpp>
 #include <once/postgres/pg_command_store.hpp>
 
-#include "client_threads.hpp"
+#include <once/testing/client_threads.hpp>
 #include "counter.hpp"
 #include "number_list.hpp"
 
@@ -58,7 +58,7 @@ std::string replace_schema(std::string text, std::string const& schema) {
 cell measure(std::string scenario, std::string implementation, int clients, std::chrono::seconds duration,
              std::function<bool(int, std::mt19937&, std::int64_t&)> const& one) {
   std::atomic<std::int64_t> rolled_back{0};
-  auto const run = once_bench::run_clients(clients, duration, [&](int c) {
+  auto const run = once::testing::run_clients(clients, duration, [&](int c) {
     return [&one, &rolled_back, c, rng = std::mt19937{static_cast<unsigned>(c * 7919 + 1)}]() mutable {
       std::int64_t retries = 0;
       bool const done = one(c, rng, retries);

@@ -4,8 +4,12 @@
 #                    once/domain only: no I/O, database, logging or HTTP;
 #   application/     the standard library, OpenSSL's digests, once/domain
 #                    and once/application: never an adapter;
+#   observability/   the standard library, spdlog and once/domain: the logs
+#                    every adapter writes, so it knows none of them;
 #   infrastructure/X never another adapter's headers (once/<Y>/ for Y not X),
-#                    nor its sources (a relative path out of its folder).
+#                    nor its sources (a relative path out of its folder);
+#   examples/        only installed headers: no path into the framework's
+#                    tree ("../" out of the example, tests/support, src/).
 # Fails naming each offending line.
 #   architecture_check.sh SOURCE_DIR
 set -euo pipefail
@@ -39,6 +43,26 @@ while IFS= read -r line; do
   esac
 done < <(includes application)
 
+while IFS= read -r line; do
+  header=${line##*:}
+  case "$header" in
+    once/domain/*|once/observability/*|spdlog/*|line_sink.hpp|unistd.h) ;;
+    */*|*.h|*.hpp) refuse "${line%:*}" "observability/ includes <$header> (only the standard library, spdlog and once/domain)" ;;
+  esac
+done < <(includes observability)
+
+for example in examples/*/; do
+  while IFS= read -r line; do
+    header=${line##*:}
+    case "$header" in
+      ../../*|support/*|*/src/*) refuse "${line%:*}" "${example}includes <$header>, which find_package(once) does not install" ;;
+    esac
+  done < <(includes "$example")
+  while IFS= read -r line; do
+    refuse "$line" "an example's build reaches into the framework's tree"
+  done < <(grep -rnE 'PROJECT_SOURCE_DIR|CMAKE_SOURCE_DIR|\.\./\.\.' "$example" --include=CMakeLists.txt --include='*.cmake' --include='*.sh' || true)
+done
+
 for adapter in $adapters; do
   while IFS= read -r line; do
     header=${line##*:}
@@ -55,4 +79,4 @@ if [ "$failures" -gt 0 ]; then
   echo "$failures include(s) break the dependency rule (docs/domain-model.md)" >&2
   exit 1
 fi
-echo "the dependency rule holds: domain <- application <- infrastructure/<adapter>, adapters apart"
+echo "the dependency rule holds: domain <- application <- infrastructure/<adapter>, adapters apart, examples on the installed headers"

@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
 # Installs the build tree into a scratch prefix, then configures, builds and
-# runs a consumer project that only knows find_package(once CONFIG).
+# runs projects that only know find_package(once CONFIG): a small consumer,
+# and the payments example (with its tests) as a service generated from it
+# would be built outside this tree.
+#   find_package_from_outside.sh BUILD_DIR
 set -euo pipefail
-build_dir=$1
-source_dir=$(cd "$(dirname "$0")" && pwd)
+build_dir=${1:?usage: find_package_from_outside.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cmake --install "$build_dir" --prefix "$scratch/prefix" >/dev/null
-cmake -S "$source_dir/consumer" -B "$scratch/build" -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
-cmake --build "$scratch/build" -j 2 >/dev/null
-"$scratch/build/consumer"
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+
+cmake -S "$here/consumer" -B "$scratch/consumer" -DCMAKE_PREFIX_PATH="$scratch/prefix" "${launcher[@]}" >/dev/null
+cmake --build "$scratch/consumer" -j 2 >/dev/null
+"$scratch/consumer/consumer"
+
+# Copied out of the tree first, so that no path into the framework's sources can be used.
+cp -r "$here/../../examples/payments" "$scratch/payments-src"
+cmake -S "$scratch/payments-src" -B "$scratch/payments" -DCMAKE_PREFIX_PATH="$scratch/prefix" "${launcher[@]}" >/dev/null
+cmake --build "$scratch/payments" -j 2 >/dev/null
+"$scratch/payments/tests/payments_domain_tests" --gtest_brief=1
+"$scratch/payments/payments-service" --help >/dev/null
+echo "the payments example builds and passes its domain tests against the installed package alone"

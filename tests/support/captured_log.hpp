@@ -10,7 +10,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <nlohmann/json.hpp>
 
-#include <once/http/structured_log.hpp>
+#include <once/observability/structured_log.hpp>
 
 namespace once_tests {
 
@@ -18,7 +18,7 @@ class captured_log {
  public:
   explicit captured_log(std::string const& name = "http")
       : logger_(std::make_shared<spdlog::logger>(name, std::make_shared<spdlog::sinks::ostream_sink_mt>(text_))) {
-    once::http::use_json_lines(*logger_);
+    once::observability::use_json_lines(*logger_);
   }
 
   [[nodiscard]] std::shared_ptr<spdlog::logger> logger() const { return logger_; }

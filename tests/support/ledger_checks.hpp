@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
-#include "support/pg_schema.hpp"
+#include <once/testing/pg_schema.hpp>
 
 namespace once_tests {
+
+using once::testing::pg_schema;
 
 // One intent record, one state change and one outbox row per intent; every
 // aggregate's versions run 1..n without gaps or repeats; balances add up.

@@ -12,10 +12,12 @@
 
 #include <once/postgres/pg_command_store.hpp>
 
-#include "support/pg_schema.hpp"
+#include <once/testing/pg_schema.hpp>
 #include "support/store_under_test.hpp"
 
 namespace once_tests {
+
+using once::testing::pg_schema;
 
 class pg_under_test final : public store_under_test {
  public:

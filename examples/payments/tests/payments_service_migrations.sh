@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # payments-service on PostgreSQL applies pending migrations at start, unless
 # --no-migrate is given (then a fresh schema has no tables and writes answer 503).
+#   SCRIPT SERVICE_BINARY ONCE_SCRIPTS_DIR
 set -euo pipefail
-source "$(dirname "$0")/../../../scripts/lib/await-listening.sh"
-service=$1
-: "${DATABASE_URL:?needs DATABASE_URL (scripts/test starts a throwaway PostgreSQL)}"
+service=${1:?usage: $0 SERVICE_BINARY ONCE_SCRIPTS_DIR}
+source "${2:?usage: $0 SERVICE_BINARY ONCE_SCRIPTS_DIR}/lib/await-listening.sh"
+: "${DATABASE_URL:?needs DATABASE_URL (ONCE_SCRIPTS_DIR/throwaway-postgres starts a throwaway PostgreSQL)}"
 schema="svc_$$_$RANDOM"
 log=$(mktemp)
 pid=

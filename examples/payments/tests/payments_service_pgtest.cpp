@@ -15,22 +15,24 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "support/http_client.hpp"
-#include "support/pg_schema.hpp"
-#include "support/retrying_http_client.hpp"
-#include "support/service_process.hpp"
+#include <once/testing/http_client.hpp>
+#include <once/testing/pg_schema.hpp>
+#include <once/testing/retrying_http_client.hpp>
+#include <once/testing/service_process.hpp>
 
 namespace payments_tests {
 namespace {
 
 using nlohmann::json;
-using once_tests::http_answer;
-using once_tests::http_client;
+using once::testing::http_answer;
+using once::testing::http_client;
+using once::testing::send_until_answered;
+using once::testing::service_process;
 using headers = std::vector<std::pair<std::string, std::string>>;
 
 class PaymentsServiceOnPostgres : public ::testing::Test {
  protected:
-  static std::vector<std::string> arguments(once_tests::pg_schema const& schema) {
+  static std::vector<std::string> arguments(once::testing::pg_schema const& schema) {
     return {"--store",      "postgres",         "--database-url", schema.url(),       "--schema",  schema.name(),
             "--auth-token", "token-a:tenant-a", "--auth-token",   "token-b:tenant-b", "--threads", "8"};
   }
@@ -71,7 +73,7 @@ class PaymentsServiceOnPostgres : public ::testing::Test {
     return json::parse(answer.body).at("type").get<std::string>();
   }
 
-  once_tests::pg_schema schema;
+  once::testing::pg_schema schema;
   service_process service{PAYMENTS_SERVICE, arguments(schema)};
 };
 

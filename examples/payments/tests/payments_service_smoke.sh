@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # payments-service with --store memory over real HTTP: a payment, its replay,
 # the key reused with another amount, a read, and a clean exit on SIGTERM.
+#   SCRIPT SERVICE_BINARY ONCE_SCRIPTS_DIR
 set -euo pipefail
-source "$(dirname "$0")/../../../scripts/lib/await-listening.sh"
-service=$1
+service=${1:?usage: $0 SERVICE_BINARY ONCE_SCRIPTS_DIR}
+source "${2:?usage: $0 SERVICE_BINARY ONCE_SCRIPTS_DIR}/lib/await-listening.sh"
 log=$(mktemp)
 trap 'kill -9 "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
 

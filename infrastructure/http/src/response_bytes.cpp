@@ -1,4 +1,4 @@
-#include <once/http/response_bytes.hpp>
+#include "response_bytes.hpp"
 
 #include <algorithm>
 #include <charconv>

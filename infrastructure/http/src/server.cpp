@@ -32,9 +32,9 @@
 #include <boost/url/parse.hpp>
 
 #include <once/http/problem.hpp>
-#include <once/http/response_bytes.hpp>
 #include <once/http/responses.hpp>
-#include <once/http/structured_log.hpp>
+#include <once/observability/structured_log.hpp>
+#include "response_bytes.hpp"
 
 namespace once::http {
 
@@ -43,6 +43,8 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
+using observability::log_event;
+using observability::log_field;
 constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
 namespace {

@@ -10,13 +10,15 @@
 
 #include <once/memory/memory_command_store.hpp>
 
+#include <once/testing/http_client.hpp>
 #include "support/captured_log.hpp"
-#include "support/http_client.hpp"
 #include "support/ledger.hpp"
 
 namespace once_tests {
 namespace {
 
+using once::testing::http_answer;
+using once::testing::http_client;
 using namespace std::chrono_literals;
 
 using headers = std::vector<std::pair<std::string, std::string>>;

@@ -19,13 +19,15 @@
 
 #include <once/http/server.hpp>
 
-#include "support/child_process.hpp"
-#include "support/http_client.hpp"
+#include <once/testing/child_process.hpp>
+#include <once/testing/http_client.hpp>
 #include "support/proc_stat.hpp"
 
 namespace once_tests {
 namespace {
 
+using once::testing::child_process;
+using once::testing::http_client;
 using namespace std::chrono_literals;
 using once::http::request;
 using once::http::response;

@@ -7,11 +7,13 @@
 
 #include <gtest/gtest.h>
 
-#include "support/http_client.hpp"
+#include <once/testing/http_client.hpp>
 
 namespace once_tests {
 namespace {
 
+using once::testing::http_answer;
+using once::testing::http_client;
 using namespace std::chrono_literals;
 
 class OperationsRoutes : public ::testing::Test {

@@ -1,5 +1,5 @@
 // The bytes of an answer: what a client parses, and what the server refuses to send.
-#include <once/http/response_bytes.hpp>
+#include "response_bytes.hpp"
 
 #include <string>
 

@@ -13,14 +13,16 @@
 #include <spdlog/logger.h>
 #include <nlohmann/json.hpp>
 
-#include <once/http/line_sink.hpp>
+#include "line_sink.hpp"
 
+#include <once/testing/http_client.hpp>
 #include "support/captured_log.hpp"
-#include "support/http_client.hpp"
 
 namespace once_tests {
 namespace {
 
+using once::testing::http_answer;
+using once::testing::http_client;
 using namespace std::chrono_literals;
 using once::http::request;
 using once::http::response;
@@ -281,7 +283,7 @@ TEST(HttpServerLogging, AnswersWhenItsLogIsAPipeNobodyReads) {
   int ends[2];
   ASSERT_EQ(pipe(ends), 0);
   close(ends[0]);  // the reader is gone
-  auto log = std::make_shared<spdlog::logger>("http", std::make_shared<once::http::line_sink>(ends[1]));
+  auto log = std::make_shared<spdlog::logger>("http", std::make_shared<once::observability::line_sink>(ends[1]));
   once::http::router routes;
   routes.add("GET", "/healthz", [](request const&) { return response{200, {}, "ok"}; });
   once::http::server_options options;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The PostgreSQL suites again, through PgBouncer in transaction pooling mode:
+# The framework's PostgreSQL suites again, through PgBouncer in transaction pooling mode:
 # every transaction may land on another server connection, so anything that
 # relied on session state (session advisory locks, protocol-level prepared
 # statements, SET without LOCAL) would fail here.
@@ -15,8 +15,3 @@ echo "behind_pgbouncer: $DATABASE_URL (pool_mode = transaction)"
 
 "$build/tests/once_pg_tests"
 "$build/tests/once_pg_exactly_once_tests"
-if [ -x "$build/examples/payments/tests/payments_service_pgtests" ]; then
-  "$build/examples/payments/tests/payments_service_pgtests"
-else
-  echo "behind_pgbouncer: payments-service not built (ONCE_BUILD_EXAMPLES=OFF): its tests skipped"
-fi

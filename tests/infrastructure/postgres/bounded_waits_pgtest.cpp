@@ -15,8 +15,8 @@
 #include <once/application/command_dispatcher.hpp>
 #include <once/postgres/pg_command_store.hpp>
 
+#include <once/testing/child_process.hpp>
 #include "application/command_store_contract.hpp"
-#include "support/child_process.hpp"
 #include "support/ledger.hpp"
 #include "support/pg_under_test.hpp"
 #include "support/proc_stat.hpp"
@@ -24,6 +24,9 @@
 namespace once_tests {
 namespace {
 
+using once::testing::child_process;
+using once::testing::database_url;
+using once::testing::pg_schema;
 using namespace std::chrono_literals;
 using once::application::claim_result;
 using once::application::error_code;

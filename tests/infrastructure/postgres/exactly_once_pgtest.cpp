@@ -19,15 +19,17 @@
 #include <once/domain/canonical_json.hpp>
 #include <once/postgres/pg_command_store.hpp>
 
-#include "support/child_process.hpp"
+#include <once/testing/child_process.hpp>
+#include <once/testing/pg_schema.hpp>
 #include "support/ledger.hpp"
 #include "support/ledger_checks.hpp"
-#include "support/pg_schema.hpp"
 #include "support/retrying_sender.hpp"
 
 namespace once_tests {
 namespace {
 
+using once::testing::child_process;
+using once::testing::pg_schema;
 using namespace std::chrono_literals;
 
 struct ack {

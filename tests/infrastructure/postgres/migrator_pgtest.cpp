@@ -11,10 +11,13 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 
-#include "support/pg_schema.hpp"
+#include <once/testing/pg_schema.hpp>
 
 namespace once_tests {
 namespace {
+
+using once::testing::database_url;
+using once::testing::pg_schema;
 
 // A schema name nobody migrated yet; dropped when the test ends.
 class unmigrated_schema {

@@ -7,6 +7,8 @@
 
 namespace once_tests {
 
+using once::testing::database_url;
+
 INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStore, CommandStoreContract, pg_contract_factory);
 INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStore, SemanticsTable, pg_store_factory);
 

@@ -13,12 +13,13 @@
 #include <once/application/command_dispatcher.hpp>
 #include <once/postgres/pg_command_store.hpp>
 
+#include <once/testing/pg_schema.hpp>
 #include "support/ledger.hpp"
-#include "support/pg_schema.hpp"
 
 namespace once_tests {
 namespace {
 
+using once::testing::pg_schema;
 using namespace std::chrono_literals;
 
 once::domain::envelope tenant_env(std::string key) {

@@ -14,15 +14,16 @@
 #include <once/application/command_dispatcher.hpp>
 #include <once/postgres/pg_command_store.hpp>
 
+#include <once/testing/pg_schema.hpp>
 #include "support/ledger.hpp"
 #include "support/ledger_checks.hpp"
-#include "support/pg_schema.hpp"
 #include "support/recording_metrics.hpp"
 #include "support/retrying_sender.hpp"
 
 namespace once_tests {
 namespace {
 
+using once::testing::pg_schema;
 using namespace std::chrono_literals;
 
 TEST(ExactlyOnceOnPostgres, ARestartOfTheServerDuringARunLeavesExactlyOnce) {

@@ -113,7 +113,7 @@ struct server_options {
   // How long accepting pauses after the process or the system ran out of descriptors.
   std::chrono::milliseconds accept_pause{100};
   std::chrono::milliseconds drain_timeout{10000};  // how long stop() waits for requests in progress
-  // One structured JSON line per request (structured_log.hpp); none when null.
+  // One structured JSON line per request (once/observability/structured_log.hpp); none when null.
   std::shared_ptr<spdlog::logger> request_log;
 };
 

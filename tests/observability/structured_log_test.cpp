@@ -1,5 +1,5 @@
 // JSON log lines: every line parses, whatever bytes a field carries.
-#include <once/http/structured_log.hpp>
+#include <once/observability/structured_log.hpp>
 
 #include <string>
 
@@ -11,7 +11,7 @@
 namespace once_tests {
 namespace {
 
-using once::http::append_json_string;
+using once::observability::append_json_string;
 
 std::string as_json_string(std::string_view text) {
   std::string out;
@@ -49,8 +49,8 @@ TEST(StructuredLog, ReplacesBytesThatAreNotUtf8SoTheLineStaysValidJson) {
 
 TEST(StructuredLog, WritesTheEventThenTheFieldsInTheirOrder) {
   captured_log log{"http"};
-  once::http::log_event(*log.logger(), spdlog::level::warn, "request",
-                        {{"path", "/v1/\xFFpayments"}, {"status", std::int64_t{201}}, {"duration_ms", 2.5}});
+  once::observability::log_event(*log.logger(), spdlog::level::warn, "request",
+                                 {{"path", "/v1/\xFFpayments"}, {"status", std::int64_t{201}}, {"duration_ms", 2.5}});
   auto const text = log.text();
   EXPECT_NE(
       text.find(R"("logger":"http","event":"request","path":"/v1/\ufffdpayments","status":201,"duration_ms":2.5})"),

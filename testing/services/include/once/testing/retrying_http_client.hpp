@@ -12,17 +12,18 @@
 #include <utility>
 #include <vector>
 
-#include "support/http_client.hpp"
+#include <once/testing/http_client.hpp>
 
-namespace payments_tests {
+namespace once::testing {
 
-inline std::optional<once_tests::http_answer> send_until_answered(
-    unsigned short port, std::string const& method, std::string const& target, std::string const& body,
-    std::vector<std::pair<std::string, std::string>> const& headers, int attempts = 600) {
+inline std::optional<http_answer> send_until_answered(unsigned short port, std::string const& method,
+                                                      std::string const& target, std::string const& body,
+                                                      std::vector<std::pair<std::string, std::string>> const& headers,
+                                                      int attempts = 600) {
   thread_local std::mt19937 jitter{std::random_device{}()};
   for (int attempt = 0; attempt < attempts; ++attempt) {
     try {
-      auto answer = once_tests::http_client{port}.send(method, target, body, headers);
+      auto answer = http_client{port}.send(method, target, body, headers);
       bool const retry_later =
           answer.status == 503 || (answer.status == 409 && answer.headers.count("retry-after") > 0);
       if (!retry_later) return answer;
@@ -35,4 +36,4 @@ inline std::optional<once_tests::http_answer> send_until_answered(
   return std::nullopt;
 }
 
-}  // namespace payments_tests
+}  // namespace once::testing

@@ -4,8 +4,8 @@
 // there is the HTTP layer's cost and not the difference between two domains
 // or two configurations.
 //
-//   once_payments_bench --database-url URL --schema NAME [--seconds 10] [--clients 16,64]
-//                       [--replay-cache 100000] [--scenarios new,replay] [--run-id ID]
+//   payments-inprocess-bench --database-url URL --schema NAME [--seconds 10] [--clients 16,64]
+//                            [--replay-cache 100000] [--scenarios new,replay] [--run-id ID]
 //
 // new:     OpenAccount with a new key and a new account per command (what
 //          bench/http/payments.lua sends as "new");
@@ -23,14 +23,9 @@
 #include <CLI/CLI.hpp>
 
 #include <once/application/command_dispatcher.hpp>
-#include <once/application/recent_intents_store.hpp>
-#include <once/postgres/migrator.hpp>
-#include <once/postgres/pg_command_store.hpp>
-#include <once/prometheus/prometheus_metrics.hpp>
+#include <once/service/service.hpp>
+#include <once/testing/client_threads.hpp>
 #include <payments/domain/account.hpp>
-
-#include "client_threads.hpp"
-#include "number_list.hpp"
 
 namespace {
 
@@ -46,7 +41,7 @@ struct cell {
 template <class One>
 cell measure(int clients, std::chrono::seconds duration, One const& one) {
   std::atomic<std::int64_t> failed{0};
-  auto const run = once_bench::run_clients(clients, duration, [&](int c) {
+  auto const run = once::testing::run_clients(clients, duration, [&](int c) {
     return [&one, &failed, c, n = std::int64_t{0}]() mutable {
       bool const done = one(c, n++);
       if (!done) ++failed;
@@ -60,47 +55,30 @@ cell measure(int clients, std::chrono::seconds duration, One const& one) {
 
 int main(int argc, char** argv) {
   CLI::App app{"payments-service's commands in-process on PostgreSQL"};
-  std::string url;
-  std::string schema;
+  // The service's stack (PostgreSQL, migrated; the replay cache in front; metrics on), from the same options.
+  once::service::options options{.name = "payments-inprocess-bench"};
   std::string run_id = "inprocess";
   int seconds = 10;
-  std::string clients_text = "16,64";
-  std::size_t replay_cache = 100000;
+  std::vector<int> client_counts{16, 64};
   std::string scenarios = "new,replay";
-  app.add_option("--database-url", url)->required();
-  app.add_option("--schema", schema)->required();
+  app.add_option("--database-url", options.postgres.database_url)->required();
+  app.add_option("--schema", options.postgres.schema)->required();
   app.add_option("--run-id", run_id, "prefix of keys and account ids")->capture_default_str();
   app.add_option("--seconds", seconds, "per measurement")->capture_default_str();
-  app.add_option("--clients", clients_text)->capture_default_str();
-  app.add_option("--replay-cache", replay_cache, "settled intents remembered in memory, 0: none (as payments-service)")
+  app.add_option("--clients", client_counts, "comma-separated")->delimiter(',')->capture_default_str();
+  app.add_option("--replay-cache", options.replay_cache,
+                 "settled intents remembered in memory, 0: none (as payments-service)")
       ->capture_default_str();
   app.add_option("--scenarios", scenarios)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  auto const client_counts = once_bench::parse_number_list(clients_text);
+  options.postgres.pool_size = static_cast<std::size_t>(*std::max_element(client_counts.begin(), client_counts.end()));
 
-  once::postgres::pg_options options;
-  options.database_url = url;
-  options.schema = schema;
-  options.pool_size = static_cast<std::size_t>(*std::max_element(client_counts.begin(), client_counts.end()));
-  options.application_name = "once-payments-bench";
-  if (auto migrated = once::postgres::migrate(options); !migrated) {
-    std::fprintf(stderr, "migrate: %s\n", migrated.error().message.c_str());
+  auto stack = once::service::command_stack::open(options);
+  if (!stack) {
+    std::fprintf(stderr, "payments-inprocess-bench: %s\n", stack.error().message.c_str());
     return 1;
   }
-  auto store = once::postgres::pg_command_store::open(options);
-  if (!store) {
-    std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
-    return 1;
-  }
-  // The service's stack: the replay cache in front of the store, metrics on.
-  std::unique_ptr<once::application::recent_intents_store> remembered;
-  once::application::command_store* commands = store->get();
-  if (replay_cache > 0) {
-    remembered = std::make_unique<once::application::recent_intents_store>(**store, replay_cache);
-    commands = remembered.get();
-  }
-  once::prometheus::prometheus_metrics metrics;
-  once::application::command_dispatcher<account> accounts{*commands, {nullptr, nullptr, &metrics}};
+  once::application::command_dispatcher<account> accounts{(*stack)->commands(), (*stack)->services()};
   auto envelope_for = [](std::string key) {
     once::domain::envelope env;
     env.tenant = "bench";

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-namespace once_bench {
+namespace once::testing {
 
 struct client_run {
   double per_second = 0;
@@ -57,4 +57,4 @@ client_run run_clients(int clients, std::chrono::seconds duration, CallOf const&
   return run;
 }
 
-}  // namespace once_bench
+}  // namespace once::testing

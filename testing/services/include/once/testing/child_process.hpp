@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace once_tests {
+namespace once::testing {
 
 class child_process {
  public:
@@ -79,4 +79,4 @@ class child_process {
   std::string output_path_;
 };
 
-}  // namespace once_tests
+}  // namespace once::testing

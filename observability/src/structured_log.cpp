@@ -1,4 +1,4 @@
-#include <once/http/structured_log.hpp>
+#include <once/observability/structured_log.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -10,9 +10,9 @@
 
 #include <once/domain/canonical_json.hpp>
 #include <once/domain/text.hpp>
-#include <once/http/line_sink.hpp>
+#include "line_sink.hpp"
 
-namespace once::http {
+namespace once::observability {
 namespace {
 
 void append_number(std::string& out, std::int64_t value) {
@@ -89,4 +89,4 @@ void log_event(spdlog::logger& logger, spdlog::level::level_enum level, std::str
   logger.log(level, spdlog::string_view_t{members.data(), members.size()});
 }
 
-}  // namespace once::http
+}  // namespace once::observability

@@ -18,7 +18,7 @@
 #include <spdlog/common.h>
 #include <spdlog/fwd.h>
 
-namespace once::http {
+namespace once::observability {
 
 // One member of a log line. Strings that are not valid UTF-8 are logged with
 // U+FFFD in place of the bad bytes, so every line stays valid JSON.
@@ -45,4 +45,4 @@ inline void log_event(spdlog::logger& logger, spdlog::level::level_enum level, s
 // `text` as a JSON string (quoted and escaped, invalid UTF-8 replaced), appended to `out`.
 void append_json_string(std::string& out, std::string_view text);
 
-}  // namespace once::http
+}  // namespace once::observability

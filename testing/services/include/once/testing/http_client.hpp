@@ -14,7 +14,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
-namespace once_tests {
+namespace once::testing {
 
 struct http_answer {
   int status = 0;
@@ -64,4 +64,4 @@ class http_client {
   boost::beast::flat_buffer buffer_;
 };
 
-}  // namespace once_tests
+}  // namespace once::testing

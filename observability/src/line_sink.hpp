@@ -14,7 +14,7 @@
 #include <spdlog/formatter.h>
 #include <spdlog/sinks/sink.h>
 
-namespace once::http {
+namespace once::observability {
 
 class line_sink final : public spdlog::sinks::sink {
  public:
@@ -31,4 +31,4 @@ class line_sink final : public spdlog::sinks::sink {
   std::unique_ptr<spdlog::formatter> formatter_;
 };
 
-}  // namespace once::http
+}  // namespace once::observability

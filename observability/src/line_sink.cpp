@@ -1,4 +1,4 @@
-#include <once/http/line_sink.hpp>
+#include "line_sink.hpp"
 
 #include <cerrno>
 #include <string_view>
@@ -6,7 +6,7 @@
 #include <spdlog/pattern_formatter.h>
 #include <unistd.h>
 
-namespace once::http {
+namespace once::observability {
 
 line_sink::line_sink(int fd) : fd_(fd), formatter_(std::make_unique<spdlog::pattern_formatter>()) {}
 
@@ -36,4 +36,4 @@ void line_sink::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {
   formatter_ = std::move(formatter);
 }
 
-}  // namespace once::http
+}  // namespace once::observability

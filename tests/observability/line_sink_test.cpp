@@ -1,5 +1,5 @@
 // The log sink of the JSON stdout loggers, writing into a pipe the test reads.
-#include <once/http/line_sink.hpp>
+#include "line_sink.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,7 +20,7 @@
 namespace once_tests {
 namespace {
 
-using once::http::line_sink;
+using once::observability::line_sink;
 
 class LineSink : public ::testing::Test {
  protected:

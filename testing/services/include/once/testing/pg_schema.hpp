@@ -1,6 +1,7 @@
 // A fresh schema, migrated, for one PostgreSQL test; dropped afterwards.
-// The server is the one in DATABASE_URL (scripts/test starts a throwaway
-// cluster and sets it). Tests that claim persistence never run without one.
+// The server is the one in DATABASE_URL (the project's scripts/test starts a
+// throwaway cluster and sets it); a test that needs one and finds no
+// DATABASE_URL fails instead of passing without a database.
 #pragma once
 
 #include <unistd.h>
@@ -19,12 +20,13 @@
 #include <once/postgres/migrator.hpp>
 #include <once/postgres/pg_options.hpp>
 
-namespace once_tests {
+namespace once::testing {
 
 inline std::string database_url() {
   char const* url = std::getenv("DATABASE_URL");
   if (url == nullptr || *url == '\0') {
-    throw std::runtime_error("DATABASE_URL is not set: run ./scripts/test, which starts a throwaway PostgreSQL");
+    throw std::runtime_error(
+        "DATABASE_URL is not set: start a PostgreSQL (scripts/throwaway-postgres) and name it there");
   }
   return url;
 }
@@ -83,4 +85,4 @@ class pg_schema {
   std::string name_;
 };
 
-}  // namespace once_tests
+}  // namespace once::testing

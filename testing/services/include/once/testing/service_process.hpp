@@ -1,6 +1,7 @@
-// payments-service as a real child process on 127.0.0.1, for black-box tests:
-// started with the command line, its port read from its "listening"
-// log line, stopped with SIGTERM or killed with SIGKILL.
+// A service built on once::service as a real child process on 127.0.0.1, for
+// black-box tests: started with `--listen HOST:PORT` before the given
+// arguments, its port read from its "listening" log line, killed with SIGKILL
+// and started again on the same port as a supervisor would.
 #pragma once
 
 #include <chrono>
@@ -12,9 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/child_process.hpp"
+#include <once/testing/child_process.hpp>
 
-namespace payments_tests {
+namespace once::testing {
 
 class service_process {
  public:
@@ -47,7 +48,7 @@ class service_process {
   void start(std::string const& listen) {
     auto arguments = arguments_;
     arguments.insert(arguments.begin(), {"--listen", listen});
-    process_ = std::make_unique<once_tests::child_process>(program_, arguments);
+    process_ = std::make_unique<child_process>(program_, arguments);
     auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
     while (std::chrono::steady_clock::now() < deadline) {
       for (auto const& line : log_lines()) {
@@ -58,13 +59,13 @@ class service_process {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds{20});  // polling the child's log file
     }
-    throw std::runtime_error("payments-service did not start listening");
+    throw std::runtime_error(program_ + " did not start listening");
   }
 
   std::string program_;
   std::vector<std::string> arguments_;
-  std::unique_ptr<once_tests::child_process> process_;
+  std::unique_ptr<child_process> process_;
   unsigned short port_ = 0;
 };
 
-}  // namespace payments_tests
+}  // namespace once::testing

@@ -1,0 +1,140 @@
+// The wiring every once service repeats, in one place: its command line, the
+// store (PostgreSQL migrated at start, or memory), the replay cache in front
+// of it, Prometheus metrics, structured logs, the operations routes, signals
+// and the drain. A service's main is then a page:
+//
+//   int main(int argc, char** argv) {
+//     CLI::App app{"payments-service: accounts and payments over HTTP"};
+//     once::service::options options{.name = "payments-service"};
+//     once::service::add_options(app, options);
+//     CLI11_PARSE(app, argc, argv);
+//     return once::service::run(options, [](once::service::host& host) {
+//       payments::service::add_routes(host.routes(), host.dispatcher<payments::domain::account>(),
+//                                     host.commands(), host.tokens());
+//     });
+//   }
+//
+// A composition root, not a layer: it is the one place that knows every
+// adapter, so that neither the adapters nor the examples have to.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <typeindex>
+#include <unordered_map>
+#include <vector>
+
+#include <once/application/command_dispatcher.hpp>
+#include <once/application/command_store.hpp>
+#include <once/application/error.hpp>
+#include <once/http/bearer_tokens.hpp>
+#include <once/http/server.hpp>
+#include <once/postgres/pg_options.hpp>
+
+namespace CLI {
+class App;
+}
+
+namespace once::prometheus {
+class prometheus_metrics;
+}
+
+namespace once::service {
+
+// What a service's command line sets; add_options gives each its flag.
+struct options {
+  std::string name;  // the binary: its log lines' logger, PostgreSQL's application_name, error texts
+  std::string listen = "127.0.0.1:8080";  // --listen HOST:PORT (port 0: any free one)
+  std::string store = "postgres";         // --store postgres|memory
+  bool migrate = true;                    // --no-migrate: the schema is migrated by once-migrate instead
+  std::size_t replay_cache = 100000;      // --replay-cache: settled intents answered from memory (0: off)
+  std::vector<std::string> auth_tokens;   // --auth-token TOKEN:TENANT, at least one
+  std::string log_level = "info";         // --log-level of the request log
+  // --database-url, --schema, --pool-size (0: one per HTTP thread) and the timeouts.
+  postgres::pg_options postgres = [] {
+    postgres::pg_options defaults;
+    defaults.pool_size = 0;
+    return defaults;
+  }();
+  // --threads, --max-connections, --idle-timeout-ms, --request-timeout-ms.
+  http::server_options http = [] {
+    http::server_options defaults;
+    defaults.threads = 4;
+    return defaults;
+  }();
+};
+
+// Adds the flags above to `app`; parsing writes them into `into`, which must outlive the parse.
+void add_options(CLI::App& app, options& into);
+
+// The command side every service runs on: the store (PostgreSQL or memory),
+// the replay cache in front of it, and the metrics its dispatchers report to.
+class command_stack {
+ public:
+  // Opens the store and, unless options.migrate is false, applies pending
+  // migrations first. Errors say which step failed (never the server's text).
+  [[nodiscard]] static application::result<std::unique_ptr<command_stack>> open(options const& options);
+  ~command_stack();
+  command_stack(command_stack const&) = delete;
+  command_stack& operator=(command_stack const&) = delete;
+
+  // Where dispatchers and reads go: the replay cache, or the store when there is none.
+  [[nodiscard]] application::command_store& commands() noexcept { return *commands_; }
+  [[nodiscard]] prometheus::prometheus_metrics& metrics() noexcept { return *metrics_; }
+  // What a dispatcher built on this stack is given: its metrics.
+  [[nodiscard]] application::dispatcher_services services() const noexcept;
+  // Whether the store answers now, within `bound`.
+  [[nodiscard]] bool ready(std::chrono::milliseconds bound) const;
+
+ private:
+  command_stack();
+  struct parts;
+  std::unique_ptr<parts> parts_;
+  application::command_store* commands_ = nullptr;
+  std::unique_ptr<prometheus::prometheus_metrics> metrics_;
+};
+
+// What a service's wiring is given: the stack, the router its routes go on,
+// the tokens that authenticate them, and one dispatcher per aggregate. Every
+// reference lives until run returns, after the server has stopped.
+class host {
+ public:
+  host(command_stack& stack, http::bearer_tokens tokens);
+
+  [[nodiscard]] application::command_store& commands() noexcept { return stack_->commands(); }
+  [[nodiscard]] command_stack& stack() noexcept { return *stack_; }
+  [[nodiscard]] http::router& routes() noexcept { return routes_; }
+  [[nodiscard]] http::bearer_tokens const& tokens() const noexcept { return tokens_; }
+
+  // The dispatcher of `Aggregate`'s commands on this stack; the same one on every call.
+  template <class Aggregate>
+  [[nodiscard]] application::command_dispatcher<Aggregate>& dispatcher() {
+    auto& slot = dispatchers_[std::type_index{typeid(Aggregate)}];
+    if (!slot) {
+      slot = std::make_shared<application::command_dispatcher<Aggregate>>(stack_->commands(), stack_->services());
+    }
+    return *std::static_pointer_cast<application::command_dispatcher<Aggregate>>(slot);
+  }
+
+  // Hands the routes to the server: called by run after the wiring.
+  [[nodiscard]] http::router take_routes() { return std::move(routes_); }
+
+ private:
+  command_stack* stack_;
+  http::bearer_tokens tokens_;
+  http::router routes_;
+  std::unordered_map<std::type_index, std::shared_ptr<void>> dispatchers_;
+};
+
+// Builds the stack from `options`, lets `wire` add the service's routes,
+// adds /healthz, /readyz and /metrics, listens, logs a "listening" line with
+// the address (scripts and once::testing::service_process wait for it), and
+// serves until SIGTERM or SIGINT; then drains the requests in progress.
+// Returns main's exit code: 0 after a drain, 1 when the store, a migration
+// or the listener failed, 2 when the options are wrong.
+[[nodiscard]] int run(options const& options, std::function<void(host&)> const& wire);
+
+}  // namespace once::service

@@ -1,0 +1,202 @@
+#include <once/service/service.hpp>
+
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include <pthread.h>
+
+#include <spdlog/logger.h>
+#include <CLI/CLI.hpp>
+
+#include <once/application/recent_intents_store.hpp>
+#include <once/http/operations_routes.hpp>
+#include <once/memory/memory_command_store.hpp>
+#include <once/observability/structured_log.hpp>
+#include <once/postgres/migrator.hpp>
+#include <once/postgres/pg_command_store.hpp>
+#include <once/prometheus/prometheus_metrics.hpp>
+
+namespace once::service {
+namespace {
+
+using application::error_code;
+
+// A duration flag in whole milliseconds, written into `into` when given.
+void add_milliseconds(CLI::App& app, std::string const& flag, std::chrono::milliseconds& into,
+                      std::string const& description) {
+  app.add_option_function<std::int64_t>(
+         flag, [&into](std::int64_t const& value) { into = std::chrono::milliseconds{value}; }, description)
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400000}))
+      ->default_str(std::to_string(into.count()));
+}
+
+// "HOST:PORT" into its parts; false when it is not one.
+bool split_listen(std::string const& listen, std::string& host, unsigned short& port) {
+  auto const colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  try {
+    int const number = std::stoi(listen.substr(colon + 1));
+    if (number < 0 || number > 65535) return false;
+    port = static_cast<unsigned short>(number);
+  } catch (...) {
+    return false;
+  }
+  host = listen.substr(0, colon);
+  return true;
+}
+
+}  // namespace
+
+void add_options(CLI::App& app, options& into) {
+  app.add_option("--listen", into.listen, "HOST:PORT to listen on")->capture_default_str();
+  app.add_option("--store", into.store, "where intents and state live")
+      ->check(CLI::IsMember({"postgres", "memory"}))
+      ->capture_default_str();
+  app.add_option("--database-url", into.postgres.database_url, "PostgreSQL connection URI (with --store postgres)");
+  app.add_option("--schema", into.postgres.schema, "schema of the once tables")->capture_default_str();
+  app.add_option("--auth-token", into.auth_tokens, "TOKEN:TENANT, repeatable")->required();
+  app.add_option("--threads", into.http.threads, "HTTP I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--pool-size", into.postgres.pool_size, "PostgreSQL connections (default: threads)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1024}));
+  app.add_flag_callback(
+      "--no-migrate", [&into] { into.migrate = false; }, "do not apply pending migrations at start");
+  app.add_option("--replay-cache", into.replay_cache,
+                 "settled intents remembered to answer repeats without a database round trip (0: off)")
+      ->capture_default_str();
+  app.add_option("--log-level", into.log_level,
+                 "least level of the request log (requests are info, server errors error)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical", "off"}))
+      ->capture_default_str();
+  app.add_option("--max-connections", into.http.max_connections,
+                 "open HTTP connections at most; at the cap the one idle longest is closed to admit a new one "
+                 "(0: three quarters of the file descriptors free at start)")
+      ->capture_default_str();
+  add_milliseconds(app, "--idle-timeout-ms", into.http.idle_timeout,
+                   "close a connection that sends no request for this long");
+  add_milliseconds(app, "--request-timeout-ms", into.http.read_timeout,
+                   "cut off a request (or an answer) not through by then");
+  add_milliseconds(app, "--statement-timeout-ms", into.postgres.statement_timeout,
+                   "client-side bound on a PostgreSQL statement, beyond its allowed lock waits");
+  add_milliseconds(app, "--claim-timeout-ms", into.postgres.claim_timeout,
+                   "how long PostgreSQL keeps a claim whose caller went quiet (idle_in_transaction_session_timeout)");
+  add_milliseconds(app, "--connect-timeout-ms", into.postgres.connect_timeout,
+                   "opening a PostgreSQL connection (whole seconds, at least 2)");
+}
+
+struct command_stack::parts {
+  std::unique_ptr<application::command_store> store;
+  postgres::pg_command_store* postgres = nullptr;  // the store, when it is PostgreSQL
+  std::unique_ptr<application::recent_intents_store> remembered;
+};
+
+command_stack::command_stack() : parts_(std::make_unique<parts>()) {}
+command_stack::~command_stack() = default;
+
+application::result<std::unique_ptr<command_stack>> command_stack::open(options const& options) {
+  std::unique_ptr<command_stack> stack{new command_stack};
+  if (options.store == "memory") {
+    stack->parts_->store = std::make_unique<memory::memory_command_store>();
+  } else if (options.store == "postgres") {
+    if (options.postgres.database_url.empty()) {
+      return application::fail(error_code::invalid_argument, "--store postgres needs --database-url");
+    }
+    postgres::pg_options pg = options.postgres;
+    if (pg.pool_size == 0) pg.pool_size = static_cast<std::size_t>(options.http.threads > 0 ? options.http.threads : 1);
+    if (!options.name.empty()) pg.application_name = options.name;
+    if (options.migrate) {
+      auto const migrated = postgres::migrate(pg);
+      if (!migrated) {
+        return application::fail(migrated.error().code, "migration failed: " + migrated.error().message);
+      }
+    }
+    auto opened = postgres::pg_command_store::open(pg);
+    if (!opened) return domain::unexpected{opened.error()};
+    stack->parts_->postgres = opened->get();
+    stack->parts_->store = std::move(*opened);
+  } else {
+    return application::fail(error_code::invalid_argument, "--store is postgres or memory");
+  }
+  stack->commands_ = stack->parts_->store.get();
+  // Repeats of settled intents are answered from memory; everything else still goes to the store.
+  if (stack->parts_->postgres != nullptr && options.replay_cache > 0) {
+    stack->parts_->remembered =
+        std::make_unique<application::recent_intents_store>(*stack->parts_->store, options.replay_cache);
+    stack->commands_ = stack->parts_->remembered.get();
+  }
+  stack->metrics_ = std::make_unique<prometheus::prometheus_metrics>();
+  return stack;
+}
+
+application::dispatcher_services command_stack::services() const noexcept {
+  return {nullptr, nullptr, metrics_.get()};
+}
+
+bool command_stack::ready(std::chrono::milliseconds bound) const {
+  return parts_->postgres == nullptr || parts_->postgres->ping(bound).has_value();
+}
+
+host::host(command_stack& stack, http::bearer_tokens tokens) : stack_(&stack), tokens_(std::move(tokens)) {}
+
+int run(options const& options, std::function<void(host&)> const& wire) {
+  auto const refuse = [&options](int exit_code, std::string const& message) {
+    std::fprintf(stderr, "%s: %s\n", options.name.c_str(), message.c_str());
+    return exit_code;
+  };
+  std::string address;
+  unsigned short port = 0;
+  if (!split_listen(options.listen, address, port)) return refuse(2, "--listen takes HOST:PORT");
+  auto tokens = http::bearer_tokens::parse(options.auth_tokens);
+  if (!tokens) return refuse(2, tokens.error().message);
+  auto stack = command_stack::open(options);
+  if (!stack) {
+    // A wrong flag is the caller's to fix (2); a store that failed to open or migrate is not (1).
+    bool const wrong_options = stack.error().code == error_code::invalid_argument;
+    return refuse(wrong_options ? 2 : 1, stack.error().message);
+  }
+
+  // Lifecycle events always; requests from --log-level up.
+  auto log = observability::json_stdout_logger(options.name);
+  auto request_log = observability::json_stdout_logger("http");
+  request_log->set_level(spdlog::level::from_str(options.log_level));
+
+  host wired{**stack, std::move(*tokens)};
+  wire(wired);
+  auto routes = wired.take_routes();
+  auto& metrics = (*stack)->metrics();
+  http::add_operations_routes(routes, {[&stack] { return (*stack)->ready(std::chrono::milliseconds{1000}); },
+                                       [&metrics] { return metrics.text(); }});
+
+  // Signals go to the main thread only: block them before the I/O threads start.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  http::server_options server_options = options.http;
+  server_options.address = address;
+  server_options.port = port;
+  server_options.request_log = request_log;
+  http::server server{server_options, std::move(routes)};
+  if (auto started = server.start(); !started) return refuse(1, started.error().message);
+  observability::log_event(*log, spdlog::level::info, "listening",
+                           {{"address", address + ':' + std::to_string(server.port())},
+                            {"store", options.store},
+                            {"threads", server_options.threads},
+                            {"max_connections", static_cast<std::int64_t>(server.max_connections())}});
+  log->flush();
+
+  int received = 0;
+  sigwait(&signals, &received);
+  observability::log_event(*log, spdlog::level::info, "draining",
+                           {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server.stop();
+  observability::log_event(*log, spdlog::level::info, "stopped", {});
+  log->flush();
+  return 0;
+}
+
+}  // namespace once::service
