@@ -70,7 +70,7 @@ TYPED_TEST_P(SemanticsTable, FirstTimeOutboxMessageCarriesTheEventAndTheIntent) 
   EXPECT_EQ(message.aggregate_version, 1);
   EXPECT_EQ(message.payload, R"({"amount":100,"deposit_id":"D-1"})");
   EXPECT_EQ(message.header("once-tenant"), "tenant-a");
-  EXPECT_EQ(message.header("once-intent-scope"), "ledger/L-1/deposit");
+  EXPECT_EQ(message.header("once-intent-scope"), "test.deposit/L-1");
   EXPECT_EQ(message.header("once-intent-key"), "D-1");
   EXPECT_EQ(message.header("traceparent"), env.trace_parent);
   EXPECT_EQ(message.message_id.size(), 36U);
@@ -339,7 +339,7 @@ TYPED_TEST_P(SemanticsTable, IntentIdentityAScopeThatEmbedsTheParentMakesTheKeyP
   ASSERT_TRUE(one.has_value() && two.has_value());
   EXPECT_EQ(one->kind(), outcome_kind::applied);
   EXPECT_EQ(two->kind(), outcome_kind::applied);
-  EXPECT_EQ(one->intent().scope, "ledger/L-1/rename");
+  EXPECT_EQ(one->intent().scope, "test.rename/L-1");
 }
 
 TYPED_TEST_P(SemanticsTable, IntentIdentityABusinessKeyedCommandIsTheSameIntentWhateverTheClientKey) {

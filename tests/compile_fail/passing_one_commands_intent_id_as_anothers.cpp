@@ -11,7 +11,7 @@ void use() {
   intent_id<once_tests::withdraw> const withdrawal{"t", "test.withdraw", "k"};
   refund_withdrawal(withdrawal);
 #ifdef ONCE_EXPECT_COMPILE_ERROR
-  intent_id<once_tests::deposit> const deposit{"t", "ledger/L/deposit", "k"};
+  intent_id<once_tests::deposit> const deposit{"t", "test.deposit/L", "k"};
   refund_withdrawal(deposit);
 #endif
 }

@@ -23,7 +23,7 @@ once::domain::envelope with_key(std::optional<std::string> key) {
 
 constexpr auto table = command_table(on<top_up>().key(&top_up::account).target(&top_up::account).repeat(return_prior),
                                      on<charge>()
-                                         .scope("billing/charge")
+                                         .scope("billing")
                                          .key(client_key)
                                          .target(&charge::account)
                                          .repeat(reject_conflict)
@@ -33,12 +33,50 @@ TEST(CommandTable, ScopeDefaultsToTheCommandTypeName) {
   EXPECT_EQ(declaration_of<top_up>(table).scope_of(top_up{"A", 1}), "test.top_up");
 }
 
-TEST(CommandTable, AFixedScopeIsUsedAsGiven) {
-  EXPECT_EQ(declaration_of<charge>(table).scope_of(charge{"A", 1}), "billing/charge");
+TEST(CommandTable, AFixedScopeNarrowsTheCommandTypesOwn) {
+  EXPECT_EQ(declaration_of<charge>(table).scope_of(charge{"A", 1}), "test.charge/billing");
 }
 
-TEST(CommandTable, AScopeFunctionEmbedsTheParentId) {
-  EXPECT_EQ(declaration_of<rename>(ledger_commands).scope_of(rename{"L-7", "x"}), "ledger/L-7/rename");
+TEST(CommandTable, AScopeFromAMemberNarrowsItToTheParent) {
+  EXPECT_EQ(declaration_of<rename>(ledger_commands).scope_of(rename{"L-7", "x"}), "test.rename/L-7");
+}
+
+// Reserving and releasing one order line: both scope functions return the
+// line, and the commands still never share an intent unless the table says so.
+struct reserve_line {
+  static constexpr std::string_view type_name = "test.reserve_line";
+  std::string line;
+};
+struct release_line {
+  static constexpr std::string_view type_name = "test.release_line";
+  std::string line;
+};
+auto line_of(auto const& command) {
+  return "order-9/" + command.line;
+}
+
+TEST(CommandTable, TwoCommandTypesWhoseScopesReturnTheSameTextDoNotShareIt) {
+  constexpr auto lines = command_table(
+      on<reserve_line>().scope(&line_of<reserve_line>).key(client_key).target(&reserve_line::line).repeat(return_prior),
+      on<release_line>()
+          .scope(&line_of<release_line>)
+          .key(client_key)
+          .target(&release_line::line)
+          .repeat(return_prior));
+  EXPECT_EQ(declaration_of<reserve_line>(lines).scope_of(reserve_line{"3"}), "test.reserve_line/order-9/3");
+  EXPECT_EQ(declaration_of<release_line>(lines).scope_of(release_line{"3"}), "test.release_line/order-9/3");
+}
+
+TEST(CommandTable, AVerbatimScopeIsUsedAsWrittenSoTheTypesThatDeclareItShareIntents) {
+  constexpr auto lines = command_table(
+      on<reserve_line>()
+          .verbatim_scope(&line_of<reserve_line>)
+          .key(client_key)
+          .target(&reserve_line::line)
+          .repeat(return_prior),
+      on<release_line>().verbatim_scope("order-9/3").key(client_key).target(&release_line::line).repeat(return_prior));
+  EXPECT_EQ(declaration_of<reserve_line>(lines).scope_of(reserve_line{"3"}), "order-9/3");
+  EXPECT_EQ(declaration_of<release_line>(lines).scope_of(release_line{"3"}), "order-9/3");
 }
 
 TEST(CommandTable, AKeyFromABusinessFieldIgnoresTheEnvelope) {

@@ -71,7 +71,7 @@ inline ledger_view view_of(ledger_state const& s) {
 
 inline constexpr auto ledger_commands =
     once::domain::command_table(once::domain::on<deposit>()
-                                    .scope([](deposit const& c) { return "ledger/" + c.ledger_id + "/deposit"; })
+                                    .scope(&deposit::ledger_id)
                                     .key(&deposit::deposit_id)
                                     .target(&deposit::ledger_id)
                                     .repeat(once::domain::return_prior),
@@ -81,7 +81,7 @@ inline constexpr auto ledger_commands =
                                     .repeat(once::domain::return_prior)
                                     .retain(std::chrono::hours{24}),
                                 once::domain::on<rename>()
-                                    .scope([](rename const& c) { return "ledger/" + c.ledger_id + "/rename"; })
+                                    .scope(&rename::ledger_id)
                                     .key(once::domain::client_key)
                                     .target(&rename::ledger_id)
                                     .repeat(once::domain::no_op)

@@ -281,7 +281,7 @@ TEST_F(CommandRoute, LogsOneJsonLinePerRequestWithTheIntentAndOutcomeButNeverThe
 
   auto lines = request_log.lines();
   ASSERT_EQ(lines.size(), 4U);
-  EXPECT_EQ(lines[0].at("intent"), "tenant-a:ledger/L-1/deposit:D-1");
+  EXPECT_EQ(lines[0].at("intent"), "tenant-a:test.deposit/L-1:D-1");
   lines.erase(lines.begin());
   for (auto const& line : lines) {
     EXPECT_EQ(line.at("event"), "request");
@@ -289,7 +289,7 @@ TEST_F(CommandRoute, LogsOneJsonLinePerRequestWithTheIntentAndOutcomeButNeverThe
     EXPECT_EQ(line.at("method"), "PUT");
     EXPECT_EQ(line.at("path"), "/v1/ledgers/L-1/name");
     EXPECT_EQ(line.at("command"), "test.rename");
-    EXPECT_EQ(line.at("intent"), "tenant-a:ledger/L-1/rename:k-1");
+    EXPECT_EQ(line.at("intent"), "tenant-a:test.rename/L-1:k-1");
     EXPECT_TRUE(line.at("duration_ms").is_number());
     EXPECT_TRUE(line.contains("time"));
   }

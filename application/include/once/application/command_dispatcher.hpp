@@ -59,15 +59,6 @@ namespace detail {
 clock const& default_clock();
 id_generator& default_ids();
 metrics& default_metrics();
-
-template <class A>
-std::string topic_of() {
-  if constexpr (requires { A::topic; }) {
-    return std::string{A::topic};
-  } else {
-    return std::string{A::type_name};
-  }
-}
 }  // namespace detail
 
 template <domain::aggregate A>
@@ -271,7 +262,7 @@ class command_dispatcher {
                            claim.target,
                            version,
                            std::string{domain::event_type_name(event)},
-                           detail::topic_of<A>(),
+                           std::string{domain::topic_of<A>()},
                            claim.target.id,
                            std::visit([](auto const& e) { return domain::canonical_json(e); }, event),
                            {},

@@ -15,6 +15,10 @@
 //
 // State absent (std::nullopt) means the aggregate does not exist yet; the
 // first applied event starts from a default-constructed state.
+//
+// Optional: `static constexpr std::string_view topic = "claims.events";`
+// names where the aggregate's events go: the topic of its outbox rows, which
+// the outbox relay publishes to. Without it, the aggregate's type_name.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +40,16 @@ concept aggregate = requires {
   { A::type_name } -> std::convertible_to<std::string_view>;
   A::commands;
 };
+
+// Where the aggregate's events are published: A::topic, or its type_name.
+template <aggregate A>
+constexpr std::string_view topic_of() noexcept {
+  if constexpr (requires { A::topic; }) {
+    return A::topic;
+  } else {
+    return A::type_name;
+  }
+}
 
 // The names every aggregate's decide and apply are written with, declared once.
 template <class State, class Event>

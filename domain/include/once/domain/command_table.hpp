@@ -8,7 +8,7 @@
 //           .target(&open_account::account_id)   // the aggregate it acts on
 //           .repeat(return_prior),
 //       on<authorize_payment>()
-//           .scope([](authorize_payment const& c) { return "account/" + c.account_id + "/authorize"; })
+//           .scope(&authorize_payment::account_id)  // one key per account: "payments.authorize_payment/A-1"
 //           .key(client_key)                     // the client's Idempotency-Key
 //           .target(&authorize_payment::account_id)
 //           .repeat(return_prior)
@@ -16,8 +16,11 @@
 //
 // The table is a boost::hana::map keyed by the command type, so dispatching a
 // command the table does not declare is a compile error, not a runtime lookup.
-// The scope defaults to the command's type_name, so two command types never
-// share a scope unless they say so. Keys and targets are text or integers
+// The scope defaults to the command's type_name; .scope(...) narrows it
+// within the type ("payments.authorize_payment/A-1"), so two command types
+// never share a scope, whatever their scope functions return. Commands that
+// must share one intent space say so: each declares the same .verbatim_scope(...),
+// which is used as written. Keys and targets are text or integers
 // (formatted in decimal); any other type is a compile error with a sentence.
 #pragma once
 
@@ -76,6 +79,16 @@ constexpr bool check_refusal() {
 struct fixed_scope {
   std::string_view text;
 };
+// A scope used as written, so that command types that declare the same one
+// share intents: fixed text, or a source as for keys.
+template <class Source>
+struct verbatim_scope {
+  Source source;
+};
+template <class Scope>
+inline constexpr bool is_verbatim_scope = false;
+template <class Source>
+inline constexpr bool is_verbatim_scope<verbatim_scope<Source>> = true;
 
 // What can name an intent or an aggregate: text, or an integer (formatted
 // in decimal by the framework). Not a bool, a character, a floating-point
@@ -153,15 +166,32 @@ class command_declaration {
     return command_declaration<Command, decltype(policy), Scope, Key, Target, Current, Precondition>{
         scope_, key_, target_, current_, retention_, precondition_};
   }
+  // Narrows the command's scope: the intent's scope is type_name + "/" + this
+  // (fixed text, a member or a function of the command), e.g. one key space
+  // per account. Never shared with another command type.
   constexpr auto scope(std::string_view fixed) const {
     return command_declaration<Command, Policy, detail::fixed_scope, Key, Target, Current, Precondition>{
         detail::fixed_scope{fixed}, key_, target_, current_, retention_, precondition_};
   }
-  template <class Function>
-  requires(!std::is_convertible_v<Function, std::string_view>) constexpr auto scope(Function function) const {
-    static_assert(detail::check_source<Function, Command>());
-    return command_declaration<Command, Policy, Function, Key, Target, Current, Precondition>{
-        function, key_, target_, current_, retention_, precondition_};
+  template <class Source>
+  requires(!std::is_convertible_v<Source, std::string_view>) constexpr auto scope(Source source) const {
+    static_assert(detail::check_source<Source, Command>());
+    return command_declaration<Command, Policy, Source, Key, Target, Current, Precondition>{
+        source, key_, target_, current_, retention_, precondition_};
+  }
+  // The scope as written, without the type name in front: command types that
+  // declare the same verbatim scope share intents, so one key names one intent across them and the second
+  // type's command answers intent_conflict. Say this only when that is meant.
+  constexpr auto verbatim_scope(std::string_view fixed) const {
+    return command_declaration<Command, Policy, detail::verbatim_scope<detail::fixed_scope>, Key, Target, Current,
+                               Precondition>{
+        {detail::fixed_scope{fixed}}, key_, target_, current_, retention_, precondition_};
+  }
+  template <class Source>
+  requires(!std::is_convertible_v<Source, std::string_view>) constexpr auto verbatim_scope(Source source) const {
+    static_assert(detail::check_source<Source, Command>());
+    return command_declaration<Command, Policy, detail::verbatim_scope<Source>, Key, Target, Current, Precondition>{
+        {source}, key_, target_, current_, retention_, precondition_};
   }
 
   constexpr auto key(client_key_t) const {
@@ -227,10 +257,10 @@ class command_declaration {
   [[nodiscard]] std::string scope_of(Command const& command) const {
     if constexpr (std::is_same_v<Scope, detail::default_scope>) {
       return std::string{Command::type_name};
-    } else if constexpr (std::is_same_v<Scope, detail::fixed_scope>) {
-      return std::string{scope_.text};
+    } else if constexpr (detail::is_verbatim_scope<Scope>) {
+      return text_of(scope_.source, command);
     } else {
-      return detail::read_text(scope_, command);
+      return std::string{Command::type_name} + '/' + text_of(scope_, command);
     }
   }
 
@@ -267,6 +297,15 @@ class command_declaration {
   }
 
  private:
+  template <class Source>
+  static std::string text_of(Source const& source, Command const& command) {
+    if constexpr (std::is_same_v<Source, detail::fixed_scope>) {
+      return std::string{source.text};
+    } else {
+      return detail::read_text(source, command);
+    }
+  }
+
   Scope scope_{};
   Key key_{};
   Target target_{};

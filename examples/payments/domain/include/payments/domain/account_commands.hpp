@@ -56,7 +56,7 @@ inline constexpr auto account_commands = once::domain::command_table(
         .retain(std::chrono::days{30}),
 
     once::domain::on<set_payment_description>()
-        .scope([](set_payment_description const& c) { return "payment/" + c.payment_id + "/description"; })
+        .scope(&set_payment_description::payment_id)
         .key(once::domain::client_key)
         .target([](set_payment_description const& c) { return account_of_payment(c.payment_id); })
         .only_if_exists([](set_payment_description const& c) { return no_such_payment(c.payment_id); })
@@ -67,7 +67,7 @@ inline constexpr auto account_commands = once::domain::command_table(
         .retain(std::chrono::days{1}),
 
     once::domain::on<pay_out>()
-        .scope([](pay_out const& c) { return "account/" + c.account_id + "/payout"; })
+        .scope(&pay_out::account_id)
         .key(once::domain::client_key)
         .target(&pay_out::account_id)
         .only_if_exists([](pay_out const& c) { return no_such_account(c.account_id); })
