@@ -80,7 +80,7 @@ error translate(std::exception const& failure, phase when) {
 
 bool connection_is_lost(application::error const& failure) {
   return failure.code == error_code::outcome_unknown ||
-         (failure.code == error_code::unavailable && is_connection_state(failure.sqlstate));
+         (failure.code == error_code::unavailable && is_connection_state(failure.store_code));
 }
 
 }  // namespace once::postgres::detail

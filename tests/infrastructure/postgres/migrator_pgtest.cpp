@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
+#include <pqxx/transaction>
 
 #include <once/testing/pg_schema.hpp>
 
@@ -56,6 +57,42 @@ TEST(Migrating, AnEmptyDatabaseAppliesEveryMigrationInOrder) {
   EXPECT_EQ(report->applied.size(), once::postgres::known_migrations().size());
   EXPECT_EQ(schema.scalar("SELECT count(*) FROM " + schema.name() + ".once_schema_version"),
             static_cast<std::int64_t>(once::postgres::known_migrations().size()));
+}
+
+// A schema as a build that knew migrations up to `version` left it, with an
+// intent recorded then: the released migrations' SQL applied by hand.
+void migrate_by_hand_up_to(unmigrated_schema const& schema, int version) {
+  pqxx::connection connection{database_url()};
+  pqxx::work transaction{connection};
+  for (auto const& step : once::postgres::known_migrations()) {
+    if (step.version > version) break;
+    std::string sql{step.sql};
+    for (auto at = sql.find("${schema}"); at != std::string::npos; at = sql.find("${schema}")) {
+      sql.replace(at, 9, schema.name());
+    }
+    transaction.exec(sql);
+    transaction.exec("INSERT INTO " + schema.name() + ".once_schema_version (version, name) VALUES (" +
+                     std::to_string(step.version) + ", " + transaction.quote(std::string{step.name}) + ")");
+  }
+  transaction.exec("SELECT " + schema.name() +
+                   ".once_commit('t', 's', 'k-1', 'test.deposit', 'f', 'test.ledger', 'L-1', 1, 'applied', "
+                   "'{\"total\":5}', now(), NULL, '{\"total\":5}', 0, NULL, 100, 100)");
+  transaction.commit();
+}
+
+TEST(Migrating, ASchemaLeftAtAReleasedVersionGetsOnlyTheNewerMigrationsAndKeepsItsIntents) {
+  unmigrated_schema schema;
+  migrate_by_hand_up_to(schema, 3);
+  auto const report = once::postgres::migrate(schema.options());
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->version_before, 3);
+  EXPECT_EQ(report->version_after, newest_version());
+  EXPECT_EQ(report->applied.front(), 4);
+  // The intent recorded before the upgrade is found by the replaced functions.
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM " + schema.name() + ".once_find_intent('t', 's', 'k-1')"), 1);
+  EXPECT_EQ(schema.scalar("SELECT aggregate_version FROM " + schema.name() + ".once_claim('t', 's', 'k-1', "
+                          "'test.ledger', 'L-1', now(), 100, 100)"),
+            1);
 }
 
 TEST(Migrating, TwiceAppliesNothingTheSecondTime) {

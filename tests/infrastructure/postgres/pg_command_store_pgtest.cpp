@@ -67,7 +67,7 @@ TEST(PostgresStore, KeepsTheServersErrorTextOutOfItsErrors) {
   auto const committed = claimed->claim->commit(effects);
   ASSERT_FALSE(committed.has_value());
   EXPECT_EQ(committed.error().code, once::application::error_code::internal);
-  EXPECT_EQ(committed.error().sqlstate, "22P05");
+  EXPECT_EQ(committed.error().store_code, "22P05");
   EXPECT_EQ(committed.error().message.find("4111"), std::string::npos) << committed.error().message;
   EXPECT_EQ(committed.error().message.find("\\u0000"), std::string::npos) << committed.error().message;
 }
@@ -81,7 +81,7 @@ TEST(PostgresStore, ReportsAMissingSchemaAsFailedPrecondition) {
   auto const found = (*store)->find({"t", "s", "k"});
   ASSERT_FALSE(found.has_value());
   EXPECT_EQ(found.error().code, once::application::error_code::failed_precondition);
-  EXPECT_EQ(found.error().sqlstate, "3F000");
+  EXPECT_EQ(found.error().store_code, "3F000");
 }
 
 }  // namespace once_tests

@@ -40,14 +40,17 @@ constexpr std::string_view to_string(error_code code) noexcept {
 struct error {
   error_code code = error_code::internal;
   std::string message;
-  std::string sqlstate;  // from the database, when it gave one
+  // The store's own code for the failure (PostgreSQL's SQLSTATE, "22P05"),
+  // when it gave one: for logs and operators, never for a client's answer.
+  std::string store_code;
 };
 
 template <class T>
 using result = domain::expected<T, error>;
 
-[[nodiscard]] inline domain::unexpected<error> fail(error_code code, std::string message, std::string sqlstate = {}) {
-  return domain::unexpected<error>{error{code, std::move(message), std::move(sqlstate)}};
+[[nodiscard]] inline domain::unexpected<error> fail(error_code code, std::string message,
+                                                         std::string store_code = {}) {
+  return domain::unexpected<error>{error{code, std::move(message), std::move(store_code)}};
 }
 
 }  // namespace once::application

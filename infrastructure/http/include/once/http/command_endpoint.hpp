@@ -193,7 +193,7 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
       }
       answer.log_fields.emplace_back(
           "error", std::string{application::to_string(outcome.error().code)} + ": " + outcome.error().message);
-      if (!outcome.error().sqlstate.empty()) answer.log_fields.emplace_back("sqlstate", outcome.error().sqlstate);
+      if (!outcome.error().store_code.empty()) answer.log_fields.emplace_back("store_code", outcome.error().store_code);
     }
     return answer;
   };
