@@ -9,7 +9,9 @@
 #include <once/http/command_endpoint.hpp>
 #include <once/http/problem.hpp>
 #include <once/http/responses.hpp>
+#include <once/service/service.hpp>
 
+#include <payments/domain/account.hpp>
 #include <payments/domain/account_views.hpp>
 #include <payments/domain/ids.hpp>
 #include <payments/domain/money.hpp>
@@ -72,8 +74,11 @@ std::optional<account_state> load_account(once::application::command_store& stor
 
 }  // namespace
 
-void add_routes(once::http::router& routes, once::application::command_dispatcher<account>& accounts,
-                once::application::command_store& store, once::http::bearer_tokens const& tokens) {
+void add_routes(once::service::host& host) {
+  auto& routes = host.routes();
+  auto& accounts = host.dispatcher<account>();
+  auto& store = host.commands();
+  auto const& tokens = host.tokens();
   routes.add("POST", "/v1/accounts",
              once::http::command_endpoint<account, open_account>(
                  accounts, tokens,

@@ -2,17 +2,12 @@
 // per command of the account aggregate, and the reads.
 #pragma once
 
-#include <once/application/command_dispatcher.hpp>
-#include <once/application/command_store.hpp>
-#include <once/http/bearer_tokens.hpp>
-#include <once/http/server.hpp>
-
-#include <payments/domain/account.hpp>
+#include <once/service/fwd.hpp>
 
 namespace payments::service {
 
-// Adds the API's routes to `routes`. The dispatcher, store and tokens must outlive the server.
-void add_routes(once::http::router& routes, once::application::command_dispatcher<domain::account>& accounts,
-                once::application::command_store& store, once::http::bearer_tokens const& tokens);
+// Adds the API's routes to the host's router, on its dispatcher of accounts,
+// its store and its tokens (which live as long as the server).
+void add_routes(once::service::host& host);
 
 }  // namespace payments::service

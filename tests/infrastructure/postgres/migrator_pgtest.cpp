@@ -90,7 +90,8 @@ TEST(Migrating, ASchemaLeftAtAReleasedVersionGetsOnlyTheNewerMigrationsAndKeepsI
   EXPECT_EQ(report->applied.front(), 4);
   // The intent recorded before the upgrade is found by the replaced functions.
   EXPECT_EQ(schema.scalar("SELECT count(*) FROM " + schema.name() + ".once_find_intent('t', 's', 'k-1')"), 1);
-  EXPECT_EQ(schema.scalar("SELECT aggregate_version FROM " + schema.name() + ".once_claim('t', 's', 'k-1', "
+  EXPECT_EQ(schema.scalar("SELECT aggregate_version FROM " + schema.name() +
+                          ".once_claim('t', 's', 'k-1', "
                           "'test.ledger', 'L-1', now(), 100, 100)"),
             1);
 }

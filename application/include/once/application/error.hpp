@@ -48,8 +48,7 @@ struct error {
 template <class T>
 using result = domain::expected<T, error>;
 
-[[nodiscard]] inline domain::unexpected<error> fail(error_code code, std::string message,
-                                                         std::string store_code = {}) {
+[[nodiscard]] inline domain::unexpected<error> fail(error_code code, std::string message, std::string store_code = {}) {
   return domain::unexpected<error>{error{code, std::move(message), std::move(store_code)}};
 }
 

@@ -30,16 +30,9 @@
 
 #include <once/domain/command_table.hpp>
 #include <once/domain/decision.hpp>
+#include <once/domain/fwd.hpp>
 
 namespace once::domain {
-
-template <class A>
-concept aggregate = requires {
-  typename A::state;
-  typename A::event;
-  { A::type_name } -> std::convertible_to<std::string_view>;
-  A::commands;
-};
 
 // Where the aggregate's events are published: A::topic, or its type_name.
 template <aggregate A>

@@ -41,16 +41,11 @@
 
 #include <once/domain/decision.hpp>
 #include <once/domain/envelope.hpp>
+#include <once/domain/fwd.hpp>
 #include <once/domain/intent_id.hpp>
 #include <once/domain/repeat_policy.hpp>
 
 namespace once::domain {
-
-// Commands and events carry a stable name: `static constexpr std::string_view type_name = "payments.open_account";`
-template <class T>
-concept named_type = requires {
-  { T::type_name } -> std::convertible_to<std::string_view>;
-};
 
 // Marks a command whose key is the client's key from the envelope (Idempotency-Key, message id).
 struct client_key_t {

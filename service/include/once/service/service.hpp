@@ -8,10 +8,7 @@
 //     once::service::options options{.name = "payments-service"};
 //     once::service::add_options(app, options);
 //     CLI11_PARSE(app, argc, argv);
-//     return once::service::run(options, [](once::service::host& host) {
-//       payments::service::add_routes(host.routes(), host.dispatcher<payments::domain::account>(),
-//                                     host.commands(), host.tokens());
-//     });
+//     return once::service::run(options, payments::service::add_routes);  // (once::service::host&)
 //   }
 //
 // A composition root, not a layer: it is the one place that knows every
