@@ -11,6 +11,7 @@
 #include <spdlog/logger.h>
 #include <CLI/CLI.hpp>
 
+#include <once/application/command_dispatcher.hpp>
 #include <once/application/recent_intents_store.hpp>
 #include <once/http/operations_routes.hpp>
 #include <once/memory/memory_command_store.hpp>
@@ -84,6 +85,16 @@ void add_options(CLI::App& app, options& into) {
                    "how long PostgreSQL keeps a claim whose caller went quiet (idle_in_transaction_session_timeout)");
   add_milliseconds(app, "--connect-timeout-ms", into.postgres.connect_timeout,
                    "opening a PostgreSQL connection (whole seconds, at least 2)");
+}
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char const* const* argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (CLI::ParseError const& failure) {
+    int const printed = app.exit(failure);  // prints help, a version, or the error with its sentence
+    return printed == 0 ? 0 : 2;
+  }
+  return std::nullopt;
 }
 
 struct command_stack::parts {

@@ -7,9 +7,9 @@
 //   payments-inprocess-bench --database-url URL --schema NAME [--seconds 10] [--clients 16,64]
 //                            [--replay-cache 100000] [--scenarios new,replay] [--run-id ID]
 //
-// new:     OpenAccount with a new key and a new account per command (what
+// new:     payments.open_account with a new key and a new account per command (what
 //          bench/http/payments.lua sends as "new");
-// replays: AuthorizePayment repeats of 1000 payments made beforehand, one per
+// replays: payments.authorize_payment repeats of 1000 payments made beforehand, one per
 //          account (what it sends as "replay"); from memory with the replay
 //          cache, one PostgreSQL round trip each with --replay-cache 0.
 #include <algorithm>

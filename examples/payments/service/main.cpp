@@ -19,6 +19,6 @@ int main(int argc, char** argv) {
   CLI::App app{"payments-service: accounts and payments over HTTP, every intent exactly once"};
   once::service::options options{.name = "payments-service"};
   once::service::add_options(app, options);
-  CLI11_PARSE(app, argc, argv);
+  if (auto const exit_code = once::service::parse_command_line(app, argc, argv)) return *exit_code;
   return once::service::run(options, payments::service::add_routes);
 }

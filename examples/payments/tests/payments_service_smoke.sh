@@ -42,3 +42,16 @@ expect "readyz without a token" "$(curl -s -o /dev/null -w '%{http_code}' "$base
 kill -TERM "$pid"
 wait "$pid"
 expect "exit status after SIGTERM" "$?" 0
+
+# Wrong options are refused with exit 2 and a sentence, before anything starts.
+refused() {  # refused WHAT ARGS...: exit status 2 and a message on stderr naming the problem
+  local what=$1 status=0
+  shift
+  "$service" "$@" >/dev/null 2>"$log" || status=$?
+  expect "$what: exit status" "$status" 2
+  expect "$what: says why" "$([ -s "$log" ] && echo yes)" yes
+}
+refused "a --listen without a port" --listen localhost --store memory --auth-token secret:merchant-42
+refused "--store postgres without --database-url" --listen 127.0.0.1:0 --store postgres --auth-token secret:merchant-42
+refused "a token without a tenant" --listen 127.0.0.1:0 --store memory --auth-token secret
+refused "no token at all" --listen 127.0.0.1:0 --store memory

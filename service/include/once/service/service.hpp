@@ -7,7 +7,7 @@
 //     CLI::App app{"payments-service: accounts and payments over HTTP"};
 //     once::service::options options{.name = "payments-service"};
 //     once::service::add_options(app, options);
-//     CLI11_PARSE(app, argc, argv);
+//     if (auto const exit_code = once::service::parse_command_line(app, argc, argv)) return *exit_code;
 //     return once::service::run(options, payments::service::add_routes);  // (once::service::host&)
 //   }
 //
@@ -19,14 +19,14 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <typeindex>
 #include <unordered_map>
 #include <vector>
 
-#include <once/application/command_dispatcher.hpp>
-#include <once/application/command_store.hpp>
 #include <once/application/error.hpp>
+#include <once/application/fwd.hpp>
 #include <once/http/bearer_tokens.hpp>
 #include <once/http/server.hpp>
 #include <once/postgres/pg_options.hpp>
@@ -67,6 +67,11 @@ struct options {
 // Adds the flags above to `app`; parsing writes them into `into`, which must outlive the parse.
 void add_options(CLI::App& app, options& into);
 
+// Parses the command line into what add_options bound. A flag that is wrong,
+// missing or unknown is printed with CLI11's sentence and gives main's exit
+// code 2 (--help prints and gives 0); nullopt when the service may start.
+[[nodiscard]] std::optional<int> parse_command_line(CLI::App& app, int argc, char const* const* argv);
+
 // The command side every service runs on: the store (PostgreSQL or memory),
 // the replay cache in front of it, and the metrics its dispatchers report to.
 class command_stack {
@@ -106,8 +111,11 @@ class host {
   [[nodiscard]] http::router& routes() noexcept { return routes_; }
   [[nodiscard]] http::bearer_tokens const& tokens() const noexcept { return tokens_; }
 
-  // The dispatcher of `Aggregate`'s commands on this stack; the same one on every call.
-  template <class Aggregate>
+  // The dispatcher of `Aggregate`'s commands on this stack; the same one on
+  // every call. Where it is called, once/application/command_dispatcher.hpp
+  // is included (this header names the dispatcher only, so that a service's
+  // main does not compile the dispatcher, Boost.Hana and nlohmann/json).
+  template <domain::aggregate Aggregate>
   [[nodiscard]] application::command_dispatcher<Aggregate>& dispatcher() {
     auto& slot = dispatchers_[std::type_index{typeid(Aggregate)}];
     if (!slot) {
