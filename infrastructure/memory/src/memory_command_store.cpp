@@ -110,10 +110,39 @@ result<void> memory_command_store::commit(memory_claim& claim, application::comm
   intent.in_flight = false;
   outbox_.insert(outbox_.end(), std::make_move_iterator(effects.outbox.begin()),
                  std::make_move_iterator(effects.outbox.end()));
+  if (effects.inbox.has_value()) receipts_.emplace(effects.inbox->consumer, effects.inbox->message_id);
   aggregate.locked = false;
   claim.finish();
   released_.notify_all();
   return {};
+}
+
+result<bool> memory_command_store::has_received(domain::message_receipt const& receipt) {
+  std::lock_guard lock(mutex_);
+  return receipts_.contains({receipt.consumer, receipt.message_id});
+}
+
+result<void> memory_command_store::record_receipt(domain::message_receipt const& receipt) {
+  std::lock_guard lock(mutex_);
+  receipts_.emplace(receipt.consumer, receipt.message_id);
+  return {};
+}
+
+result<void> memory_command_store::record_dead_letter(application::dead_letter const& letter) {
+  std::lock_guard lock(mutex_);
+  for (auto const& known : dead_letters_) {
+    if (known.consumer == letter.consumer && known.topic == letter.topic && known.partition == letter.partition &&
+        known.offset == letter.offset) {
+      return {};
+    }
+  }
+  dead_letters_.push_back(letter);
+  return {};
+}
+
+std::vector<application::dead_letter> memory_command_store::dead_letters() const {
+  std::lock_guard lock(mutex_);
+  return dead_letters_;
 }
 
 void memory_command_store::release(memory_claim& claim) {

@@ -264,6 +264,11 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
     sql += ',' + std::to_string(effects.expected_version) + ',';
     sql += effects.outbox.empty() ? std::string{"NULL"} : literal(connection, detail::outbox_json(effects.outbox));
     sql += ',' + milliseconds(waits_.in_flight) + ',' + milliseconds(waits_.aggregate) + ')';
+    // The message it came from, in the same statement: recorded exactly when the effects are.
+    if (effects.inbox.has_value()) {
+      sql += ", " + store_->options.schema + ".once_record_receipt(" + literal(connection, effects.inbox->consumer) +
+             ',' + literal(connection, effects.inbox->message_id) + ')';
+    }
     if (in_transaction_) sql += "; COMMIT";
     return sql;
   }
@@ -368,6 +373,45 @@ result<std::optional<stored_aggregate>> pg_command_store::read(aggregate_ref con
 
 result<std::optional<intent_record>> pg_command_store::find(domain::intent_key const& intent) {
   return impl_->find_record(intent, std::nullopt);
+}
+
+result<bool> pg_command_store::has_received(domain::message_receipt const& receipt) {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    return "SELECT count(*) FROM " + schema + ".once_inbox WHERE consumer = " + literal(c, receipt.consumer) +
+           " AND message_id = " + literal(c, receipt.message_id);
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  return rows->at(0).at(0).as<std::int64_t>() > 0;
+}
+
+// Both writes are one idempotent statement, so the retry on a fresh connection cannot write twice.
+result<void> pg_command_store::record_receipt(domain::message_receipt const& receipt) {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    return "SELECT " + schema + ".once_record_receipt(" + literal(c, receipt.consumer) + ", " +
+           literal(c, receipt.message_id) + ")";
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  return {};
+}
+
+result<void> pg_command_store::record_dead_letter(application::dead_letter const& letter) {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    auto const or_null = [&c](std::string const& text) {
+      return text.empty() ? std::string{"NULL"} : literal(c, text);
+    };
+    return "INSERT INTO " + schema +
+           ".once_inbox_exceptions (consumer, topic, partition, \"offset\", message_id, event_type, error, attempts) "
+           "VALUES (" +
+           literal(c, letter.consumer) + ", " + literal(c, letter.topic) + ", " + std::to_string(letter.partition) +
+           ", " + std::to_string(letter.offset) + ", " + or_null(letter.message_id) + ", " +
+           or_null(letter.event_type) + ", " + literal(c, letter.error) + ", " + std::to_string(letter.attempts) +
+           ") ON CONFLICT (consumer, topic, partition, \"offset\") DO NOTHING";
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  return {};
 }
 
 result<void> pg_command_store::ping(std::chrono::milliseconds bound) {

@@ -195,6 +195,7 @@ class command_dispatcher {
 
     command_effects effects;
     effects.expected_version = version;
+    effects.inbox = env.receipt;
     effects.record = intent_record{
         claim.intent, claim.command_type, claim.fingerprint, claim.target, version, intent_status::applied,
         {},           claim.requested_at, claim.expires_at};

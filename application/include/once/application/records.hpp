@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <once/domain/envelope.hpp>
 #include <once/domain/intent_id.hpp>
 
 namespace once::application {
@@ -97,6 +98,7 @@ struct command_effects {
   std::int64_t expected_version = 0;          // optimistic check: the version the decision was made on
   intent_record record;
   std::vector<outbox_message> outbox;
+  std::optional<domain::message_receipt> inbox;  // the message it came from, recorded with it
 };
 
 }  // namespace once::application

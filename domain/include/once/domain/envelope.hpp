@@ -8,6 +8,14 @@
 
 namespace once::domain {
 
+// The message a command came from, as its consumer received it: recorded in
+// the inbox in the same transaction as the command's effects, so that a
+// redelivery of the message is known without dispatching it again.
+struct message_receipt {
+  std::string consumer;    // the consumer group
+  std::string message_id;  // the message's event-id
+};
+
 struct envelope {
   std::string tenant;                     // from the authenticated principal, never from the body
   std::string principal;                  // who asked (user, client id); for audit only
@@ -16,6 +24,7 @@ struct envelope {
   std::string causation_id;
   std::string trace_parent;  // W3C traceparent
   std::chrono::system_clock::time_point received_at{};
+  std::optional<message_receipt> receipt;  // set by a message consumer
 };
 
 }  // namespace once::domain

@@ -11,15 +11,17 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
 #include <once/application/clock.hpp>
 #include <once/application/command_store.hpp>
+#include <once/application/inbox.hpp>
 
 namespace once::memory {
 
-class memory_command_store final : public application::command_store {
+class memory_command_store final : public application::command_store, public application::inbox_store {
  public:
   // `clock` decides when a record has expired for find(); claims use their own requested_at.
   explicit memory_command_store(application::clock const& clock = default_clock());
@@ -32,6 +34,11 @@ class memory_command_store final : public application::command_store {
       application::aggregate_ref const& ref) override;
   [[nodiscard]] application::result<std::optional<application::intent_record>> find(
       domain::intent_key const& intent) override;
+
+  [[nodiscard]] application::result<bool> has_received(domain::message_receipt const& receipt) override;
+  [[nodiscard]] application::result<void> record_receipt(domain::message_receipt const& receipt) override;
+  [[nodiscard]] application::result<void> record_dead_letter(application::dead_letter const& letter) override;
+  [[nodiscard]] std::vector<application::dead_letter> dead_letters() const;
 
   // Puts an aggregate in place as if earlier commands had produced it (test set-up).
   void seed(application::stored_aggregate aggregate);
@@ -64,7 +71,9 @@ class memory_command_store final : public application::command_store {
   std::condition_variable released_;  // an in-flight intent or a locked aggregate was let go
   intent_map intents_;                // node-based: a claim keeps pointers to its entries
   aggregate_map aggregates_;
-  std::deque<application::outbox_message> outbox_;  // grows without moving what it holds
+  std::deque<application::outbox_message> outbox_;          // grows without moving what it holds
+  std::set<std::pair<std::string, std::string>> receipts_;  // (consumer, message id)
+  std::vector<application::dead_letter> dead_letters_;
 };
 
 }  // namespace once::memory

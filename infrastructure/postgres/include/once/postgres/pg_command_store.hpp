@@ -27,11 +27,12 @@
 #include <memory>
 
 #include <once/application/command_store.hpp>
+#include <once/application/inbox.hpp>
 #include <once/postgres/pg_options.hpp>
 
 namespace once::postgres {
 
-class pg_command_store final : public application::command_store {
+class pg_command_store final : public application::command_store, public application::inbox_store {
  public:
   // Checks the options; connections are opened on first use.
   [[nodiscard]] static application::result<std::unique_ptr<pg_command_store>> open(pg_options options);
@@ -45,6 +46,11 @@ class pg_command_store final : public application::command_store {
       application::aggregate_ref const& ref) override;
   [[nodiscard]] application::result<std::optional<application::intent_record>> find(
       domain::intent_key const& intent) override;
+
+  // The inbox (once_inbox, once_inbox_exceptions): receipts are also written by commit, with the effects.
+  [[nodiscard]] application::result<bool> has_received(domain::message_receipt const& receipt) override;
+  [[nodiscard]] application::result<void> record_receipt(domain::message_receipt const& receipt) override;
+  [[nodiscard]] application::result<void> record_dead_letter(application::dead_letter const& letter) override;
 
   // A round trip to the database, for readiness checks: waits up to `bound`
   // for a pooled connection and up to `bound` for the answer (opening a new
