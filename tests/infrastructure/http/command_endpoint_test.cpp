@@ -157,6 +157,18 @@ TEST_F(CommandRoute, AnswersAnIntentStillInFlightWith409AndRetryAfter) {
   EXPECT_EQ(busy.headers["retry-after"], "1");
 }
 
+// A deposit is keyed by its deposit_id (the table says so): the header is neither needed nor read.
+TEST_F(CommandRoute, ACommandKeyedByAFieldNeedsNoIdempotencyKeyAndIgnoresOneSent) {
+  auto const first = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-1","amount":100})", "");
+  EXPECT_EQ(first.status, 201);
+  auto const malformed_key = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-1","amount":100})", "a, b");
+  EXPECT_EQ(malformed_key.status, 201);
+  EXPECT_EQ(malformed_key.headers["idempotent-replayed"], "true");
+  auto const other_key = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-1","amount":100})", "k-9");
+  EXPECT_EQ(other_key.headers["idempotent-replayed"], "true");
+  EXPECT_EQ(nlohmann::json::parse(other_key.body).at("balance"), 100);
+}
+
 TEST_F(CommandRoute, KeepsTenantsApartWithTheSameKey) {
   ASSERT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-1","amount":100})", "k", "token-a").status, 201);
   auto const other = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D-1","amount":7})", "k", "token-b");
@@ -166,9 +178,9 @@ TEST_F(CommandRoute, KeepsTenantsApartWithTheSameKey) {
 
 TEST_F(CommandRoute, RefusesBadRequestsPreciselyAndRecordsNothing) {
   EXPECT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":1})", "k", "wrong").status, 401);
-  EXPECT_EQ(type_of(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":1})", "")),
+  EXPECT_EQ(type_of(post("/v1/ledgers/L-1/withdrawals", R"({"amount":1})", "")),
             "urn:once:problem:missing-idempotency-key");
-  EXPECT_EQ(type_of(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":1})", "a, b")),
+  EXPECT_EQ(type_of(post("/v1/ledgers/L-1/withdrawals", R"({"amount":1})", "a, b")),
             "urn:once:problem:malformed-idempotency-key");
   EXPECT_EQ(type_of(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D",)", "k")), "urn:once:problem:malformed-json");
   auto const missing = post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D"})", "k");
@@ -192,9 +204,9 @@ TEST_F(CommandRoute, RefusesBadRequestsPreciselyAndRecordsNothing) {
 // which names no one key or caller: neither line is chosen.
 TEST_F(CommandRoute, RefusesTwoIdempotencyKeyOrAuthorizationLinesWith400) {
   auto const send = [&](std::string const& header_lines) {
-    std::string const body = R"({"deposit_id":"D","amount":1})";
+    std::string const body = R"({"amount":1})";
     http_client client{server->port()};
-    client.send_raw("POST /v1/ledgers/L-1/deposits HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+    client.send_raw("POST /v1/ledgers/L-1/withdrawals HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
                     header_lines + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
     return client.receive();
   };
@@ -206,6 +218,7 @@ TEST_F(CommandRoute, RefusesTwoIdempotencyKeyOrAuthorizationLinesWith400) {
   EXPECT_EQ(two_tokens.status, 400);
   EXPECT_EQ(nlohmann::json::parse(two_tokens.body).at("field"), "authorization");
   EXPECT_EQ(store.intent_count(), 0U);
+  ASSERT_EQ(post("/v1/ledgers/L-1/deposits", R"({"deposit_id":"D","amount":5})", "").status, 201);
   EXPECT_EQ(send("Authorization: Bearer token-a\r\nIdempotency-Key: k-1\r\n").status, 201);
 }
 

@@ -52,6 +52,11 @@ struct command_route {
 
 namespace detail {
 
+// Whether the command's intent is named by the client's key (Idempotency-Key).
+template <class A, class Command>
+inline constexpr bool keyed_by_client =
+    std::remove_cvref_t<decltype(domain::declaration_of<Command>(A::commands))>::uses_client_key;
+
 // A domain rejection as a problem, with the route's status for its code.
 inline response refusal_answer(domain::rejection const& refusal,
                                std::map<std::string, int, std::less<>> const& statuses, header_list extra = {}) {
@@ -154,15 +159,24 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
   return [&dispatcher, &tokens, route = std::move(route)](request const& incoming) -> response {
     auto const tenant = tokens.authenticate(incoming);
     if (!tenant.has_value()) return tenant.error();
-    auto const key_header = incoming.header("idempotency-key");
-    if (!key_header.has_value()) {
-      return problem_response({problem_kind::missing_idempotency_key, ""});
+    // The command table says what names the intent: the client's key (then the
+    // Idempotency-Key header is required and checked) or a field of the
+    // command (then the header is not needed, and one sent is ignored).
+    std::optional<std::string> key;
+    if constexpr (detail::keyed_by_client<A, Command>) {
+      auto const key_header = incoming.header("idempotency-key");
+      if (!key_header.has_value()) {
+        return problem_response({problem_kind::missing_idempotency_key, ""});
+      }
+      if (incoming.header_lines("idempotency-key") > 1) {
+        return problem_response({problem_kind::malformed_idempotency_key, "send one Idempotency-Key field line"});
+      }
+      auto parsed = parse_idempotency_key(*key_header);
+      if (!parsed.has_value()) {
+        return problem_response({problem_kind::malformed_idempotency_key, parsed.error().reason});
+      }
+      key = std::move(*parsed);
     }
-    if (incoming.header_lines("idempotency-key") > 1) {
-      return problem_response({problem_kind::malformed_idempotency_key, "send one Idempotency-Key field line"});
-    }
-    auto key = parse_idempotency_key(*key_header);
-    if (!key.has_value()) return problem_response({problem_kind::malformed_idempotency_key, key.error().reason});
     if (!detail::is_json_content(incoming.header("content-type"))) {
       return problem_response({problem_kind::unsupported_media_type, "send the body as application/json"});
     }
@@ -176,7 +190,7 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
     domain::envelope env;
     env.tenant = *tenant;
     env.principal = "bearer:" + *tenant;
-    env.client_key = std::move(*key);
+    env.client_key = std::move(key);
     env.correlation_id = std::string{incoming.header("x-request-id").value_or("")};
     env.trace_parent = std::string{incoming.header("traceparent").value_or("")};
     env.received_at = std::chrono::system_clock::now();
