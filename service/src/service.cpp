@@ -1,10 +1,16 @@
 #include <once/service/service.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include <pthread.h>
 
@@ -14,10 +20,13 @@
 #include <once/application/command_dispatcher.hpp>
 #include <once/application/recent_intents_store.hpp>
 #include <once/http/operations_routes.hpp>
+#include <once/kafka/outbox_relay.hpp>
+#include <once/kafka/topics.hpp>
 #include <once/memory/memory_command_store.hpp>
 #include <once/observability/structured_log.hpp>
 #include <once/postgres/migrator.hpp>
 #include <once/postgres/pg_command_store.hpp>
+#include <once/postgres/pg_outbox.hpp>
 #include <once/prometheus/prometheus_metrics.hpp>
 
 namespace once::service {
@@ -96,6 +105,99 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char const* const
   }
   return std::nullopt;
 }
+
+void add_kafka_options(CLI::App& app, options& into) {
+  app.add_option("--brokers", into.brokers, "Kafka bootstrap servers HOST:PORT[,...]: publish the outbox there");
+  app.add_flag_callback(
+      "--no-relay", [&into] { into.relay = false; }, "do not run the outbox relay in this process (once-relay does)");
+}
+
+namespace {
+
+// The outbox relay on its own thread, beside the HTTP server: it creates the
+// service's topics first, retrying while the brokers are away.
+class relay_thread {
+ public:
+  relay_thread(options const& service_options, spdlog::logger& log, prometheus::prometheus_metrics& metrics)
+      : log_(&log) {
+    auto pg = service_options.postgres;
+    pg.application_name = service_options.name + "-relay";
+    auto outbox = postgres::pg_outbox::open(pg);
+    if (!outbox) throw std::runtime_error(outbox.error().message);
+    outbox_ = std::move(*outbox);
+    kafka::relay_options relay_options;
+    relay_options.brokers = service_options.brokers;
+    relay_options.on_error = [this](application::error const& failure) {
+      observability::log_event(*log_, spdlog::level::warn, "relay_round_failed",
+                               {{"code", application::to_string(failure.code)}, {"error", failure.message}});
+    };
+    auto relay = kafka::outbox_relay::open(*outbox_, relay_options);
+    if (!relay) throw std::runtime_error(relay.error().message);
+    relay_ = std::move(*relay);
+    watch(metrics);
+    thread_ = std::thread{[this, brokers = service_options.brokers, topics = service_options.topics] {
+      ensure(brokers, topics);
+      if (!stopping_) relay_->run();
+    }};
+  }
+  relay_thread(relay_thread const&) = delete;
+  relay_thread& operator=(relay_thread const&) = delete;
+  ~relay_thread() {
+    stopping_ = true;
+    relay_->stop();
+    thread_.join();
+  }
+
+ private:
+  // A few attempts each, then on: brokers that refuse the admin request (or
+  // create topics on first use) must not keep the outbox from being published.
+  void ensure(std::string const& brokers, std::vector<std::pair<std::string, int>> const& topics) {
+    for (auto const& [topic, partitions] : topics) {
+      for (auto const& name : {topic, topic + ".dlq"}) {
+        for (int attempt = 1; attempt <= 3 && !stopping_; ++attempt) {
+          auto const made = kafka::ensure_topic(brokers, name, partitions, std::chrono::seconds{2});
+          if (made) break;
+          observability::log_event(*log_, spdlog::level::warn, "topic_not_created",
+                                   {{"topic", name}, {"attempt", attempt}, {"error", made.error().message}});
+        }
+      }
+    }
+  }
+
+  void watch(prometheus::prometheus_metrics& metrics) {
+    using reading = prometheus::prometheus_metrics::reading;
+    auto const* counters = &relay_->counters();
+    metrics.watch("once_outbox_published_total", "Outbox rows published and acknowledged by the brokers",
+                  reading::counter, [counters] { return static_cast<double>(counters->published.load()); });
+    metrics.watch("once_outbox_publish_failures_total", "Outbox rows the brokers did not acknowledge in a round",
+                  reading::counter, [counters] { return static_cast<double>(counters->publish_failures.load()); });
+    metrics.watch("once_outbox_relay_leader", "1 while this process's relay holds the outbox lease", reading::gauge,
+                  [counters] { return counters->leader.load() ? 1.0 : 0.0; });
+    // Backlog and lag are the outbox's, whichever relay publishes it: read from the database when scraped.
+    auto* outbox = outbox_.get();
+    auto backlog = std::make_shared<postgres::pg_outbox::backlog>();
+    auto mutex = std::make_shared<std::mutex>();
+    metrics.watch("once_outbox_backlog_rows", "Outbox rows not yet published", reading::gauge,
+                  [outbox, backlog, mutex] {
+                    std::lock_guard lock(*mutex);
+                    if (auto measured = outbox->measure_backlog()) *backlog = *measured;
+                    return static_cast<double>(backlog->rows);
+                  });
+    metrics.watch("once_outbox_lag_seconds", "Age of the oldest unpublished outbox row", reading::gauge,
+                  [backlog, mutex] {
+                    std::lock_guard lock(*mutex);
+                    return backlog->oldest_seconds;
+                  });
+  }
+
+  spdlog::logger* log_;
+  std::unique_ptr<postgres::pg_outbox> outbox_;
+  std::unique_ptr<kafka::outbox_relay> relay_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace
 
 struct command_stack::parts {
   std::unique_ptr<application::command_store> store;
@@ -187,6 +289,16 @@ int run(options const& options, std::function<void(host&)> const& wire) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // The relay reads the outbox on a connection of its own (pg_outbox is used by one thread).
+  std::unique_ptr<relay_thread> relay;
+  if (!options.brokers.empty() && options.relay && options.store == "postgres") {
+    try {
+      relay = std::make_unique<relay_thread>(options, *log, metrics);
+    } catch (std::exception const& failure) {
+      return refuse(2, failure.what());
+    }
+  }
+
   http::server_options server_options = options.http;
   server_options.address = address;
   server_options.port = port;
@@ -205,6 +317,7 @@ int run(options const& options, std::function<void(host&)> const& wire) {
   observability::log_event(*log, spdlog::level::info, "draining",
                            {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.stop();
+  relay.reset();
   observability::log_event(*log, spdlog::level::info, "stopped", {});
   log->flush();
   return 0;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the build tree into a scratch prefix, then configures, builds and
 # runs projects that only know find_package(once CONFIG): a small consumer,
-# and the payments example (with its tests) as a service generated from it
-# would be built outside this tree.
+# and the payments and claims examples (with their tests) as services
+# generated from them would be built outside this tree.
 #   find_package_from_outside.sh BUILD_DIR
 set -euo pipefail
 build_dir=${1:?usage: find_package_from_outside.sh BUILD_DIR}
@@ -23,4 +23,9 @@ cmake -S "$scratch/payments-src" -B "$scratch/payments" -DCMAKE_PREFIX_PATH="$sc
 cmake --build "$scratch/payments" -j 2 >/dev/null
 "$scratch/payments/tests/payments_domain_tests" --gtest_brief=1
 "$scratch/payments/payments-service" --help >/dev/null
-echo "the payments example builds and passes its domain tests against the installed package alone"
+cp -r "$here/../../examples/claims" "$scratch/claims-src"
+cmake -S "$scratch/claims-src" -B "$scratch/claims" -DCMAKE_PREFIX_PATH="$scratch/prefix" "${launcher[@]}" >/dev/null
+cmake --build "$scratch/claims" -j 2 >/dev/null
+"$scratch/claims/tests/claims_domain_tests" --gtest_brief=1
+"$scratch/claims/claims-service" --help >/dev/null
+echo "the payments and claims examples build and pass their domain tests against the installed package alone"

@@ -8,9 +8,11 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -134,9 +136,48 @@ struct prometheus_metrics::families {
   std::unordered_map<std::string, std::unique_ptr<type_series>, string_hash, std::equal_to<>> types;
 };
 
+// Values read at rendering time, each with the series it feeds.
+struct prometheus_metrics::watched {
+  struct source {
+    reading kind;
+    std::function<double()> read;
+    ::prometheus::Gauge* gauge = nullptr;
+    ::prometheus::Counter* counter = nullptr;
+    double counted = 0;  // what the counter has been given so far
+  };
+  std::mutex mutex;
+  std::vector<source> sources;
+
+  void refresh() {
+    std::lock_guard lock(mutex);
+    for (auto& each : sources) {
+      double const value = each.read();
+      if (each.kind == reading::gauge) {
+        each.gauge->Set(value);
+      } else if (value > each.counted) {
+        each.counter->Increment(value - each.counted);
+        each.counted = value;
+      }
+    }
+  }
+};
+
 prometheus_metrics::prometheus_metrics(std::shared_ptr<::prometheus::Registry> registry)
     : registry_(registry != nullptr ? std::move(registry) : std::make_shared<::prometheus::Registry>()),
-      families_(std::make_unique<families>(*registry_)) {}
+      families_(std::make_unique<families>(*registry_)),
+      watched_(std::make_unique<watched>()) {}
+
+void prometheus_metrics::watch(std::string const& name, std::string const& help, reading kind,
+                               std::function<double()> read, std::map<std::string, std::string> const& labels) {
+  watched::source source{kind, std::move(read)};
+  if (kind == reading::gauge) {
+    source.gauge = &::prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add(labels);
+  } else {
+    source.counter = &::prometheus::BuildCounter().Name(name).Help(help).Register(*registry_).Add(labels);
+  }
+  std::lock_guard lock(watched_->mutex);
+  watched_->sources.push_back(std::move(source));
+}
 
 prometheus_metrics::~prometheus_metrics() = default;
 
@@ -186,6 +227,7 @@ void prometheus_metrics::command_failed(std::string_view command_type, applicati
 }
 
 std::string prometheus_metrics::text() const {
+  watched_->refresh();
   return ::prometheus::TextSerializer{}.Serialize(registry_->Collect());
 }
 

@@ -23,6 +23,7 @@
 #include <string>
 #include <typeindex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <once/application/error.hpp>
@@ -56,6 +57,13 @@ struct options {
     defaults.pool_size = 0;
     return defaults;
   }();
+  // Kafka (add_kafka_options): with brokers and the PostgreSQL store, run
+  // starts the outbox relay beside the HTTP server, unless relay is false.
+  std::string brokers;  // --brokers HOST:PORT[,...]
+  bool relay = true;    // --no-relay: another process (once-relay) publishes the outbox
+  // Topics the service publishes to, created when missing (name, partitions);
+  // each gets its "<name>.dlq" for consumers' dead letters too.
+  std::vector<std::pair<std::string, int>> topics;
   // --threads, --max-connections, --idle-timeout-ms, --request-timeout-ms.
   http::server_options http = [] {
     http::server_options defaults;
@@ -66,6 +74,8 @@ struct options {
 
 // Adds the flags above to `app`; parsing writes them into `into`, which must outlive the parse.
 void add_options(CLI::App& app, options& into);
+// Adds --brokers and --no-relay, for a service that publishes to Kafka.
+void add_kafka_options(CLI::App& app, options& into);
 
 // Parses the command line into what add_options bound. A flag that is wrong,
 // missing or unknown is printed with CLI11's sentence and gives main's exit
@@ -135,9 +145,12 @@ class host {
 };
 
 // Builds the stack from `options`, lets `wire` add the service's routes,
-// adds /healthz, /readyz and /metrics, listens, logs a "listening" line with
-// the address (scripts and once::testing::service_process wait for it), and
-// serves until SIGTERM or SIGINT; then drains the requests in progress.
+// adds /healthz, /readyz and /metrics, starts the outbox relay when Kafka
+// brokers are given (it creates the topics, and retries while the brokers are
+// away: the service serves HTTP meanwhile), listens, logs a "listening" line
+// with the address (scripts and once::testing::service_process wait for it),
+// and serves until SIGTERM or SIGINT; then drains the requests in progress
+// and stops the relay after its round.
 // Returns main's exit code: 0 after a drain, 1 when the store, a migration
 // or the listener failed, 2 when the options are wrong.
 [[nodiscard]] int run(options const& options, std::function<void(host&)> const& wire);

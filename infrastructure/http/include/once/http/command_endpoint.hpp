@@ -48,6 +48,9 @@ struct command_route {
   std::map<std::string, int, std::less<>> rejection_status;
   // Checks beyond types ("amounts are positive"): the offending field, or none.
   std::function<std::optional<domain::decode_error>(Command const&)> validate;
+  // The success body from the result (a replay renders the stored result the
+  // same way); none: the result's canonical JSON.
+  std::function<std::string(Result const&)> body;
 };
 
 namespace detail {
@@ -79,8 +82,10 @@ response outcome_answer(Outcome const& outcome, Route const& route) {
     case domain::outcome_kind::replayed:
     case domain::outcome_kind::no_op:
       if (outcome.has_result()) {
-        response answer{
-            route.success_status, {{"Content-Type", "application/json"}}, domain::canonical_json(outcome.result()), {}};
+        response answer{route.success_status,
+                        {{"Content-Type", "application/json"}},
+                        route.body ? route.body(outcome.result()) : domain::canonical_json(outcome.result()),
+                        {}};
         if (route.location) answer.headers.emplace_back("Location", route.location(outcome.result()));
         for (auto& header : replay_headers) answer.headers.push_back(std::move(header));
         return answer;

@@ -14,6 +14,8 @@
 // Labels never carry a key, a tenant or any payload.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -40,14 +42,23 @@ class prometheus_metrics final : public application::metrics {
   void transaction_retried(std::string_view command_type) override;
   void command_failed(std::string_view command_type, application::error_code code) override;
 
+  // A value read each time the metrics are rendered, from something that
+  // counts on its own (the outbox relay, the inbox consumer): a gauge is set
+  // to it, a counter grows by what it grew since the last rendering.
+  enum class reading { gauge, counter };
+  void watch(std::string const& name, std::string const& help, reading kind, std::function<double()> read,
+             std::map<std::string, std::string> const& labels = {});
+
   [[nodiscard]] ::prometheus::Registry& registry() noexcept;
   // Everything in the registry, in the Prometheus text exposition format (0.0.4).
   [[nodiscard]] std::string text() const;
 
  private:
   struct families;
+  struct watched;
   std::shared_ptr<::prometheus::Registry> registry_;
   std::unique_ptr<families> families_;
+  std::unique_ptr<watched> watched_;
 };
 
 }  // namespace once::prometheus
