@@ -1,7 +1,9 @@
 // once-admin: operations on a once database.
 //   once-admin purge --database-url URL [--schema NAME] [--batch-size N] [--max-batches N] [--pause-ms N]
-// purge deletes expired intent records in small batches and reports progress;
-// several purgers may run at once (cron on many hosts).
+//                    [--outbox-kept-hours H]
+// purge deletes expired intent records, then outbox rows published more than
+// H hours ago (default 168), in small batches, and reports progress; several
+// purgers may run at once (cron on many hosts). Unpublished rows stay.
 #include <chrono>
 #include <cstdio>
 
@@ -28,6 +30,10 @@ int main(int argc, char** argv) {
   purge_command->add_option("--max-batches", max_batches, "stop after this many batches (0: until done)")
       ->check(CLI::NonNegativeNumber);
   purge_command->add_option("--pause-ms", pause_ms, "pause between batches")->check(CLI::NonNegativeNumber);
+  int outbox_kept_hours = 168;
+  purge_command->add_option("--outbox-kept-hours", outbox_kept_hours, "keep published outbox rows this long")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   if (max_batches > 0) purge.max_batches = max_batches;
@@ -44,5 +50,17 @@ int main(int argc, char** argv) {
   }
   std::printf("once-admin purge: done, %lld expired intent records deleted in %d batches\n",
               static_cast<long long>(report->deleted), report->batches);
+  auto const outbox = once::postgres::purge_published_outbox(
+      options, purge, std::chrono::hours{outbox_kept_hours}, [](int batch, int deleted, std::int64_t total) {
+        std::printf("once-admin purge: outbox batch %d deleted %d (total %lld)\n", batch, deleted,
+                    static_cast<long long>(total));
+        std::fflush(stdout);
+      });
+  if (!outbox) {
+    std::fprintf(stderr, "once-admin purge: %s\n", outbox.error().message.c_str());
+    return 1;
+  }
+  std::printf("once-admin purge: done, %lld published outbox rows deleted in %d batches\n",
+              static_cast<long long>(outbox->deleted), outbox->batches);
   return 0;
 }

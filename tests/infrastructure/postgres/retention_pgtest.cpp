@@ -109,5 +109,29 @@ TEST_F(Purging, RunsBesideWritersAndOtherPurgersWithoutTouchingLiveRecords) {
   EXPECT_EQ(replay->kind(), once::domain::outcome_kind::replayed);
 }
 
+// Outbox rows: published long enough ago are deleted; recently published and unpublished ones stay.
+TEST(PurgingTheOutbox, DeletesOnlyRowsPublishedLongerAgoThanKept) {
+  pg_schema schema;
+  auto const insert = [&](std::string const& id, std::string const& published_at) {
+    (void)schema.scalar(
+        "WITH added AS (INSERT INTO ${schema}.once_outbox (message_id, tenant, aggregate_type, "
+        "aggregate_id, aggregate_version, event_type, topic, message_key, payload, published_at) "
+        "VALUES ('" +
+        id + "', 't', 'a', 'A-1', 1, 'e', 't', 'A-1', '{}', " + published_at +
+        ") RETURNING 1) SELECT count(*) FROM added");
+  };
+  for (int i = 0; i < 5; ++i) insert("old-" + std::to_string(i), "now() - interval '10 days'");
+  insert("recent", "now() - interval '1 hour'");
+  insert("unpublished", "NULL");
+  auto const report =
+      once::postgres::purge_published_outbox(schema.options(), {.batch_size = 2}, std::chrono::hours{168});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->deleted, 5);
+  EXPECT_EQ(report->batches, 3);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_outbox WHERE message_id IN ('recent', 'unpublished')"),
+            2);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_outbox"), 2);
+}
+
 }  // namespace
 }  // namespace once_tests

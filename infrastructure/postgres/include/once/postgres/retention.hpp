@@ -31,4 +31,11 @@ using purge_progress = std::function<void(int, int, std::int64_t)>;
                                                                       purge_options const& purge,
                                                                       purge_progress const& progress = {});
 
+// Deletes outbox rows published more than `kept` ago, the same way; rows not
+// yet published are never touched.
+[[nodiscard]] application::result<purge_report> purge_published_outbox(pg_options const& options,
+                                                                       purge_options const& purge,
+                                                                       std::chrono::seconds kept,
+                                                                       purge_progress const& progress = {});
+
 }  // namespace once::postgres
