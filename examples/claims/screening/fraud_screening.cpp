@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
   inbox.on_event = [&log](std::string_view event, once::kafka::inbox_message const& message, std::string_view detail) {
     once::observability::log_event(*log, spdlog::level::info, event,
                                    {{"event_id", message.header("event-id").value_or("")},
+                                    {"intent", message.header("intent-id").value_or("")},
                                     {"topic", message.topic},
                                     {"partition", static_cast<std::int64_t>(message.partition)},
                                     {"offset", message.offset},

@@ -3,6 +3,8 @@
 // submitted twice, both processes killed with SIGKILL in turn and restarted,
 // and still one ClaimSubmitted and one ClaimScreened per claim on
 // claims.events, ClaimSubmitted first in its partition.
+#include <signal.h>
+
 #include <chrono>
 #include <map>
 #include <set>
@@ -111,6 +113,46 @@ TEST(ClaimsOverKafka, EachClaimGetsOneSubmittedAndOneScreenedEventWhateverIsRetr
     EXPECT_EQ(ids_by_claim_and_type[claim_id]["ClaimScreened"].size(), 1U) << claim_id;
     EXPECT_EQ(types_in_order[claim_id], (std::vector<std::string>{"ClaimSubmitted", "ClaimScreened"})) << claim_id;
   }
+}
+
+TEST(ClaimsOverKafka, ServesHttpWhileTheBrokersAreDownAndPublishesWhenTheyReturn) {
+  mock_kafka kafka;
+  once::testing::pg_schema schema;
+  once::testing::service_process service{
+      CLAIMS_SERVICE,
+      {"--store", "postgres", "--database-url", schema.url(), "--schema", schema.name(), "--auth-token",
+       "secret:tenant-a", "--brokers", kafka.brokers}};
+  auto const submit = [&](std::string const& submission) {
+    json const body{{"submission_id", submission},
+                    {"claimant_id", "P-1"},
+                    {"policy_id", "POL-1"},
+                    {"amount", {{"value", 700}, {"currency", "EUR"}}},
+                    {"description", "a scratch"}};
+    auto const answer =
+        once::testing::send_until_answered(service.port(), "POST", "/v1/claims", body.dump(),
+                                           {{"authorization", "Bearer secret"}, {"content-type", "application/json"}});
+    return answer ? answer->status : 0;
+  };
+  auto const unpublished = [&] {
+    return schema.scalar("SELECT count(*) FROM ${schema}.once_outbox WHERE published_at IS NULL");
+  };
+  auto const wait_until_published = [&] {
+    for (int i = 0; i < 300 && unpublished() > 0; ++i) std::this_thread::sleep_for(100ms);
+  };
+  // The relay is running: a first claim goes out.
+  ASSERT_EQ(submit("S-1"), 201);
+  wait_until_published();
+  ASSERT_EQ(unpublished(), 0);
+
+  kill(kafka.process.pid(), SIGUSR1);  // every broker down
+  EXPECT_EQ(submit("S-2"), 201);
+  std::this_thread::sleep_for(3s);  // a running relay would have published it by now
+  EXPECT_EQ(unpublished(), 1);
+  kill(kafka.process.pid(), SIGUSR2);  // back
+  wait_until_published();
+  EXPECT_EQ(unpublished(), 0);
+  auto const messages = once::testing::read_topic(kafka.brokers, "claims.events", 6, 2, 10s);
+  EXPECT_EQ(messages.size(), 2U);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 #include <utility>
@@ -59,6 +60,10 @@ struct outbox_relay::state {
   delivery_reports reports;
   std::unique_ptr<RdKafka::Producer> producer;
   std::atomic<bool> stopping{false};
+  // The lease as last taken, and when to renew it: a third of the way into
+  // its time to live, so a round does not write to renew it every time.
+  std::optional<application::relay_lease> lease;
+  std::chrono::steady_clock::time_point renew_at{};
 };
 
 outbox_relay::outbox_relay(application::outbox_source& outbox, relay_options options)
@@ -84,7 +89,7 @@ result<std::unique_ptr<outbox_relay>> outbox_relay::open(application::outbox_sou
       {"bootstrap.servers", s.options.brokers},
       {"enable.idempotence", "true"},
       {"acks", "all"},
-      {"linger.ms", "5"},
+      {"linger.ms", "1"},
       {"message.timeout.ms", std::to_string(s.options.delivery_timeout.count())},
       {"client.id", "once-relay"},
   };
@@ -106,10 +111,16 @@ result<std::unique_ptr<outbox_relay>> outbox_relay::open(application::outbox_sou
 result<std::size_t> outbox_relay::run_round() {
   auto& s = *state_;
   ++s.counters.rounds;
-  auto lease = s.outbox->take_lease(s.options.holder, s.options.lease_ttl);
-  if (!lease) return domain::unexpected{std::move(lease).error()};
-  s.counters.leader = lease->has_value();
-  if (!lease->has_value()) return std::size_t{0};
+  auto const now = std::chrono::steady_clock::now();
+  if (!s.lease.has_value() || now >= s.renew_at) {
+    auto taken = s.outbox->take_lease(s.options.holder, s.options.lease_ttl);
+    if (!taken) return domain::unexpected{std::move(taken).error()};
+    s.lease = *taken;
+    s.renew_at = now + s.options.lease_ttl / 3;
+  }
+  s.counters.leader = s.lease.has_value();
+  if (!s.lease.has_value()) return std::size_t{0};
+  auto const lease = s.lease;
   auto rows = s.outbox->unpublished(s.options.batch_size);
   if (!rows) return domain::unexpected{std::move(rows).error()};
   if (rows->empty()) return std::size_t{0};
@@ -161,9 +172,10 @@ result<std::size_t> outbox_relay::run_round() {
     }
     if (!blocked.contains(aggregate)) acknowledged.push_back(row.id);
   }
-  auto marked = s.outbox->mark_published(**lease, acknowledged);
+  auto marked = s.outbox->mark_published(*lease, acknowledged);
   if (!marked) return domain::unexpected{std::move(marked).error()};
-  if (!*marked) {
+  if (!*marked) {  // another relay took the lease meanwhile: nothing was marked
+    s.lease.reset();
     s.counters.leader = false;
     return std::size_t{0};
   }

@@ -95,7 +95,8 @@ response outcome_answer(Outcome const& outcome, Route const& route) {
       return refusal_answer(outcome.refusal(), route.rejection_status);
     case domain::outcome_kind::intent_conflict:
       return problem_response({problem_kind::idempotency_key_reused,
-                               "this Idempotency-Key was first used for a " +
+                               // The key may be the Idempotency-Key or a field of the command (a submission id).
+                               "this intent's key was first used for a " +
                                    (outcome.first() ? outcome.first()->command_type : std::string{"request"}) +
                                    " with another payload"});
     case domain::outcome_kind::duplicate_rejected:

@@ -13,8 +13,9 @@
 // a row is marked only if every earlier row of its aggregate in the round was
 // acknowledged too, so a failure is retried before anything after it.
 // Leadership: one relay per schema publishes at a time, under a lease in
-// PostgreSQL (outbox_source::take_lease) that it renews every round; marks
-// check the lease, so a relay that lost it marks nothing. See docs/kafka.md.
+// PostgreSQL (outbox_source::take_lease) that it renews once a third of its
+// time to live has passed; marks check the lease, so a relay that lost it
+// marks nothing (and takes it again, or waits). See docs/kafka.md.
 #pragma once
 
 #include <atomic>
