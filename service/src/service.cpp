@@ -134,7 +134,7 @@ class relay_thread {
     auto relay = kafka::outbox_relay::open(*outbox_, relay_options);
     if (!relay) throw std::runtime_error(relay.error().message);
     relay_ = std::move(*relay);
-    watch(metrics);
+    watch_relay(metrics, *relay_, pg);
     thread_ = std::thread{[this, brokers = service_options.brokers, topics = service_options.topics] {
       ensure(brokers, topics);
       if (!stopping_) relay_->run();
@@ -164,32 +164,6 @@ class relay_thread {
     }
   }
 
-  void watch(prometheus::prometheus_metrics& metrics) {
-    using reading = prometheus::prometheus_metrics::reading;
-    auto const* counters = &relay_->counters();
-    metrics.watch("once_outbox_published_total", "Outbox rows published and acknowledged by the brokers",
-                  reading::counter, [counters] { return static_cast<double>(counters->published.load()); });
-    metrics.watch("once_outbox_publish_failures_total", "Outbox rows the brokers did not acknowledge in a round",
-                  reading::counter, [counters] { return static_cast<double>(counters->publish_failures.load()); });
-    metrics.watch("once_outbox_relay_leader", "1 while this process's relay holds the outbox lease", reading::gauge,
-                  [counters] { return counters->leader.load() ? 1.0 : 0.0; });
-    // Backlog and lag are the outbox's, whichever relay publishes it: read from the database when scraped.
-    auto* outbox = outbox_.get();
-    auto backlog = std::make_shared<postgres::pg_outbox::backlog>();
-    auto mutex = std::make_shared<std::mutex>();
-    metrics.watch("once_outbox_backlog_rows", "Outbox rows not yet published", reading::gauge,
-                  [outbox, backlog, mutex] {
-                    std::lock_guard lock(*mutex);
-                    if (auto measured = outbox->measure_backlog()) *backlog = *measured;
-                    return static_cast<double>(backlog->rows);
-                  });
-    metrics.watch("once_outbox_lag_seconds", "Age of the oldest unpublished outbox row", reading::gauge,
-                  [backlog, mutex] {
-                    std::lock_guard lock(*mutex);
-                    return backlog->oldest_seconds;
-                  });
-  }
-
   spdlog::logger* log_;
   std::unique_ptr<postgres::pg_outbox> outbox_;
   std::unique_ptr<kafka::outbox_relay> relay_;
@@ -198,6 +172,38 @@ class relay_thread {
 };
 
 }  // namespace
+
+void watch_relay(prometheus::prometheus_metrics& metrics, kafka::outbox_relay const& relay,
+                 postgres::pg_options const& database) {
+  using reading = prometheus::prometheus_metrics::reading;
+  auto const* counters = &relay.counters();
+  metrics.watch("once_outbox_published_total", "Outbox rows published and acknowledged by the brokers",
+                reading::counter, [counters] { return static_cast<double>(counters->published.load()); });
+  metrics.watch("once_outbox_publish_failures_total", "Outbox rows the brokers did not acknowledge in a round",
+                reading::counter, [counters] { return static_cast<double>(counters->publish_failures.load()); });
+  metrics.watch("once_outbox_relay_leader", "1 while this process's relay holds the outbox lease", reading::gauge,
+                [counters] { return counters->leader.load() ? 1.0 : 0.0; });
+  // Backlog and lag are the outbox's, whichever relay publishes it; the relay's own
+  // connection is its thread's alone, so they are measured on another one.
+  auto opened = postgres::pg_outbox::open(database);
+  if (!opened) return;
+  struct measured {
+    std::mutex mutex;
+    std::unique_ptr<postgres::pg_outbox> outbox;
+    postgres::pg_outbox::backlog last;
+  };
+  auto shared = std::make_shared<measured>();
+  shared->outbox = std::move(*opened);
+  metrics.watch("once_outbox_backlog_rows", "Outbox rows not yet published", reading::gauge, [shared] {
+    std::lock_guard lock(shared->mutex);
+    if (auto backlog = shared->outbox->measure_backlog()) shared->last = *backlog;
+    return static_cast<double>(shared->last.rows);
+  });
+  metrics.watch("once_outbox_lag_seconds", "Age of the oldest unpublished outbox row", reading::gauge, [shared] {
+    std::lock_guard lock(shared->mutex);
+    return shared->last.oldest_seconds;
+  });
+}
 
 struct command_stack::parts {
   std::unique_ptr<application::command_store> store;

@@ -3,12 +3,15 @@
 //
 //   once-relay --database-url URL --brokers HOST:PORT[,...] [--schema NAME]
 //              [--batch-size N] [--poll-interval-ms MS] [--lease-ttl-ms MS] [--delivery-timeout-ms MS]
+//              [--metrics-listen HOST:PORT]
 //
-// Logs JSON lines on stdout (rounds that failed, lease changes); SIGTERM or
-// SIGINT ends the round in progress and exits 0.
+// Logs JSON lines on stdout (rounds that failed); serves /metrics (the
+// once_outbox_* series) and /healthz on --metrics-listen; SIGTERM or SIGINT
+// ends the round in progress and exits 0.
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -17,9 +20,12 @@
 #include <spdlog/logger.h>
 #include <CLI/CLI.hpp>
 
+#include <once/http/operations_routes.hpp>
+#include <once/http/server.hpp>
 #include <once/kafka/outbox_relay.hpp>
 #include <once/observability/structured_log.hpp>
 #include <once/postgres/pg_outbox.hpp>
+#include <once/prometheus/prometheus_metrics.hpp>
 #include <once/service/service.hpp>
 
 int main(int argc, char** argv) {
@@ -45,7 +51,25 @@ int main(int argc, char** argv) {
   app.add_option("--delivery-timeout-ms", delivery_timeout_ms, "a row not acknowledged by then is retried")
       ->check(CLI::Range(std::int64_t{100}, std::int64_t{600000}))
       ->capture_default_str();
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen, "HOST:PORT serving /metrics and /healthz");
   if (auto const exit_code = once::service::parse_command_line(app, argc, argv)) return *exit_code;
+  std::string metrics_host;
+  unsigned short metrics_port = 0;
+  if (!metrics_listen.empty()) {
+    auto const colon = metrics_listen.rfind(':');
+    int port_number = -1;
+    try {
+      port_number = colon == std::string::npos ? -1 : std::stoi(metrics_listen.substr(colon + 1));
+    } catch (...) {
+    }
+    if (colon == std::string::npos || colon == 0 || port_number < 0 || port_number > 65535) {
+      std::fprintf(stderr, "once-relay: --metrics-listen takes HOST:PORT\n");
+      return 2;
+    }
+    metrics_host = metrics_listen.substr(0, colon);
+    metrics_port = static_cast<unsigned short>(port_number);
+  }
   relay.poll_interval = std::chrono::milliseconds{poll_interval_ms};
   relay.lease_ttl = std::chrono::milliseconds{lease_ttl_ms};
   relay.delivery_timeout = std::chrono::milliseconds{delivery_timeout_ms};
@@ -73,14 +97,34 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  once::prometheus::prometheus_metrics metrics;
+  std::unique_ptr<once::http::server> operations;
+  if (!metrics_listen.empty()) {
+    once::service::watch_relay(metrics, **relayed, database);
+    once::http::router routes;
+    once::http::add_operations_routes(routes, {[] { return true; }, [&metrics] { return metrics.text(); }});
+    once::http::server_options options;
+    options.address = metrics_host;
+    options.port = metrics_port;
+    options.threads = 1;
+    operations = std::make_unique<once::http::server>(options, std::move(routes));
+    if (auto started = operations->start(); !started) {
+      std::fprintf(stderr, "once-relay: %s\n", started.error().message.c_str());
+      return 1;
+    }
+  }
   std::thread rounds{[&] { (*relayed)->run(); }};
-  once::observability::log_event(*log, spdlog::level::info, "relaying",
-                                 {{"schema", database.schema}, {"brokers", relay.brokers}});
+  once::observability::log_event(
+      *log, spdlog::level::info, "relaying",
+      {{"schema", database.schema},
+       {"brokers", relay.brokers},
+       {"metrics_address", operations ? metrics_host + ':' + std::to_string(operations->port()) : std::string{}}});
   log->flush();
   int received = 0;
   sigwait(&signals, &received);
   (*relayed)->stop();
   rounds.join();
+  if (operations) operations->stop();
   once::observability::log_event(
       *log, spdlog::level::info, "stopped",
       {{"published", (*relayed)->counters().published.load()}, {"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});

@@ -162,5 +162,36 @@ TEST(InboxConsumer, AnUndecodableMessageGoesToTheDeadLetterTopicAndTheExceptions
   EXPECT_FALSE(letters[0].headers.at("error").empty());
 }
 
+TEST(InboxConsumer, AMessageFailingMaxAttemptsTimesIsDeadLetteredWhileAnOutageIsWaitedOut) {
+  consuming_ledgers world;
+  send(world.cluster, "evt-broken", deposit_json("D-1", 1));
+  send(world.cluster, "evt-later", deposit_json("D-2", 1));
+  once::kafka::inbox_options options;
+  options.brokers = world.cluster.bootstrap_servers();
+  options.group = "ledger-keeper";
+  options.topics = {requests};
+  options.max_attempts = 3;
+  options.consumer_settings = {{"log_level", "0"}};
+  auto consumer = once::kafka::inbox_consumer::open(*world.store, options);
+  ASSERT_TRUE(consumer.has_value());
+  int broken_attempts = 0;
+  int outage_answers = 0;
+  (*consumer)->on("test.deposit_requested", [&](once::kafka::inbox_message const& message) {
+    if (message.header("event-id") == "evt-broken") {
+      ++broken_attempts;
+      return handling::failed("a bug in the handler");
+    }
+    if (++outage_answers < 5) return handling::retry("unavailable");  // the store is away four times
+    return handling::handled();
+  });
+  poll_until(**consumer, [&] { return (*consumer)->counters().handled == 1; });
+  EXPECT_EQ(broken_attempts, 3);
+  EXPECT_EQ(outage_answers, 5);
+  EXPECT_EQ((*consumer)->counters().dead_lettered.load(), 1);
+  EXPECT_EQ(world.schema.scalar("SELECT attempts FROM ${schema}.once_inbox_exceptions WHERE message_id = 'evt-broken'"),
+            3);
+  EXPECT_EQ(world.schema.scalar("SELECT count(*) FROM ${schema}.once_inbox_exceptions"), 1);
+}
+
 }  // namespace
 }  // namespace once_tests

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
@@ -19,6 +20,7 @@
 #include <once/postgres/pg_command_store.hpp>
 #include <once/postgres/pg_outbox.hpp>
 #include <once/testing/child_process.hpp>
+#include <once/testing/http_client.hpp>
 #include <once/testing/pg_schema.hpp>
 
 #include "support/kafka_cluster.hpp"
@@ -235,6 +237,32 @@ TEST(OutboxRelay, TwoRelayProcessesOneKilledMidRunLeaveEveryRowPublishedInItsAgg
   auto const messages = read_topic(cluster.bootstrap_servers(), topic, 6, 100000, std::chrono::seconds{3});
   EXPECT_GE(messages.size(), 520U);  // copies of the killed relay's unmarked rows may come twice
   EXPECT_EQ(first_copies_by_key(messages), written.rows_by_aggregate());
+}
+
+TEST(OutboxRelay, OnceRelayServesItsMetrics) {
+  kafka_cluster cluster;
+  cluster.create_topic(topic, 6);
+  written_outbox written{2, 5};
+  once::testing::child_process relay{
+      ONCE_RELAY,
+      {"--database-url", written.schema.url(), "--schema", written.schema.name(), "--brokers",
+       cluster.bootstrap_servers(), "--poll-interval-ms", "50", "--metrics-listen", "127.0.0.1:0"}};
+  std::string address;
+  for (int i = 0; i < 400 && (address.empty() || written.unpublished() > 0); ++i) {
+    for (auto const& line : relay.output_lines()) {
+      auto const parsed = nlohmann::json::parse(line, nullptr, false);
+      if (!parsed.is_discarded() && parsed.value("event", "") == "relaying")
+        address = parsed.value("metrics_address", "");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{25});  // polling the relay's log and the outbox
+  }
+  ASSERT_FALSE(address.empty());
+  ASSERT_EQ(written.unpublished(), 0);
+  auto const port = static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
+  auto const metrics = once::testing::http_client{port}.send("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("once_outbox_published_total 10"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("once_outbox_backlog_rows 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("once_outbox_relay_leader 1"), std::string::npos) << metrics;
 }
 
 }  // namespace

@@ -40,6 +40,10 @@ namespace once::prometheus {
 class prometheus_metrics;
 }
 
+namespace once::kafka {
+class outbox_relay;
+}
+
 namespace once::service {
 
 // What a service's command line sets; add_options gives each its flag.
@@ -76,6 +80,13 @@ struct options {
 void add_options(CLI::App& app, options& into);
 // Adds --brokers and --no-relay, for a service that publishes to Kafka.
 void add_kafka_options(CLI::App& app, options& into);
+
+// The relay's metrics on `metrics`, read at scrape time: once_outbox_published_total,
+// once_outbox_publish_failures_total and once_outbox_relay_leader from `relay`;
+// once_outbox_backlog_rows and once_outbox_lag_seconds from the outbox in
+// `database`, on a connection of their own. `relay` must outlive the scrapes.
+void watch_relay(prometheus::prometheus_metrics& metrics, kafka::outbox_relay const& relay,
+                 postgres::pg_options const& database);
 
 // Parses the command line into what add_options bound. A flag that is wrong,
 // missing or unknown is printed with CLI11's sentence and gives main's exit
