@@ -43,22 +43,43 @@ void add_milliseconds(CLI::App& app, std::string const& flag, std::chrono::milli
       ->default_str(std::to_string(into.count()));
 }
 
-// "HOST:PORT" into its parts; false when it is not one.
-bool split_listen(std::string const& listen, std::string& host, unsigned short& port) {
-  auto const colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
+}  // namespace
+
+std::optional<listen_address> parse_listen(std::string const& text) {
+  auto const colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
   try {
-    int const number = std::stoi(listen.substr(colon + 1));
-    if (number < 0 || number > 65535) return false;
-    port = static_cast<unsigned short>(number);
+    std::size_t used = 0;
+    auto const port_text = text.substr(colon + 1);
+    int const number = std::stoi(port_text, &used);
+    if (used != port_text.size() || number < 0 || number > 65535) return std::nullopt;
+    return listen_address{text.substr(0, colon), static_cast<unsigned short>(number)};
   } catch (...) {
-    return false;
+    return std::nullopt;
   }
-  host = listen.substr(0, colon);
-  return true;
 }
 
-}  // namespace
+application::result<std::unique_ptr<http::server>> serve_operations(std::string const& listen,
+                                                                    prometheus::prometheus_metrics& metrics) {
+  if (listen.empty()) return std::unique_ptr<http::server>{};
+  auto const address = parse_listen(listen);
+  if (!address) return application::fail(error_code::invalid_argument, "a listen address is HOST:PORT");
+  http::router routes;
+  http::add_operations_routes(routes, {[] { return true; }, [&metrics] { return metrics.text(); }});
+  http::server_options options;
+  options.address = address->host;
+  options.port = address->port;
+  options.threads = 1;
+  auto server = std::make_unique<http::server>(options, std::move(routes));
+  if (auto started = server->start(); !started) return domain::unexpected{started.error()};
+  return server;
+}
+
+std::string address_of(http::server const* server, std::string const& listen) {
+  if (server == nullptr) return {};
+  auto const address = parse_listen(listen);
+  return (address ? address->host : std::string{}) + ':' + std::to_string(server->port());
+}
 
 void add_options(CLI::App& app, options& into) {
   app.add_option("--listen", into.listen, "HOST:PORT to listen on")->capture_default_str();
@@ -264,9 +285,10 @@ int run(options const& options, std::function<void(host&)> const& wire) {
     std::fprintf(stderr, "%s: %s\n", options.name.c_str(), message.c_str());
     return exit_code;
   };
-  std::string address;
-  unsigned short port = 0;
-  if (!split_listen(options.listen, address, port)) return refuse(2, "--listen takes HOST:PORT");
+  auto const listening = parse_listen(options.listen);
+  if (!listening) return refuse(2, "--listen takes HOST:PORT");
+  auto const& address = listening->host;
+  auto const port = listening->port;
   auto tokens = http::bearer_tokens::parse(options.auth_tokens);
   if (!tokens) return refuse(2, tokens.error().message);
   auto stack = command_stack::open(options);

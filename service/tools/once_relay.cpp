@@ -20,7 +20,6 @@
 #include <spdlog/logger.h>
 #include <CLI/CLI.hpp>
 
-#include <once/http/operations_routes.hpp>
 #include <once/http/server.hpp>
 #include <once/kafka/outbox_relay.hpp>
 #include <once/observability/structured_log.hpp>
@@ -54,21 +53,9 @@ int main(int argc, char** argv) {
   std::string metrics_listen;
   app.add_option("--metrics-listen", metrics_listen, "HOST:PORT serving /metrics and /healthz");
   if (auto const exit_code = once::service::parse_command_line(app, argc, argv)) return *exit_code;
-  std::string metrics_host;
-  unsigned short metrics_port = 0;
-  if (!metrics_listen.empty()) {
-    auto const colon = metrics_listen.rfind(':');
-    int port_number = -1;
-    try {
-      port_number = colon == std::string::npos ? -1 : std::stoi(metrics_listen.substr(colon + 1));
-    } catch (...) {
-    }
-    if (colon == std::string::npos || colon == 0 || port_number < 0 || port_number > 65535) {
-      std::fprintf(stderr, "once-relay: --metrics-listen takes HOST:PORT\n");
-      return 2;
-    }
-    metrics_host = metrics_listen.substr(0, colon);
-    metrics_port = static_cast<unsigned short>(port_number);
+  if (!metrics_listen.empty() && !once::service::parse_listen(metrics_listen)) {
+    std::fprintf(stderr, "once-relay: --metrics-listen takes HOST:PORT\n");
+    return 2;
   }
   relay.poll_interval = std::chrono::milliseconds{poll_interval_ms};
   relay.lease_ttl = std::chrono::milliseconds{lease_ttl_ms};
@@ -98,33 +85,23 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   once::prometheus::prometheus_metrics metrics;
-  std::unique_ptr<once::http::server> operations;
-  if (!metrics_listen.empty()) {
-    once::service::watch_relay(metrics, **relayed, database);
-    once::http::router routes;
-    once::http::add_operations_routes(routes, {[] { return true; }, [&metrics] { return metrics.text(); }});
-    once::http::server_options options;
-    options.address = metrics_host;
-    options.port = metrics_port;
-    options.threads = 1;
-    operations = std::make_unique<once::http::server>(options, std::move(routes));
-    if (auto started = operations->start(); !started) {
-      std::fprintf(stderr, "once-relay: %s\n", started.error().message.c_str());
-      return 1;
-    }
+  if (!metrics_listen.empty()) once::service::watch_relay(metrics, **relayed, database);
+  auto operations = once::service::serve_operations(metrics_listen, metrics);
+  if (!operations) {
+    std::fprintf(stderr, "once-relay: --metrics-listen: %s\n", operations.error().message.c_str());
+    return 1;
   }
   std::thread rounds{[&] { (*relayed)->run(); }};
-  once::observability::log_event(
-      *log, spdlog::level::info, "relaying",
-      {{"schema", database.schema},
-       {"brokers", relay.brokers},
-       {"metrics_address", operations ? metrics_host + ':' + std::to_string(operations->port()) : std::string{}}});
+  once::observability::log_event(*log, spdlog::level::info, "relaying",
+                                 {{"schema", database.schema},
+                                  {"brokers", relay.brokers},
+                                  {"metrics_address", once::service::address_of(operations->get(), metrics_listen)}});
   log->flush();
   int received = 0;
   sigwait(&signals, &received);
   (*relayed)->stop();
   rounds.join();
-  if (operations) operations->stop();
+  if (*operations) (*operations)->stop();
   once::observability::log_event(
       *log, spdlog::level::info, "stopped",
       {{"published", (*relayed)->counters().published.load()}, {"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});

@@ -22,7 +22,6 @@
 
 #include <once/application/command_dispatcher.hpp>
 #include <once/domain/json_decode.hpp>
-#include <once/http/operations_routes.hpp>
 #include <once/http/server.hpp>
 #include <once/kafka/inbox_consumer.hpp>
 #include <once/kafka/topics.hpp>
@@ -56,20 +55,6 @@ handling after_error(once::application::error const& failure) {
   return handling::failed(std::string{to_string(failure.code)});
 }
 
-bool split_listen(std::string const& listen, std::string& host, unsigned short& port) {
-  auto const colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  try {
-    int const number = std::stoi(listen.substr(colon + 1));
-    if (number < 0 || number > 65535) return false;
-    port = static_cast<unsigned short>(number);
-  } catch (...) {
-    return false;
-  }
-  host = listen.substr(0, colon);
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,9 +78,7 @@ int main(int argc, char** argv) {
   if (auto const exit_code = once::service::parse_command_line(app, argc, argv)) return *exit_code;
 
   auto log = once::observability::json_stdout_logger("fraud-screening");
-  std::string metrics_host;
-  unsigned short metrics_port = 0;
-  if (!metrics_listen.empty() && !split_listen(metrics_listen, metrics_host, metrics_port)) {
+  if (!metrics_listen.empty() && !once::service::parse_listen(metrics_listen)) {
     std::fprintf(stderr, "fraud-screening: --metrics-listen takes HOST:PORT\n");
     return 2;
   }
@@ -159,32 +142,22 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::unique_ptr<once::http::server> operations;
-  if (!metrics_listen.empty()) {
-    once::http::router routes;
-    once::http::add_operations_routes(routes, {[] { return true; }, [&metrics] { return metrics.text(); }});
-    once::http::server_options options;
-    options.address = metrics_host;
-    options.port = metrics_port;
-    options.threads = 1;
-    operations = std::make_unique<once::http::server>(options, std::move(routes));
-    if (auto started = operations->start(); !started) {
-      std::fprintf(stderr, "fraud-screening: %s\n", started.error().message.c_str());
-      return 1;
-    }
+  auto operations = once::service::serve_operations(metrics_listen, metrics);
+  if (!operations) {
+    std::fprintf(stderr, "fraud-screening: --metrics-listen: %s\n", operations.error().message.c_str());
+    return 1;
   }
   std::thread consuming{[&] { (*consumer)->run(); }};
-  once::observability::log_event(
-      *log, spdlog::level::info, "consuming",
-      {{"group", group},
-       {"topic", "claims.events"},
-       {"metrics_address", operations ? metrics_host + ':' + std::to_string(operations->port()) : std::string{}}});
+  once::observability::log_event(*log, spdlog::level::info, "consuming",
+                                 {{"group", group},
+                                  {"topic", "claims.events"},
+                                  {"metrics_address", once::service::address_of(operations->get(), metrics_listen)}});
   log->flush();
   int received = 0;
   sigwait(&signals, &received);
   (*consumer)->stop();
   consuming.join();
-  if (operations) operations->stop();
+  if (*operations) (*operations)->stop();
   once::observability::log_event(*log, spdlog::level::info, "stopped",
                                  {{"handled", counters.handled.load()}, {"duplicates", counters.duplicates.load()}});
   log->flush();

@@ -88,6 +88,22 @@ void add_kafka_options(CLI::App& app, options& into);
 void watch_relay(prometheus::prometheus_metrics& metrics, kafka::outbox_relay const& relay,
                  postgres::pg_options const& database);
 
+// "HOST:PORT" as its parts; nullopt when it is not one (port 0: any free port).
+struct listen_address {
+  std::string host;
+  unsigned short port = 0;
+};
+[[nodiscard]] std::optional<listen_address> parse_listen(std::string const& text);
+
+// The operations routes alone (/healthz, and /metrics from `metrics`) on
+// `listen` (HOST:PORT), for a process that serves no other HTTP: a consumer,
+// a relay. None when `listen` is empty; an error when it is not HOST:PORT or
+// cannot be bound. address() of the server answers where it listens.
+[[nodiscard]] application::result<std::unique_ptr<http::server>> serve_operations(
+    std::string const& listen, prometheus::prometheus_metrics& metrics);
+// "HOST:PORT" of a started server, or "" for none.
+[[nodiscard]] std::string address_of(http::server const* server, std::string const& listen);
+
 // Parses the command line into what add_options bound. A flag that is wrong,
 // missing or unknown is printed with CLI11's sentence and gives main's exit
 // code 2 (--help prints and gives 0); nullopt when the service may start.
