@@ -98,7 +98,7 @@ struct listen_address {
 // The operations routes alone (/healthz, and /metrics from `metrics`) on
 // `listen` (HOST:PORT), for a process that serves no other HTTP: a consumer,
 // a relay. None when `listen` is empty; an error when it is not HOST:PORT or
-// cannot be bound. address() of the server answers where it listens.
+// cannot be bound. address_of(server, listen) says where it listens.
 [[nodiscard]] application::result<std::unique_ptr<http::server>> serve_operations(
     std::string const& listen, prometheus::prometheus_metrics& metrics);
 // "HOST:PORT" of a started server, or "" for none.
