@@ -6,7 +6,8 @@
 //
 // Prints one JSON line {"event":"listening","bootstrap_servers":"127.0.0.1:P,..."}
 // and runs until SIGTERM or SIGINT. SIGUSR1 takes every broker down, SIGUSR2
-// brings them back (to show and test outages).
+// brings them back (to show and test outages); each prints {"event":"brokers_down"}
+// or {"event":"brokers_up"} once done.
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -64,6 +65,9 @@ int main(int argc, char** argv) {
         (void)(received == SIGUSR1 ? rd_kafka_mock_broker_set_down(cluster, id)
                                    : rd_kafka_mock_broker_set_up(cluster, id));
       }
+      // Said once done, so that a test or a demo can wait for it instead of guessing.
+      std::printf("{\"event\":\"%s\"}\n", received == SIGUSR1 ? "brokers_down" : "brokers_up");
+      std::fflush(stdout);
       continue;
     }
     break;

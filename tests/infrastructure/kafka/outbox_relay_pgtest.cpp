@@ -12,7 +12,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <pqxx/connection>
 #include <pqxx/transaction>
 
@@ -20,8 +19,10 @@
 #include <once/postgres/pg_command_store.hpp>
 #include <once/postgres/pg_outbox.hpp>
 #include <once/testing/child_process.hpp>
+#include <once/testing/eventually.hpp>
 #include <once/testing/http_client.hpp>
 #include <once/testing/pg_schema.hpp>
+#include <once/testing/service_process.hpp>
 
 #include "support/kafka_cluster.hpp"
 #include "support/ledger.hpp"
@@ -189,7 +190,7 @@ TEST(OutboxRelay, TwoRelaysOnOneOutboxTakeTurnsUnderTheLeaseAndKeepEachAggregate
   ASSERT_TRUE(relay_b.has_value());
   std::thread a{[&] { (*relay_a)->run(); }};
   std::thread b{[&] { (*relay_b)->run(); }};
-  for (int i = 0; i < 400 && written.unpublished() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds{25});
+  (void)once::testing::eventually([&] { return written.unpublished() == 0; }, std::chrono::seconds{10});
   (*relay_a)->stop();
   (*relay_b)->stop();
   a.join();
@@ -218,8 +219,7 @@ TEST(OutboxRelay, TwoRelayProcessesOneKilledMidRunLeaveEveryRowPublishedInItsAgg
   auto first = start_relay(cluster, written);
   auto second = start_relay(cluster, written);
   // Once the leader has published some rows, it is killed where it stands.
-  for (int i = 0; i < 400 && written.unpublished() > 400; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  ASSERT_TRUE(once::testing::eventually([&] { return written.unpublished() <= 400; }, std::chrono::seconds{10}));
   auto const leader =
       written.schema.scalar("SELECT split_part(holder, ':', 2)::bigint FROM ${schema}.once_relay_lease");
   auto& killed = leader == first->pid() ? *first : *second;
@@ -230,9 +230,7 @@ TEST(OutboxRelay, TwoRelayProcessesOneKilledMidRunLeaveEveryRowPublishedInItsAgg
   once::domain::envelope env;
   env.tenant = "tenant-a";
   for (int l = 0; l < 20; ++l) ASSERT_TRUE(ledgers.dispatch(deposit{"L-" + std::to_string(l), "D-late", 7}, env));
-  for (int i = 0; i < 1500 && written.unpublished() > 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  EXPECT_EQ(written.unpublished(), 0);
+  EXPECT_TRUE(once::testing::eventually([&] { return written.unpublished() == 0; }, std::chrono::seconds{30}));
 
   auto const messages = read_topic(cluster.bootstrap_servers(), topic, 6, 100000, std::chrono::seconds{3});
   EXPECT_GE(messages.size(), 520U);  // copies of the killed relay's unmarked rows may come twice
@@ -247,17 +245,10 @@ TEST(OutboxRelay, OnceRelayServesItsMetrics) {
       ONCE_RELAY,
       {"--database-url", written.schema.url(), "--schema", written.schema.name(), "--brokers",
        cluster.bootstrap_servers(), "--poll-interval-ms", "50", "--metrics-listen", "127.0.0.1:0"}};
-  std::string address;
-  for (int i = 0; i < 400 && (address.empty() || written.unpublished() > 0); ++i) {
-    for (auto const& line : relay.output_lines()) {
-      auto const parsed = nlohmann::json::parse(line, nullptr, false);
-      if (!parsed.is_discarded() && parsed.value("event", "") == "relaying")
-        address = parsed.value("metrics_address", "");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{25});  // polling the relay's log and the outbox
-  }
-  ASSERT_FALSE(address.empty());
-  ASSERT_EQ(written.unpublished(), 0);
+  auto const relaying = once::testing::await_log_event(relay, "relaying", std::chrono::seconds{10});
+  ASSERT_TRUE(relaying.has_value());
+  ASSERT_TRUE(once::testing::eventually([&] { return written.unpublished() == 0; }, std::chrono::seconds{10}));
+  auto const address = relaying->value("metrics_address", "");
   auto const port = static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
   auto const metrics = once::testing::http_client{port}.send("GET", "/metrics").body;
   EXPECT_NE(metrics.find("once_outbox_published_total 10"), std::string::npos) << metrics;

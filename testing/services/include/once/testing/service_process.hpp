@@ -6,16 +6,39 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include <once/testing/child_process.hpp>
+#include <once/testing/eventually.hpp>
 
 namespace once::testing {
+
+// The first JSON log line of `process` whose "event" is `event`, once it has
+// written one (within `within`); nullopt otherwise. Services, relays, consumers
+// and once-kafka-mock all say where they listen this way.
+[[nodiscard]] inline std::optional<nlohmann::json> await_log_event(child_process const& process,
+                                                                   std::string const& event,
+                                                                   std::chrono::milliseconds within) {
+  std::optional<nlohmann::json> found;
+  (void)eventually(
+      [&] {
+        for (auto const& line : process.output_lines()) {
+          auto parsed = nlohmann::json::parse(line, nullptr, false);
+          if (!parsed.is_discarded() && parsed.value("event", "") == event) {
+            found = std::move(parsed);
+            return true;
+          }
+        }
+        return false;
+      },
+      within);
+  return found;
+}
 
 class service_process {
  public:
@@ -49,17 +72,10 @@ class service_process {
     auto arguments = arguments_;
     arguments.insert(arguments.begin(), {"--listen", listen});
     process_ = std::make_unique<child_process>(program_, arguments);
-    auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (auto const& line : log_lines()) {
-        if (line.value("event", "") != "listening") continue;
-        auto const address = line.at("address").get<std::string>();
-        port_ = static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds{20});  // polling the child's log file
-    }
-    throw std::runtime_error(program_ + " did not start listening");
+    auto const listening = await_log_event(*process_, "listening", std::chrono::seconds{20});
+    if (!listening) throw std::runtime_error(program_ + " did not start listening");
+    auto const address = listening->at("address").get<std::string>();
+    port_ = static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
   }
 
   std::string program_;
