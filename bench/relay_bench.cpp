@@ -46,6 +46,8 @@ struct mock_cluster {
     char problem[256];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     (void)rd_kafka_conf_set(conf, "log_level", "0", problem, sizeof problem);
+    // The mock brokers' sockets take this handle's settings; without it each answer waits for delayed ACKs.
+    (void)rd_kafka_conf_set(conf, "socket.nagle.disable", "true", problem, sizeof problem);
     handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, problem, sizeof problem);
     cluster = rd_kafka_mock_cluster_new(handle, 3);
   }
@@ -165,6 +167,7 @@ int main(int argc, char** argv) {
     (void)conf->set("group.id", "bench-lag", problem);
     (void)conf->set("auto.offset.reset", "latest", problem);
     (void)conf->set("fetch.wait.max.ms", "5", problem);  // the relay's lag, not the fetch's long poll
+    (void)conf->set("socket.nagle.disable", "true", problem);
     (void)conf->set("log_level", "0", problem);
     std::unique_ptr<RdKafka::KafkaConsumer> consumer{RdKafka::KafkaConsumer::create(conf.get(), problem)};
     std::vector<RdKafka::TopicPartition*> partitions;

@@ -26,6 +26,8 @@ class kafka_cluster {
     char problem[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     (void)rd_kafka_conf_set(conf, "log_level", "0", problem, sizeof problem);
+    // The mock brokers' sockets take this handle's settings; without it each answer waits for delayed ACKs.
+    (void)rd_kafka_conf_set(conf, "socket.nagle.disable", "true", problem, sizeof problem);
     handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, problem, sizeof problem);
     if (handle_ == nullptr) throw std::runtime_error(std::string{"rd_kafka_new: "} + problem);
     cluster_ = rd_kafka_mock_cluster_new(handle_, brokers);

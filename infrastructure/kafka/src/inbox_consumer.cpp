@@ -225,6 +225,7 @@ result<std::unique_ptr<inbox_consumer>> inbox_consumer::open(application::inbox_
       {"session.timeout.ms", std::to_string(s.options.session_timeout.count())},
       {"heartbeat.interval.ms", std::to_string(std::max<std::int64_t>(100, s.options.session_timeout.count() / 3))},
       {"client.id", "once-inbox"},
+      {"socket.nagle.disable", "true"},  // small requests are sent at once, not held for a delayed ACK
   };
   for (auto const& [name, value] : s.options.consumer_settings) settings[name] = value;
   std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};

@@ -92,6 +92,7 @@ result<std::unique_ptr<outbox_relay>> outbox_relay::open(application::outbox_sou
       {"linger.ms", "1"},
       {"message.timeout.ms", std::to_string(s.options.delivery_timeout.count())},
       {"client.id", "once-relay"},
+      {"socket.nagle.disable", "true"},  // a round's requests are batched by linger.ms already
   };
   for (auto const& [name, value] : s.options.producer_settings) settings[name] = value;
   std::string problem;

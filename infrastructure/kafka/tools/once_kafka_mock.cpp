@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   char problem[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   (void)rd_kafka_conf_set(conf, "log_level", "0", problem, sizeof problem);
+  // The mock brokers' sockets take this handle's settings; without it each answer waits for delayed ACKs.
+  (void)rd_kafka_conf_set(conf, "socket.nagle.disable", "true", problem, sizeof problem);
   rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, problem, sizeof problem);
   if (handle == nullptr) {
     std::fprintf(stderr, "once-kafka-mock: %s\n", problem);
