@@ -106,6 +106,22 @@ result<void> memory_command_store::commit(memory_claim& claim, application::comm
     aggregate.stored = std::move(effects.new_state);
   }
   auto& intent = claim.intent().second;
+  if (effects.step.has_value()) {
+    auto const& start = *effects.step;
+    application::step_record step{effects.record.intent,
+                                  effects.record.command_type,
+                                  effects.record.target,
+                                  start.reference,
+                                  start.command,
+                                  effects.record.fingerprint,
+                                  application::step_status::pending,
+                                  1,
+                                  start.lease_until,
+                                  start.lease_until,
+                                  1,
+                                  effects.record.created_at};
+    steps_[effects.record.intent] = step_slot{std::move(step), start.lease_until};
+  }
   intent.record = std::move(effects.record);
   intent.in_flight = false;
   outbox_.insert(outbox_.end(), std::make_move_iterator(effects.outbox.begin()),
@@ -143,6 +159,110 @@ result<void> memory_command_store::record_dead_letter(application::dead_letter c
 std::vector<application::dead_letter> memory_command_store::dead_letters() const {
   std::lock_guard lock(mutex_);
   return dead_letters_;
+}
+
+namespace {
+
+bool open(application::step_status status) {
+  return status == application::step_status::pending || status == application::step_status::unknown;
+}
+
+}  // namespace
+
+result<bool> memory_command_store::conclude(application::step_conclusion const& conclusion) {
+  std::lock_guard lock(mutex_);
+  auto const& effects = conclusion.effects;
+  auto step = steps_.find(effects.record.intent);
+  if (step == steps_.end() || !open(step->second.record.status) || step->second.record.attempt != conclusion.attempt) {
+    return false;
+  }
+  auto intent = intents_.find(effects.record.intent);
+  if (intent == intents_.end() || !intent->second.record.has_value()) {
+    return fail(error_code::internal, "the intent of a step is gone");
+  }
+  auto& aggregate = aggregates_[effects.record.target];
+  if (effects.new_state.has_value()) {
+    if (aggregate.locked) return fail(error_code::aborted, "the aggregate is held by a command");
+    std::int64_t const version = aggregate.stored.has_value() ? aggregate.stored->version : 0;
+    if (version != effects.expected_version) {
+      return fail(error_code::aborted, "aggregate " + effects.record.target.id + " moved");
+    }
+    aggregate.stored = effects.new_state;
+  }
+  auto& record = *intent->second.record;
+  record.status = effects.record.status;
+  record.stored_result = effects.record.stored_result;
+  record.aggregate_version = effects.record.aggregate_version;
+  outbox_.insert(outbox_.end(), effects.outbox.begin(), effects.outbox.end());
+  step->second.record.status = conclusion.status;
+  step->second.next_check_at = conclusion.next_check_at;
+  if (conclusion.exception.has_value()) exceptions_.push_back(*conclusion.exception);
+  return true;
+}
+
+result<std::vector<application::step_record>> memory_command_store::take_over(std::string const&,
+                                                                              application::time_point now,
+                                                                              std::chrono::milliseconds lease,
+                                                                              std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::vector<application::step_record> taken;
+  for (auto& [key, slot] : steps_) {
+    if (taken.size() >= limit) break;
+    if (!open(slot.record.status) || slot.next_check_at > now) continue;
+    ++slot.record.attempt;
+    slot.record.lease_until = now + lease;
+    slot.next_check_at = slot.record.lease_until;
+    taken.push_back(slot.record);
+  }
+  return taken;
+}
+
+result<bool> memory_command_store::prepare_call(domain::intent_key const& intent, std::int64_t attempt,
+                                                application::time_point lease_until) {
+  std::lock_guard lock(mutex_);
+  auto step = steps_.find(intent);
+  if (step == steps_.end() || !open(step->second.record.status) || step->second.record.attempt != attempt) {
+    return false;
+  }
+  auto& record = step->second.record;
+  record.lease_until = lease_until;
+  record.last_sent_by = lease_until;
+  ++record.calls;
+  step->second.next_check_at = lease_until;
+  return true;
+}
+
+result<void> memory_command_store::defer(domain::intent_key const& intent, std::int64_t attempt,
+                                         application::time_point next_check_at) {
+  std::lock_guard lock(mutex_);
+  auto step = steps_.find(intent);
+  if (step != steps_.end() && step->second.record.attempt == attempt && open(step->second.record.status)) {
+    step->second.next_check_at = next_check_at;
+  }
+  return {};
+}
+
+result<std::optional<application::step_record>> memory_command_store::find_step(domain::intent_key const& intent) {
+  std::lock_guard lock(mutex_);
+  auto step = steps_.find(intent);
+  if (step == steps_.end()) return std::optional<application::step_record>{};
+  return std::optional{step->second.record};
+}
+
+result<bool> memory_command_store::lead(std::string const& name, std::string const& holder,
+                                        std::chrono::milliseconds ttl) {
+  std::lock_guard lock(mutex_);
+  auto const now = clock_->now();
+  auto [lease, taken] = leases_.try_emplace(name, holder, now + ttl);
+  if (taken) return true;
+  if (lease->second.first != holder && lease->second.second > now) return false;
+  lease->second = {holder, now + ttl};
+  return true;
+}
+
+std::vector<application::exception_entry> memory_command_store::exceptions() const {
+  std::lock_guard lock(mutex_);
+  return exceptions_;
 }
 
 void memory_command_store::release(memory_claim& claim) {

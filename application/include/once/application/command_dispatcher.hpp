@@ -18,9 +18,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <typeindex>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 
@@ -28,6 +31,7 @@
 #include <once/application/command_store.hpp>
 #include <once/application/contention_hints.hpp>
 #include <once/application/error.hpp>
+#include <once/application/external_steps.hpp>
 #include <once/application/fingerprint.hpp>
 #include <once/application/id_generator.hpp>
 #include <once/application/metrics.hpp>
@@ -35,24 +39,62 @@
 #include <once/domain/aggregate.hpp>
 #include <once/domain/canonical_json.hpp>
 #include <once/domain/envelope.hpp>
+#include <once/domain/external.hpp>
 #include <once/domain/intent_id.hpp>
 #include <once/domain/json_decode.hpp>
 #include <once/domain/outcome.hpp>
 
 namespace once::application {
 
+// How commands with an external step call out (docs/external-calls.md).
+struct external_step_options {
+  std::chrono::milliseconds call_timeout{2000};  // bounds the whole call
+  // How long a process may hold a claimed step: it sends no call after its
+  // lease, and recovery may take the step over once it has passed.
+  std::chrono::milliseconds lease{5000};
+  // How long after the last call could have been sent the other side may
+  // still book it: recovery calls again only after this, and only when the
+  // other side holds nothing under the reference.
+  std::chrono::milliseconds grace{5000};
+  std::chrono::milliseconds recheck{1000};  // when recovery asks again about a step it could not settle
+  int max_calls = 5;                        // calls without an answer before the step goes to the exception queue
+  std::string holder;                       // who holds the steps this process claims; a fresh id when empty
+};
+
 struct dispatcher_options {
   claim_waits waits{};
   int max_attempts = 5;              // transactions per command when the store answers `aborted`
   std::size_t max_key_length = 255;  // longer keys are refused as invalid_argument
+  external_step_options steps{};
 };
 
 // Collaborators; any left null uses the process-wide default (system clock,
-// random UUIDs, no metrics).
+// random UUIDs, no metrics). `steps` is needed by commands with an external step.
 struct dispatcher_services {
   application::clock const* clock = nullptr;
   id_generator* ids = nullptr;
   application::metrics* metrics = nullptr;
+  external_step_store* steps = nullptr;
+};
+
+// What recovery did with one step.
+enum class recovery_result {
+  recovered,     // the other side held one record: concluded from it
+  recalled,      // it provably held none and the grace had passed: called again, concluded from the answer
+  waiting,       // it holds none yet, the grace has not passed: looked at again later
+  not_asked,     // the other side could not be asked: looked at again later
+  needs_review,  // it holds more than one record, or calls keep ending unknown: in the exception queue
+  lost,          // another holder took the step meanwhile: nothing written
+};
+
+[[nodiscard]] std::string_view to_string(recovery_result result) noexcept;
+
+// A dispatcher seen by the recovery worker: it settles the steps of its command types.
+class step_recoverer {
+ public:
+  virtual ~step_recoverer() = default;
+  [[nodiscard]] virtual bool recovers(std::string_view command_type) const = 0;
+  [[nodiscard]] virtual result<recovery_result> recover(step_record const& step) = 0;
 };
 
 namespace detail {
@@ -62,7 +104,7 @@ metrics& default_metrics();
 }  // namespace detail
 
 template <domain::aggregate A>
-class command_dispatcher {
+class command_dispatcher final : public step_recoverer {
  public:
   template <class Command>
   using outcome_of = domain::outcome<domain::result_of<A, Command>>;
@@ -72,8 +114,34 @@ class command_dispatcher {
         clock_(services.clock != nullptr ? services.clock : &detail::default_clock()),
         ids_(services.ids != nullptr ? services.ids : &detail::default_ids()),
         metrics_(services.metrics != nullptr ? services.metrics : &detail::default_metrics()),
-        options_(options),
-        contention_(std::make_unique<contention_hints>()) {}
+        options_(std::move(options)),
+        contention_(std::make_unique<contention_hints>()),
+        steps_(services.steps) {
+    if (options_.steps.holder.empty()) options_.steps.holder = ids_->next();
+  }
+
+  // The call a command with an external step makes; connected once, before
+  // the first dispatch of that command. The call outlives the dispatcher.
+  template <class Command>
+  requires domain::has_external_step<Command>
+  void connect(external_call<Command>& call) {
+    calls_[std::type_index{typeid(Command)}] = &call;
+    recoverers_[std::string{Command::type_name}] = [this, &call](step_record const& step) {
+      return recover_step<Command>(call, step);
+    };
+  }
+
+  [[nodiscard]] bool recovers(std::string_view command_type) const override {
+    return recoverers_.contains(std::string{command_type});
+  }
+
+  [[nodiscard]] result<recovery_result> recover(step_record const& step) override {
+    auto found = recoverers_.find(step.command_type);
+    if (found == recoverers_.end()) {
+      return fail(error_code::internal, "no external call is connected for " + step.command_type);
+    }
+    return found->second(step);
+  }
 
   // The typed intent id a command gets under this envelope, or invalid_argument
   // when it has no key (a client-key command without one, or an oversized key).
@@ -122,6 +190,16 @@ class command_dispatcher {
   template <class Declaration, class Command>
   result<outcome_of<Command>> handle(Declaration const& declaration, Command const& command,
                                      domain::envelope const& env) {
+    if constexpr (domain::has_external_step<Command>) {
+      static_assert(Declaration::policy() == domain::repeat_policy::return_prior,
+                    "once: a command with an external step answers repeats with its intent's current status: declare "
+                    "it .repeat(return_prior)");
+      if (call_of<Command>() == nullptr || steps_ == nullptr) {
+        return fail(error_code::internal, std::string{Command::type_name} +
+                                              " has an external step: connect its external_call and give the "
+                                              "dispatcher an external_step_store");
+      }
+    }
     auto intent = intent_of(command, env);
     if (!intent) return domain::unexpected{std::move(intent).error()};
     auto const now = clock_->now();
@@ -190,8 +268,9 @@ class command_dispatcher {
       version = stored->version;
     }
 
-    auto decision =
-        domain::decide_command<A>(std::as_const(state), command, domain::decision_context{claim.requested_at});
+    domain::decision_context context{claim.requested_at, {}};
+    if constexpr (domain::has_external_step<Command>) context.external_reference = external_reference(claim.intent);
+    auto decision = domain::decide_command<A>(std::as_const(state), command, context);
 
     command_effects effects;
     effects.expected_version = version;
@@ -222,9 +301,227 @@ class command_dispatcher {
                                             "not exist, so there is no state to compute its result from");
     }
     effects.record.stored_result = domain::canonical_json(*result);
-    if (auto committed = holder.commit(std::move(effects)); !committed)
-      return domain::unexpected{std::move(committed).error()};
-    return outcome_of<Command>::applied(claim.intent, std::move(*result), version);
+    if constexpr (domain::has_external_step<Command>) {
+      effects.record.status = intent_status::pending;
+      effects.step = step_start{context.external_reference, domain::canonical_json(command), options_.steps.holder,
+                                clock_->now() + options_.steps.lease};
+      // The lease is counted on this process's steady clock too, so a jump of the wall clock cannot extend it.
+      auto const lease_ends = std::chrono::steady_clock::now() + options_.steps.lease;
+      auto const reference = effects.step->reference;
+      if (auto committed = holder.commit(std::move(effects)); !committed)
+        return domain::unexpected{std::move(committed).error()};
+      return call_and_conclude(*call_of<Command>(), command, step_in_hand{claim.intent, claim.target, reference, 1},
+                               lease_ends);
+    } else {
+      if (auto committed = holder.commit(std::move(effects)); !committed)
+        return domain::unexpected{std::move(committed).error()};
+      return outcome_of<Command>::applied(claim.intent, std::move(*result), version);
+    }
+  }
+
+  // --- external steps ---
+
+  // The step a caller holds: which intent, which aggregate, and the attempt it may write.
+  struct step_in_hand {
+    domain::intent_key intent;
+    aggregate_ref target;
+    std::string reference;
+    std::int64_t attempt = 1;
+  };
+
+  template <class Command>
+  external_call<Command>* call_of() const {
+    auto found = calls_.find(std::type_index{typeid(Command)});
+    return found == calls_.end() ? nullptr : static_cast<external_call<Command>*>(found->second);
+  }
+
+  // Calls while the lease holds, then concludes from what the call answered.
+  template <class Command>
+  result<outcome_of<Command>> call_and_conclude(external_call<Command>& call, Command const& command,
+                                                step_in_hand const& step,
+                                                std::chrono::steady_clock::time_point lease_ends) {
+    using answer_type = typename Command::external_answer;
+    using outcome_type = domain::external_outcome<answer_type>;
+    auto const left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(lease_ends - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds{0}) {
+      // Too late to call: recovery takes the step over once the lease has passed.
+      return current_answer<Command>(step.intent);
+    }
+    auto answered = call.call(command, step.reference, std::min(options_.steps.call_timeout, left));
+    switch (answered.what) {
+      case call_result<answer_type>::kind::answered:
+        return conclude<Command>(command, step, outcome_type::answered(std::move(*answered.answer)));
+      case call_result<answer_type>::kind::refused:
+        return conclude<Command>(command, step, outcome_type::refused(std::move(answered.refusal)));
+      case call_result<answer_type>::kind::unknown:
+        break;
+    }
+    return conclude<Command>(command, step, outcome_type::unknown(std::move(answered.reason)));
+  }
+
+  // The second transaction: conclude's events and result on the aggregate as
+  // it is now, if the step is still this attempt's. Unknown keeps the intent
+  // open for recovery; a double booking goes to the exception queue.
+  template <class Command>
+  result<outcome_of<Command>> conclude(Command const& command, step_in_hand const& step,
+                                       domain::external_outcome<typename Command::external_answer> const& outcome) {
+    for (int attempt = 1;; ++attempt) {
+      auto stored = store_->read(step.target);
+      if (!stored) return domain::unexpected{std::move(stored).error()};
+      std::optional<state_type> state;
+      std::int64_t version = 0;
+      if (stored->has_value()) {
+        auto decoded = decode_state(**stored);
+        if (!decoded) return domain::unexpected{std::move(decoded).error()};
+        state = std::move(*decoded);
+        version = (*stored)->version;
+      }
+      auto const now = clock_->now();
+      auto decision =
+          A::conclude(std::as_const(state), command, outcome, domain::decision_context{now, step.reference});
+
+      step_conclusion conclusion;
+      conclusion.attempt = step.attempt;
+      conclusion.next_check_at = now;
+      auto& effects = conclusion.effects;
+      effects.expected_version = version;
+      effects.record.intent = step.intent;
+      effects.record.command_type = std::string{Command::type_name};
+      effects.record.target = step.target;
+      effects.record.aggregate_version = version;
+      std::optional<outcome_of<Command>> answer;
+      if (decision.is_rejected()) {
+        effects.record.status = intent_status::rejected;
+        effects.record.stored_result = domain::canonical_json(decision.refusal());
+        answer = outcome_of<Command>::rejected(step.intent, decision.refusal());
+      } else {
+        if (!decision.events().empty()) {
+          for (auto const& event : decision.events()) domain::evolve<A>(state, event);
+          ++version;
+          effects.new_state = stored_aggregate{step.target, version, domain::canonical_json(*state)};
+          domain::envelope env;
+          env.tenant = step.intent.tenant;
+          intent_claim origin{step.intent, std::string{Command::type_name}, {}, step.target, now, std::nullopt};
+          for (auto const& event : decision.events())
+            effects.outbox.push_back(outbox_entry(event, origin, env, version));
+        }
+        auto result = domain::result_after<A>(decision, state, command);
+        if (!result.has_value()) {
+          return fail(error_code::internal, std::string{Command::type_name} +
+                                                ": conclude returned decision<> without events for an aggregate that "
+                                                "does not exist");
+        }
+        effects.record.aggregate_version = version;
+        effects.record.stored_result = domain::canonical_json(*result);
+        effects.record.status = intent_status::applied;
+        answer = outcome_of<Command>::applied(step.intent, std::move(*result), version);
+      }
+      using kind = typename domain::external_outcome<typename Command::external_answer>::kind;
+      if (outcome.what == kind::unknown) {
+        if (effects.record.status == intent_status::applied) effects.record.status = intent_status::unknown;
+        conclusion.status = step_status::unknown;
+      } else if (outcome.what == kind::duplicated) {
+        conclusion.status = step_status::needs_review;
+        std::string evidence = R"({"reference":)" + domain::canonical_json(step.reference) + R"(,"records":)" +
+                               domain::canonical_json(outcome.answers) + "}";
+        conclusion.exception =
+            exception_entry{step.intent.tenant, "double_booking", std::move(evidence), step.intent, step.reference};
+      }
+      auto written = steps_->conclude(conclusion);
+      if (!written) {
+        if (written.error().code == error_code::aborted && attempt < options_.max_attempts) continue;
+        return domain::unexpected{std::move(written).error()};
+      }
+      if (!*written) return current_answer<Command>(step.intent);  // another holder has the step now
+      return std::move(*answer);
+    }
+  }
+
+  // The intent's answer as its record holds it now (pending, unknown or concluded).
+  template <class Command>
+  result<outcome_of<Command>> current_answer(domain::intent_key const& intent) {
+    auto record = store_->find(intent);
+    if (!record) return domain::unexpected{std::move(record).error()};
+    if (!record->has_value()) return fail(error_code::internal, "the intent " + domain::to_string(intent) + " is gone");
+    if ((*record)->status == intent_status::rejected) {
+      auto refusal = domain::decode_json<domain::rejection>((*record)->stored_result);
+      if (!refusal) return corrupt(intent, refusal.error());
+      return outcome_of<Command>::replayed_rejection(intent, std::move(*refusal));
+    }
+    auto prior = domain::decode_json<domain::result_of<A, Command>>((*record)->stored_result);
+    if (!prior) return corrupt(intent, prior.error());
+    return outcome_of<Command>::replayed(intent, std::move(*prior), (*record)->aggregate_version);
+  }
+
+  // Recovery of one step whose holder is gone or whose outcome is unknown:
+  // ask the other side by reference first; call again only when it provably
+  // holds nothing and the grace after the last possible call has passed.
+  template <class Command>
+  result<recovery_result> recover_step(external_call<Command>& call, step_record const& step) {
+    using answer_type = typename Command::external_answer;
+    using outcome_type = domain::external_outcome<answer_type>;
+    auto command = domain::decode_json<Command>(step.command);
+    if (!command) {
+      return fail(error_code::internal,
+                  "the stored command of intent " + domain::to_string(step.intent) + " does not decode");
+    }
+    step_in_hand const held{step.intent, step.target, step.reference, step.attempt};
+    auto const settled = [](auto const& concluded) -> result<recovery_result> {
+      if (!concluded) return domain::unexpected{concluded.error()};
+      return recovery_result::recovered;
+    };
+    auto found = call.look_up(*command, step.reference);
+    auto const now = clock_->now();
+    if (!found.asked) {
+      if (auto deferred = steps_->defer(step.intent, step.attempt, now + options_.steps.recheck); !deferred)
+        return domain::unexpected{std::move(deferred).error()};
+      return recovery_result::not_asked;
+    }
+    if (found.found.size() == 1)
+      return settled(conclude<Command>(*command, held, outcome_type::answered(found.found[0])));
+    if (found.found.size() > 1) {
+      auto concluded = conclude<Command>(*command, held, outcome_type::duplicated(std::move(found.found)));
+      if (!concluded) return domain::unexpected{std::move(concluded).error()};
+      return recovery_result::needs_review;
+    }
+    if (now < step.last_sent_by + options_.steps.grace) {
+      if (auto deferred = steps_->defer(step.intent, step.attempt, step.last_sent_by + options_.steps.grace); !deferred)
+        return domain::unexpected{std::move(deferred).error()};
+      return recovery_result::waiting;
+    }
+    if (step.calls >= options_.steps.max_calls) {
+      auto escalated = escalate<Command>(step);
+      if (!escalated) return domain::unexpected{std::move(escalated).error()};
+      return *escalated ? recovery_result::needs_review : recovery_result::lost;
+    }
+    auto const lease_ends = std::chrono::steady_clock::now() + options_.steps.lease;
+    auto prepared = steps_->prepare_call(step.intent, step.attempt, now + options_.steps.lease);
+    if (!prepared) return domain::unexpected{std::move(prepared).error()};
+    if (!*prepared) return recovery_result::lost;
+    auto concluded = call_and_conclude(call, *command, held, lease_ends);
+    if (!concluded) return domain::unexpected{std::move(concluded).error()};
+    return recovery_result::recalled;
+  }
+
+  // A step that calls keep leaving unknown: the exception queue, the intent as it is.
+  template <class Command>
+  result<bool> escalate(step_record const& step) {
+    auto record = store_->find(step.intent);
+    if (!record) return domain::unexpected{std::move(record).error()};
+    if (!record->has_value())
+      return fail(error_code::internal, "the intent " + domain::to_string(step.intent) + " is gone");
+    step_conclusion conclusion;
+    conclusion.attempt = step.attempt;
+    conclusion.status = step_status::needs_review;
+    conclusion.next_check_at = clock_->now();
+    conclusion.effects.record = **record;
+    conclusion.effects.expected_version = (*record)->aggregate_version;
+    conclusion.exception = exception_entry{
+        step.intent.tenant, "unresolved",
+        R"({"reference":)" + domain::canonical_json(step.reference) + R"(,"calls":)" + std::to_string(step.calls) + "}",
+        step.intent, step.reference};
+    return steps_->conclude(conclusion);
   }
 
   template <class Declaration, class Command>
@@ -298,6 +595,11 @@ class command_dispatcher {
   metrics* metrics_;
   dispatcher_options options_;
   std::unique_ptr<contention_hints> contention_;  // shared by all threads using this dispatcher
+  external_step_store* steps_ = nullptr;
+  // Connected before the first dispatch and only read afterwards: the calls by command type, and
+  // by command type name the recovery of their steps.
+  std::unordered_map<std::type_index, void*> calls_;
+  std::unordered_map<std::string, std::function<result<recovery_result>(step_record const&)>> recoverers_;
 };
 
 }  // namespace once::application

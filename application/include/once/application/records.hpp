@@ -37,6 +37,9 @@ struct stored_aggregate {
 enum class intent_status {
   applied,   // executed; stored_result holds the result
   rejected,  // refused by the domain; stored_result holds the rejection
+  // A command with an external step (once/application/external_steps.hpp):
+  pending,  // claimed, its call may be under way; stored_result is what repeats are answered meanwhile
+  unknown,  // called, the outcome not known yet; stored_result as for pending
 };
 
 // The command log's row: the durable intent record.
@@ -92,6 +95,14 @@ struct outbox_message {
   }
 };
 
+// What the first transaction of a command with an external step writes beside its effects.
+struct step_start {
+  std::string reference;
+  std::string command;  // canonical JSON of the command: recovery calls and concludes from it
+  std::string holder;   // who may call until lease_until
+  time_point lease_until{};
+};
+
 // Everything one command changes, committed as one unit.
 struct command_effects {
   std::optional<stored_aggregate> new_state;  // none for a rejection or a command with no events
@@ -99,6 +110,7 @@ struct command_effects {
   intent_record record;
   std::vector<outbox_message> outbox;
   std::optional<domain::message_receipt> inbox;  // the message it came from, recorded with it
+  std::optional<step_start> step;                // for a command with an external step: record is pending
 };
 
 }  // namespace once::application

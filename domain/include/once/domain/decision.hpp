@@ -29,6 +29,9 @@ struct rejection {
 // not from a clock call, so handlers stay pure and tests stay deterministic.
 struct decision_context {
   std::chrono::system_clock::time_point now{};
+  // For a command with an external step (once/domain/external.hpp): the
+  // reference its call carries, derived from the intent; empty otherwise.
+  std::string external_reference;
 };
 
 template <class Result, class... Events>

@@ -17,11 +17,14 @@
 
 #include <once/application/clock.hpp>
 #include <once/application/command_store.hpp>
+#include <once/application/external_steps.hpp>
 #include <once/application/inbox.hpp>
 
 namespace once::memory {
 
-class memory_command_store final : public application::command_store, public application::inbox_store {
+class memory_command_store final : public application::command_store,
+                                   public application::inbox_store,
+                                   public application::external_step_store {
  public:
   // `clock` decides when a record has expired for find(); claims use their own requested_at.
   explicit memory_command_store(application::clock const& clock = default_clock());
@@ -39,6 +42,21 @@ class memory_command_store final : public application::command_store, public app
   [[nodiscard]] application::result<void> record_receipt(domain::message_receipt const& receipt) override;
   [[nodiscard]] application::result<void> record_dead_letter(application::dead_letter const& letter) override;
   [[nodiscard]] std::vector<application::dead_letter> dead_letters() const;
+
+  [[nodiscard]] application::result<bool> conclude(application::step_conclusion const& conclusion) override;
+  [[nodiscard]] application::result<std::vector<application::step_record>> take_over(std::string const& holder,
+                                                                                     application::time_point now,
+                                                                                     std::chrono::milliseconds lease,
+                                                                                     std::size_t limit) override;
+  [[nodiscard]] application::result<bool> prepare_call(domain::intent_key const& intent, std::int64_t attempt,
+                                                       application::time_point lease_until) override;
+  [[nodiscard]] application::result<void> defer(domain::intent_key const& intent, std::int64_t attempt,
+                                                application::time_point next_check_at) override;
+  [[nodiscard]] application::result<std::optional<application::step_record>> find_step(
+      domain::intent_key const& intent) override;
+  [[nodiscard]] application::result<bool> lead(std::string const& name, std::string const& holder,
+                                               std::chrono::milliseconds ttl) override;
+  [[nodiscard]] std::vector<application::exception_entry> exceptions() const;
 
   // Puts an aggregate in place as if earlier commands had produced it (test set-up).
   void seed(application::stored_aggregate aggregate);
@@ -74,6 +92,13 @@ class memory_command_store final : public application::command_store, public app
   std::deque<application::outbox_message> outbox_;          // grows without moving what it holds
   std::set<std::pair<std::string, std::string>> receipts_;  // (consumer, message id)
   std::vector<application::dead_letter> dead_letters_;
+  struct step_slot {
+    application::step_record record;
+    application::time_point next_check_at{};
+  };
+  std::map<domain::intent_key, step_slot> steps_;
+  std::vector<application::exception_entry> exceptions_;
+  std::map<std::string, std::pair<std::string, application::time_point>> leases_;  // name -> holder, until
 };
 
 }  // namespace once::memory
