@@ -43,11 +43,49 @@ bool is_valid_schema_name(std::string_view name) noexcept {
 namespace {
 
 intent_status status_from(std::string_view text) {
-  return text == "rejected" ? intent_status::rejected : intent_status::applied;
+  if (text == "rejected") return intent_status::rejected;
+  if (text == "pending") return intent_status::pending;
+  if (text == "unknown") return intent_status::unknown;
+  return intent_status::applied;
 }
 
 std::string_view to_sql(intent_status status) {
-  return status == intent_status::rejected ? "rejected" : "applied";
+  switch (status) {
+    case intent_status::rejected:
+      return "rejected";
+    case intent_status::pending:
+      return "pending";
+    case intent_status::unknown:
+      return "unknown";
+    case intent_status::applied:
+      break;
+  }
+  return "applied";
+}
+
+application::step_status step_status_from(std::string_view text) {
+  if (text == "unknown") return application::step_status::unknown;
+  if (text == "concluded") return application::step_status::concluded;
+  if (text == "needs_review") return application::step_status::needs_review;
+  return application::step_status::pending;
+}
+
+// A step from a row of once_take_over_steps or the step query (same column names).
+application::step_record read_step(pqxx::row const& row) {
+  application::step_record step;
+  step.intent = domain::intent_key{row["tenant"].c_str(), row["scope"].c_str(), row["key"].c_str()};
+  step.command_type = row["command_type"].c_str();
+  step.fingerprint = row["fingerprint"].c_str();
+  step.target = aggregate_ref{row["aggregate_type"].c_str(), row["aggregate_id"].c_str(), step.intent.tenant};
+  step.reference = row["reference"].c_str();
+  step.command = row["command"].c_str();
+  step.status = step_status_from(row["status"].c_str());
+  step.attempt = row["attempt"].as<std::int64_t>();
+  step.lease_until = detail::from_epoch_us(row["lease_until_us"].as<std::int64_t>());
+  step.last_sent_by = detail::from_epoch_us(row["last_sent_by_us"].as<std::int64_t>());
+  step.calls = row["calls"].as<int>();
+  step.created_at = detail::from_epoch_us(row["created_at_us"].as<std::int64_t>());
+  return step;
 }
 
 std::optional<application::time_point> optional_time(pqxx::field const& field) {
@@ -269,6 +307,16 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
       sql += ", " + store_->options.schema + ".once_record_receipt(" + literal(connection, effects.inbox->consumer) +
              ',' + literal(connection, effects.inbox->message_id) + ')';
     }
+    // The step of a pending intent, in the same statement: it exists exactly when the pending record does.
+    if (effects.step.has_value()) {
+      auto const& step = *effects.step;
+      sql += ", " + store_->options.schema + ".once_start_step(" + literal(connection, record.intent.tenant) + ',' +
+             literal(connection, record.intent.scope) + ',' + literal(connection, record.intent.key) + ',' +
+             literal(connection, record.command_type) + ',' + literal(connection, record.fingerprint) + ',' +
+             literal(connection, record.target.type) + ',' + literal(connection, record.target.id) + ',' +
+             literal(connection, step.reference) + ',' + literal(connection, step.command) + ',' +
+             literal(connection, step.holder) + ",'" + detail::iso_utc(step.lease_until) + "')";
+    }
     if (in_transaction_) sql += "; COMMIT";
     return sql;
   }
@@ -412,6 +460,120 @@ result<void> pg_command_store::record_dead_letter(application::dead_letter const
   });
   if (!rows) return domain::unexpected{std::move(rows).error()};
   return {};
+}
+
+// The step statements are single autocommit statements guarded by the step's
+// attempt, so the one retry on a fresh connection cannot write twice: a
+// conclusion that did commit finds the step closed and answers false.
+result<bool> pg_command_store::conclude(application::step_conclusion const& conclusion) {
+  auto const& schema = impl_->options.schema;
+  auto const& effects = conclusion.effects;
+  auto const& record = effects.record;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    std::string sql = "SELECT " + schema + ".once_conclude_step(" + literal(c, record.intent.tenant) + ',' +
+                      literal(c, record.intent.scope) + ',' + literal(c, record.intent.key) + ',' +
+                      std::to_string(conclusion.attempt) + ",'" +
+                      std::string{application::to_string(conclusion.status)} + "','" +
+                      detail::iso_utc(conclusion.next_check_at) + "','" + std::string{to_sql(record.status)} + "'," +
+                      literal(c, record.stored_result) + ',' + std::to_string(record.aggregate_version) + ',' +
+                      literal(c, record.target.type) + ',' + literal(c, record.target.id) + ',';
+    sql += effects.new_state.has_value() ? literal(c, effects.new_state->state) : std::string{"NULL"};
+    sql += ',' + std::to_string(effects.expected_version) + ',';
+    sql += effects.outbox.empty() ? std::string{"NULL"} : literal(c, detail::outbox_json(effects.outbox));
+    sql += ',';
+    if (conclusion.exception.has_value()) {
+      sql += literal(c, conclusion.exception->reason) + ',' + literal(c, conclusion.exception->evidence);
+    } else {
+      sql += "NULL,NULL";
+    }
+    sql += ',' + milliseconds(impl_->options.statement_timeout) + ')';
+    return sql;
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  return rows->at(0).at(0).as<bool>();
+}
+
+result<std::vector<application::step_record>> pg_command_store::take_over(std::string const& holder,
+                                                                          application::time_point now,
+                                                                          std::chrono::milliseconds lease,
+                                                                          std::size_t limit) {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    return "SELECT * FROM " + schema + ".once_take_over_steps(" + literal(c, holder) + ",'" + detail::iso_utc(now) +
+           "'," + milliseconds(lease) + ',' + std::to_string(limit) + ')';
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  std::vector<application::step_record> taken;
+  try {
+    for (auto const& row : *rows) taken.push_back(read_step(row));
+  } catch (std::exception const& failure) {
+    return fail(error_code::internal, std::string{"unexpected answer from once_take_over_steps: "} + failure.what());
+  }
+  return taken;
+}
+
+namespace {
+
+std::string step_key_condition(pqxx::connection& c, domain::intent_key const& intent) {
+  return "tenant = " + literal(c, intent.tenant) + " AND scope = " + literal(c, intent.scope) +
+         " AND key = " + literal(c, intent.key);
+}
+
+}  // namespace
+
+result<bool> pg_command_store::prepare_call(domain::intent_key const& intent, std::int64_t attempt,
+                                            application::time_point lease_until) {
+  auto const& schema = impl_->options.schema;
+  auto const until = "'" + detail::iso_utc(lease_until) + "'";
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    return "UPDATE " + schema + ".once_external_steps SET lease_until = " + until + ", last_sent_by = " + until +
+           ", next_check_at = " + until + ", calls = calls + 1 WHERE " + step_key_condition(c, intent) +
+           " AND attempt = " + std::to_string(attempt) + " AND status IN ('pending', 'unknown') RETURNING 1";
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  return !rows->empty();
+}
+
+result<void> pg_command_store::defer(domain::intent_key const& intent, std::int64_t attempt,
+                                     application::time_point next_check_at) {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    return "UPDATE " + schema + ".once_external_steps SET next_check_at = '" + detail::iso_utc(next_check_at) +
+           "' WHERE " + step_key_condition(c, intent) + " AND attempt = " + std::to_string(attempt) +
+           " AND status IN ('pending', 'unknown')";
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  return {};
+}
+
+result<std::optional<application::step_record>> pg_command_store::find_step(domain::intent_key const& intent) {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    return "SELECT tenant, scope, key, command_type, fingerprint, aggregate_type, aggregate_id, reference, "
+           "command::text AS command, status, attempt, " +
+           schema + ".once_epoch_us(lease_until) AS lease_until_us, " + schema +
+           ".once_epoch_us(last_sent_by) AS last_sent_by_us, calls, " + schema +
+           ".once_epoch_us(created_at) AS created_at_us FROM " + schema + ".once_external_steps WHERE " +
+           step_key_condition(c, intent);
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  if (rows->empty()) return std::optional<application::step_record>{};
+  try {
+    return std::optional{read_step(rows->at(0))};
+  } catch (std::exception const& failure) {
+    return fail(error_code::internal, std::string{"unexpected step row: "} + failure.what());
+  }
+}
+
+// The lease table the outbox relay uses (migration 0005), under the worker's own name.
+result<bool> pg_command_store::lead(std::string const& name, std::string const& holder, std::chrono::milliseconds ttl) {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    return "SELECT " + schema + ".once_take_relay_lease(" + literal(c, "steps:" + name) + ',' + literal(c, holder) +
+           ',' + milliseconds(ttl) + ')';
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  return !rows->at(0).at(0).is_null();
 }
 
 result<void> pg_command_store::ping(std::chrono::milliseconds bound) {

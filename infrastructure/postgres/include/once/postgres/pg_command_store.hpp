@@ -27,12 +27,15 @@
 #include <memory>
 
 #include <once/application/command_store.hpp>
+#include <once/application/external_steps.hpp>
 #include <once/application/inbox.hpp>
 #include <once/postgres/pg_options.hpp>
 
 namespace once::postgres {
 
-class pg_command_store final : public application::command_store, public application::inbox_store {
+class pg_command_store final : public application::command_store,
+                               public application::inbox_store,
+                               public application::external_step_store {
  public:
   // Checks the options; connections are opened on first use.
   [[nodiscard]] static application::result<std::unique_ptr<pg_command_store>> open(pg_options options);
@@ -51,6 +54,21 @@ class pg_command_store final : public application::command_store, public applica
   [[nodiscard]] application::result<bool> has_received(domain::message_receipt const& receipt) override;
   [[nodiscard]] application::result<void> record_receipt(domain::message_receipt const& receipt) override;
   [[nodiscard]] application::result<void> record_dead_letter(application::dead_letter const& letter) override;
+
+  // External steps (once_external_steps, once_exceptions): a step is started by commit, with the pending intent.
+  [[nodiscard]] application::result<bool> conclude(application::step_conclusion const& conclusion) override;
+  [[nodiscard]] application::result<std::vector<application::step_record>> take_over(std::string const& holder,
+                                                                                     application::time_point now,
+                                                                                     std::chrono::milliseconds lease,
+                                                                                     std::size_t limit) override;
+  [[nodiscard]] application::result<bool> prepare_call(domain::intent_key const& intent, std::int64_t attempt,
+                                                       application::time_point lease_until) override;
+  [[nodiscard]] application::result<void> defer(domain::intent_key const& intent, std::int64_t attempt,
+                                                application::time_point next_check_at) override;
+  [[nodiscard]] application::result<std::optional<application::step_record>> find_step(
+      domain::intent_key const& intent) override;
+  [[nodiscard]] application::result<bool> lead(std::string const& name, std::string const& holder,
+                                               std::chrono::milliseconds ttl) override;
 
   // A round trip to the database, for readiness checks: waits up to `bound`
   // for a pooled connection and up to `bound` for the answer (opening a new

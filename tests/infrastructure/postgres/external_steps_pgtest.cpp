@@ -1,0 +1,79 @@
+// External steps on PostgreSQL: the contract, and what only a database shows.
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include <once/postgres/pg_command_store.hpp>
+
+#include <once/testing/pg_schema.hpp>
+#include "application/external_steps_contract.hpp"
+
+namespace once_tests {
+namespace {
+
+using once::testing::pg_schema;
+
+class pg_steps final : public steps_under_test {
+ public:
+  pg_steps() {
+    auto opened = once::postgres::pg_command_store::open(schema_.options());
+    if (!opened) throw std::runtime_error(opened.error().message);
+    store_ = std::move(*opened);
+  }
+  once::application::command_store& store() override { return *store_; }
+  once::application::external_step_store& steps() override { return *store_; }
+  std::size_t exception_count() override {
+    return static_cast<std::size_t>(schema_.scalar("SELECT count(*) FROM ${schema}.once_exceptions"));
+  }
+  pg_schema const& schema() const { return schema_; }
+
+ private:
+  pg_schema schema_;
+  std::unique_ptr<once::postgres::pg_command_store> store_;
+};
+
+struct pg_steps_factory {
+  static std::unique_ptr<steps_under_test> make() { return std::make_unique<pg_steps>(); }
+};
+
+}  // namespace
+
+INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStore, ExternalSteps, pg_steps_factory);
+
+using PostgresExternalSteps = ExternalSteps<pg_steps_factory>;
+
+TEST_F(PostgresExternalSteps, APendingIntentAndItsStepAreCommittedTogetherWithTheDecidedState) {
+  once::application::external_step_options no_time_to_call;
+  no_time_to_call.lease = std::chrono::milliseconds{0};
+  rebuild(no_time_to_call);
+  ASSERT_TRUE(send("T-1", 100, "k-1").has_value());
+  auto const& schema = static_cast<pg_steps&>(*under_test).schema();
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_intents WHERE status = 'pending'"), 1);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_external_steps WHERE status = 'pending' AND "
+                          "attempt = 1 AND reference = '" +
+                          reference_of("k-1") + "'"),
+            1);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_aggregates WHERE state->>'status' = 'pending'"), 1);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_outbox"), 1);
+}
+
+TEST_F(PostgresExternalSteps, ADoubleBookingIsQueuedWithBothRecordsAsEvidence) {
+  desk.next(transfer_desk::fault::book_and_lose_the_answer);
+  ASSERT_TRUE(send("T-1", 100, "k-1").has_value());
+  (void)desk.book_directly(reference_of("k-1"), 100);
+  EXPECT_EQ(recover(), 1U);
+  auto const& schema = static_cast<pg_steps&>(*under_test).schema();
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_exceptions WHERE reason = 'double_booking' AND "
+                          "status = 'open' AND jsonb_array_length(evidence->'records') = 2 AND subject = '" +
+                          reference_of("k-1") + "'"),
+            1);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_external_steps WHERE status = 'needs_review'"), 1);
+}
+
+TEST_F(PostgresExternalSteps, OnlyOneRecoveryWorkerLeadsAtATime) {
+  EXPECT_TRUE(*under_test->steps().lead("recovery", "first", std::chrono::seconds{30}));
+  EXPECT_FALSE(*under_test->steps().lead("recovery", "second", std::chrono::seconds{30}));
+  EXPECT_TRUE(*under_test->steps().lead("recovery", "first", std::chrono::seconds{30}));
+}
+
+}  // namespace once_tests
