@@ -39,17 +39,26 @@ std::string base64url(std::vector<std::uint8_t> const& bytes) {
   return out;
 }
 
-}  // namespace
-
-std::string external_reference(domain::intent_key const& intent) {
-  // Length-prefixed parts: no choice of tenant, scope and key can collide with another's.
-  std::string input = "once-external-reference\n";
+// Length-prefixed parts: no choice of tenant, scope and key can collide with another's.
+std::string digest_of(std::string_view purpose, domain::intent_key const& intent) {
+  std::string input{purpose};
+  input += '\n';
   for (auto const* part : {&intent.tenant, &intent.scope, &intent.key}) {
     input += std::to_string(part->size());
     input += ':';
     input += *part;
   }
-  return "once-" + base64url(bytes_of_hex(sha256_hex(input)));
+  return base64url(bytes_of_hex(sha256_hex(input)));
+}
+
+}  // namespace
+
+std::string external_reference(domain::intent_key const& intent) {
+  return "once-" + digest_of("once-external-reference", intent);
+}
+
+std::string named_aggregate_id(domain::intent_key const& intent) {
+  return digest_of("once-aggregate-id", intent).substr(0, 22);
 }
 
 std::string_view to_string(step_status status) noexcept {

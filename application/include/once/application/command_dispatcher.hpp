@@ -207,7 +207,7 @@ class command_dispatcher final : public step_recoverer {
         intent->untyped(),
         std::string{Command::type_name},
         fingerprint_of(command),
-        aggregate_ref{std::string{A::type_name}, declaration.target_of(command), env.tenant},
+        aggregate_ref{std::string{A::type_name}, target_of(declaration, command, *intent), env.tenant},
         now,
         declaration.retention().has_value() ? std::optional<time_point>{now + *declaration.retention()} : std::nullopt};
     // One bound on waiting for an in-flight twin per command, across attempts:
@@ -221,6 +221,16 @@ class command_dispatcher final : public step_recoverer {
       contention_->conflicted(claim.target, std::chrono::steady_clock::now());
       if (attempt >= options_.max_attempts) return answer;
       metrics_->transaction_retried(Command::type_name);
+    }
+  }
+
+  template <class Declaration, class Command>
+  static std::string target_of(Declaration const& declaration, Command const& command,
+                               domain::intent_id<Command> const& intent) {
+    if constexpr (Declaration::target_named_by_intent) {
+      return named_aggregate_id(intent.untyped());
+    } else {
+      return declaration.target_of(command);
     }
   }
 
@@ -268,7 +278,7 @@ class command_dispatcher final : public step_recoverer {
       version = stored->version;
     }
 
-    domain::decision_context context{claim.requested_at, {}};
+    domain::decision_context context{claim.requested_at, claim.target.id, {}};
     if constexpr (domain::has_external_step<Command>) context.external_reference = external_reference(claim.intent);
     auto decision = domain::decide_command<A>(std::as_const(state), command, context);
 
@@ -278,14 +288,6 @@ class command_dispatcher final : public step_recoverer {
     effects.record = intent_record{
         claim.intent, claim.command_type, claim.fingerprint, claim.target, version, intent_status::applied,
         {},           claim.requested_at, claim.expires_at};
-    if (decision.is_rejected()) {
-      effects.record.status = intent_status::rejected;
-      effects.record.stored_result = domain::canonical_json(decision.refusal());
-      if (auto committed = holder.commit(std::move(effects)); !committed)
-        return domain::unexpected{std::move(committed).error()};
-      return outcome_of<Command>::rejected(claim.intent, decision.refusal());
-    }
-
     if (!decision.events().empty()) {
       for (auto const& event : decision.events()) domain::evolve<A>(state, event);
       ++version;
@@ -294,6 +296,14 @@ class command_dispatcher final : public step_recoverer {
       for (auto const& event : decision.events()) effects.outbox.push_back(outbox_entry(event, claim, env, version));
     }
     effects.record.aggregate_version = version;
+    if (decision.is_rejected()) {
+      effects.record.status = intent_status::rejected;
+      effects.record.stored_result = domain::canonical_json(decision.refusal());
+      if (auto committed = holder.commit(std::move(effects)); !committed)
+        return domain::unexpected{std::move(committed).error()};
+      return outcome_of<Command>::rejected(claim.intent, decision.refusal());
+    }
+
     auto result = domain::result_after<A>(decision, state, command);
     if (!result.has_value()) {
       return fail(error_code::internal, std::string{Command::type_name} +
@@ -378,8 +388,8 @@ class command_dispatcher final : public step_recoverer {
         version = (*stored)->version;
       }
       auto const now = clock_->now();
-      auto decision =
-          A::conclude(std::as_const(state), command, outcome, domain::decision_context{now, step.reference});
+      auto decision = A::conclude(std::as_const(state), command, outcome,
+                                  domain::decision_context{now, step.target.id, step.reference});
 
       step_conclusion conclusion;
       conclusion.attempt = step.attempt;
@@ -391,21 +401,21 @@ class command_dispatcher final : public step_recoverer {
       effects.record.target = step.target;
       effects.record.aggregate_version = version;
       std::optional<outcome_of<Command>> answer;
+      if (!decision.events().empty()) {
+        for (auto const& event : decision.events()) domain::evolve<A>(state, event);
+        ++version;
+        effects.new_state = stored_aggregate{step.target, version, domain::canonical_json(*state)};
+        domain::envelope env;
+        env.tenant = step.intent.tenant;
+        intent_claim origin{step.intent, std::string{Command::type_name}, {}, step.target, now, std::nullopt};
+        for (auto const& event : decision.events()) effects.outbox.push_back(outbox_entry(event, origin, env, version));
+      }
+      effects.record.aggregate_version = version;
       if (decision.is_rejected()) {
         effects.record.status = intent_status::rejected;
         effects.record.stored_result = domain::canonical_json(decision.refusal());
         answer = outcome_of<Command>::rejected(step.intent, decision.refusal());
       } else {
-        if (!decision.events().empty()) {
-          for (auto const& event : decision.events()) domain::evolve<A>(state, event);
-          ++version;
-          effects.new_state = stored_aggregate{step.target, version, domain::canonical_json(*state)};
-          domain::envelope env;
-          env.tenant = step.intent.tenant;
-          intent_claim origin{step.intent, std::string{Command::type_name}, {}, step.target, now, std::nullopt};
-          for (auto const& event : decision.events())
-            effects.outbox.push_back(outbox_entry(event, origin, env, version));
-        }
         auto result = domain::result_after<A>(decision, state, command);
         if (!result.has_value()) {
           return fail(error_code::internal, std::string{Command::type_name} +

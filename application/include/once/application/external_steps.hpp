@@ -35,6 +35,11 @@ namespace once::application {
 // deduplicates our calls, and one tenant's key never names another's call.
 [[nodiscard]] std::string external_reference(domain::intent_key const& intent);
 
+// The id of an aggregate declared .target(named_by_intent): 22 characters of
+// base64url of SHA-256 over the intent id (132 bits), another digest than the
+// reference's, so neither can be computed from the other.
+[[nodiscard]] std::string named_aggregate_id(domain::intent_key const& intent);
+
 // What a call answered. `refused` is for a refusal that booked nothing (a 4xx);
 // anything that may have booked without an answer is `unknown`.
 template <class Answer>

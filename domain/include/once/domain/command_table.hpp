@@ -53,6 +53,15 @@ struct client_key_t {
 };
 inline constexpr client_key_t client_key{};
 
+// Marks a command whose aggregate is named by the framework from its intent:
+// a resource the service creates and names (a transfer, an order), so that a
+// repeat of the intent reaches the same one. The id (22 characters of
+// base64url) reaches decide as context.aggregate_id.
+struct named_by_intent_t {
+  explicit constexpr named_by_intent_t() = default;
+};
+inline constexpr named_by_intent_t named_by_intent{};
+
 namespace detail {
 
 struct unset {};
@@ -143,6 +152,7 @@ class command_declaration {
   static constexpr bool has_target = !std::is_same_v<Target, detail::unset>;
   static constexpr bool has_current = !std::is_same_v<Current, detail::unset>;
   static constexpr bool uses_client_key = std::is_same_v<Key, client_key_t>;
+  static constexpr bool target_named_by_intent = std::is_same_v<Target, named_by_intent_t>;
 
   constexpr command_declaration() = default;
   constexpr command_declaration(Scope scope, Key key, Target target, Current current,
@@ -198,6 +208,10 @@ class command_declaration {
     static_assert(detail::check_source<Source, Command>());
     return command_declaration<Command, Policy, Scope, Source, Target, Current, Precondition>{
         scope_, source, target_, current_, retention_, precondition_};
+  }
+  constexpr auto target(named_by_intent_t) const {
+    return command_declaration<Command, Policy, Scope, Key, named_by_intent_t, Current, Precondition>{
+        scope_, key_, named_by_intent_t{}, current_, retention_, precondition_};
   }
   template <class Source>
   constexpr auto target(Source source) const {
@@ -268,7 +282,10 @@ class command_declaration {
     }
   }
 
-  [[nodiscard]] std::string target_of(Command const& command) const { return detail::read_text(target_, command); }
+  // The aggregate id from the command (not for a target named by the intent: the dispatcher names that one).
+  [[nodiscard]] std::string target_of(Command const& command) const requires(!target_named_by_intent) {
+    return detail::read_text(target_, command);
+  }
 
   template <class State>
   [[nodiscard]] auto current_of(State const& state, Command const& command) const requires has_current {

@@ -29,6 +29,7 @@ struct rejection {
 // not from a clock call, so handlers stay pure and tests stay deterministic.
 struct decision_context {
   std::chrono::system_clock::time_point now{};
+  std::string aggregate_id;  // the id of the aggregate the command acts on
   // For a command with an external step (once/domain/external.hpp): the
   // reference its call carries, derived from the intent; empty otherwise.
   std::string external_reference;
@@ -61,6 +62,20 @@ template <class... Events>
   return rejection{std::move(code), std::move(detail)};
 }
 
+// A refusal the aggregate records: the command is answered with the
+// rejection (stored and replayed as any), and the events change the state
+// (a transfer the other system refused is `failed`, not left `pending`).
+template <class... Events>
+struct recorded_rejection {
+  rejection refusal;
+  std::tuple<Events...> events;
+};
+
+template <class... Events>
+[[nodiscard]] recorded_rejection<Events...> reject_recording(rejection refusal, Events... events) {
+  return {std::move(refusal), std::tuple<Events...>{std::move(events)...}};
+}
+
 template <class Event, class Result>
 class [[nodiscard]] decision {
  public:
@@ -70,6 +85,13 @@ class [[nodiscard]] decision {
   decision(rejection refused) : rejection_(std::move(refused)) {}  // NOLINT(google-explicit-constructor)
 
   template <class... Events>
+  decision(recorded_rejection<Events...> refused)  // NOLINT(google-explicit-constructor)
+      : rejection_(std::move(refused.refusal)) {
+    events_.reserve(sizeof...(Events));
+    std::apply([&](auto&... events) { (events_.emplace_back(std::move(events)), ...); }, refused.events);
+  }
+
+  template <class... Events>
   decision(accepted<Result, Events...> accepted_value)  // NOLINT(google-explicit-constructor)
       : result_(std::move(accepted_value.result)) {
     events_.reserve(sizeof...(Events));
@@ -77,6 +99,7 @@ class [[nodiscard]] decision {
   }
 
   [[nodiscard]] bool is_rejected() const noexcept { return rejection_.has_value(); }
+  // A rejection's events are those of a recorded_rejection (none for a plain reject).
   [[nodiscard]] rejection const& refusal() const { return *rejection_; }
   [[nodiscard]] Result const& result() const { return *result_; }
   [[nodiscard]] Result& result() { return *result_; }

@@ -42,6 +42,10 @@ namespace once::http {
 template <class Command, class Result>
 struct command_route {
   int success_status = 201;
+  // The status as a function of the result, when it depends on it (202 while
+  // an external step's outcome is pending, 201 once it is known); replays
+  // answer the status of the result they carry.
+  std::function<int(Result const&)> status_of;
   // Where the created resource lives, from the result; empty function: no Location.
   std::function<std::string(Result const&)> location;
   // Status per domain rejection code; codes not listed answer 422.
@@ -82,7 +86,7 @@ response outcome_answer(Outcome const& outcome, Route const& route) {
     case domain::outcome_kind::replayed:
     case domain::outcome_kind::no_op:
       if (outcome.has_result()) {
-        response answer{route.success_status,
+        response answer{route.status_of ? route.status_of(outcome.result()) : route.success_status,
                         {{"Content-Type", "application/json"}},
                         route.body ? route.body(outcome.result()) : domain::canonical_json(outcome.result()),
                         {}};
