@@ -228,7 +228,8 @@ void watch_relay(prometheus::prometheus_metrics& metrics, kafka::outbox_relay co
 
 struct command_stack::parts {
   std::unique_ptr<application::command_store> store;
-  postgres::pg_command_store* postgres = nullptr;  // the store, when it is PostgreSQL
+  postgres::pg_command_store* postgres = nullptr;     // the store, when it is PostgreSQL
+  application::external_step_store* steps = nullptr;  // the store again, as the store of external steps
   std::unique_ptr<application::recent_intents_store> remembered;
 };
 
@@ -238,7 +239,9 @@ command_stack::~command_stack() = default;
 application::result<std::unique_ptr<command_stack>> command_stack::open(options const& options) {
   std::unique_ptr<command_stack> stack{new command_stack};
   if (options.store == "memory") {
-    stack->parts_->store = std::make_unique<memory::memory_command_store>();
+    auto memory = std::make_unique<memory::memory_command_store>();
+    stack->parts_->steps = memory.get();
+    stack->parts_->store = std::move(memory);
   } else if (options.store == "postgres") {
     if (options.postgres.database_url.empty()) {
       return application::fail(error_code::invalid_argument, "--store postgres needs --database-url");
@@ -255,6 +258,7 @@ application::result<std::unique_ptr<command_stack>> command_stack::open(options 
     auto opened = postgres::pg_command_store::open(pg);
     if (!opened) return domain::unexpected{opened.error()};
     stack->parts_->postgres = opened->get();
+    stack->parts_->steps = opened->get();
     stack->parts_->store = std::move(*opened);
   } else {
     return application::fail(error_code::invalid_argument, "--store is postgres or memory");
@@ -271,14 +275,28 @@ application::result<std::unique_ptr<command_stack>> command_stack::open(options 
 }
 
 application::dispatcher_services command_stack::services() const noexcept {
-  return {nullptr, nullptr, metrics_.get()};
+  return {nullptr, nullptr, metrics_.get(), parts_->steps};
+}
+
+application::external_step_store& command_stack::steps() noexcept {
+  return *parts_->steps;
+}
+
+postgres::pg_options const* command_stack::database() const noexcept {
+  return parts_->postgres != nullptr ? &parts_->postgres->options() : nullptr;
 }
 
 bool command_stack::ready(std::chrono::milliseconds bound) const {
   return parts_->postgres == nullptr || parts_->postgres->ping(bound).has_value();
 }
 
-host::host(command_stack& stack, http::bearer_tokens tokens) : stack_(&stack), tokens_(std::move(tokens)) {}
+host::host(command_stack& stack, http::bearer_tokens tokens, std::shared_ptr<spdlog::logger> log)
+    : stack_(&stack),
+      tokens_(std::move(tokens)),
+      log_(std::move(log)),
+      dispatcher_options_(std::make_unique<application::dispatcher_options>()) {}
+
+host::~host() = default;
 
 int run(options const& options, std::function<void(host&)> const& wire) {
   auto const refuse = [&options](int exit_code, std::string const& message) {
@@ -303,9 +321,10 @@ int run(options const& options, std::function<void(host&)> const& wire) {
   auto request_log = observability::json_stdout_logger("http");
   request_log->set_level(spdlog::level::from_str(options.log_level));
 
-  host wired{**stack, std::move(*tokens)};
+  host wired{**stack, std::move(*tokens), log};
   wire(wired);
   auto routes = wired.take_routes();
+  auto workers = wired.take_workers();
   auto& metrics = (*stack)->metrics();
   http::add_operations_routes(routes, {[&stack] { return (*stack)->ready(std::chrono::milliseconds{1000}); },
                                        [&metrics] { return metrics.text(); }});
@@ -339,12 +358,17 @@ int run(options const& options, std::function<void(host&)> const& wire) {
                             {"threads", server_options.threads},
                             {"max_connections", static_cast<std::int64_t>(server.max_connections())}});
   log->flush();
+  std::vector<std::thread> beside;
+  beside.reserve(workers.size());
+  for (auto const& each : workers) beside.emplace_back(each.body);
 
   int received = 0;
   sigwait(&signals, &received);
   observability::log_event(*log, spdlog::level::info, "draining",
                            {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.stop();
+  for (auto const& each : workers) each.stop();
+  for (auto& thread : beside) thread.join();
   relay.reset();
   observability::log_event(*log, spdlog::level::info, "stopped", {});
   log->flush();

@@ -217,7 +217,34 @@ TYPED_TEST_P(ExternalSteps, ADomainRefusalBeforeTheCallCallsNothing) {
   EXPECT_EQ(this->recover(), 0U);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(ExternalSteps, ANewIntentCallsOnceAndARepeatIsAnsweredWithoutCalling,
+TYPED_TEST_P(ExternalSteps, TheExceptionQueueShowsAndResolvesATenantsOwnEntriesOnly) {
+  this->desk.next(transfer_desk::fault::book_and_lose_the_answer);
+  ASSERT_TRUE(this->send("T-1", 100, "k-1").has_value());
+  (void)this->desk.book_directly(this->reference_of("k-1"), 100);
+  EXPECT_EQ(this->recover(), 1U);
+  auto& steps = this->under_test->steps();
+  auto const mine = steps.exceptions(std::string{"tenant-a"}, true);
+  ASSERT_TRUE(mine.has_value());
+  ASSERT_EQ(mine->size(), 1U);
+  auto const& entry = mine->front();
+  EXPECT_EQ(entry.reason, "double_booking");
+  EXPECT_EQ(entry.subject, this->reference_of("k-1"));
+  EXPECT_NE(entry.evidence.find("\"records\""), std::string::npos) << entry.evidence;
+  EXPECT_TRUE(steps.exceptions(std::string{"tenant-b"}, false)->empty());
+  EXPECT_FALSE(steps.resolve_exception(entry.id, std::string{"tenant-b"}, "not mine")->has_value());
+  auto const resolved = steps.resolve_exception(entry.id, std::string{"tenant-a"}, "refunded booking 2");
+  ASSERT_TRUE(resolved.has_value() && resolved->has_value());
+  EXPECT_EQ((*resolved)->status, "resolved");
+  EXPECT_EQ((*resolved)->note, "refunded booking 2");
+  EXPECT_TRUE(steps.exceptions(std::nullopt, true)->empty());
+  auto const summary = steps.summarize();
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_EQ(summary->open_exceptions, 0);
+  EXPECT_EQ(summary->pending + summary->unknown, 0);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(ExternalSteps, TheExceptionQueueShowsAndResolvesATenantsOwnEntriesOnly,
+                            ANewIntentCallsOnceAndARepeatIsAnsweredWithoutCalling,
                             ACallWhoseAnswerIsLostLeavesTheIntentUnknownUntilRecoveryFindsTheBooking,
                             RecoveryCallsAgainOnlyWhenTheOtherSideHoldsNothingAndTheGraceHasPassed,
                             AHolderThatNeverCalledLeavesAPendingStepThatRecoveryTakesOverAfterItsLease,

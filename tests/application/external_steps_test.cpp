@@ -15,7 +15,7 @@ class memory_steps final : public steps_under_test {
  public:
   once::application::command_store& store() override { return store_; }
   once::application::external_step_store& steps() override { return store_; }
-  std::size_t exception_count() override { return store_.exceptions().size(); }
+  std::size_t exception_count() override { return store_.exceptions(std::nullopt, false)->size(); }
 
  private:
   once::memory::memory_command_store store_;

@@ -44,6 +44,10 @@ void router::add(std::string method, std::string pattern, handler handle) {
   routes_.push_back(route_entry{std::move(method), {segments.begin(), segments.end()}, std::move(handle)});
 }
 
+void router::fallback(handler handle) {
+  fallback_ = std::move(handle);
+}
+
 response router::route(request& incoming) const {
   auto const segments = split_path(incoming.path);  // views: matching copies nothing
   auto const matches = [&](route_entry const& entry) {
@@ -78,6 +82,7 @@ response router::route(request& incoming) const {
     refused.headers.emplace_back("Allow", allowed);
     return refused;
   }
+  if (fallback_) return fallback_(incoming);
   return problem_response({problem_kind::not_found, "no route for this path"});
 }
 

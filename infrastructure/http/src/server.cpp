@@ -65,6 +65,7 @@ std::optional<request> to_request(bhttp::request<bhttp::string_body>& message) {
   request incoming;
   incoming.method = std::string{message.method_string()};
   std::string_view const raw_target = message.target();
+  incoming.target = raw_target;
   if (is_plain_path(raw_target)) {
     incoming.path = raw_target;
   } else {

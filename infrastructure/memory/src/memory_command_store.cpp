@@ -1,5 +1,6 @@
 #include <once/memory/memory_command_store.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <memory>
@@ -196,7 +197,7 @@ result<bool> memory_command_store::conclude(application::step_conclusion const& 
   outbox_.insert(outbox_.end(), effects.outbox.begin(), effects.outbox.end());
   step->second.record.status = conclusion.status;
   step->second.next_check_at = conclusion.next_check_at;
-  if (conclusion.exception.has_value()) exceptions_.push_back(*conclusion.exception);
+  if (conclusion.exception.has_value()) queue_exception(*conclusion.exception);
   return true;
 }
 
@@ -260,9 +261,75 @@ result<bool> memory_command_store::lead(std::string const& name, std::string con
   return true;
 }
 
-std::vector<application::exception_entry> memory_command_store::exceptions() const {
+void memory_command_store::queue_exception(application::exception_entry const& entry) {
+  auto const now = clock_->now();
+  for (auto& known : exceptions_) {
+    if (known.tenant == entry.tenant && known.reason == entry.reason && known.subject == entry.reference) {
+      known.last_seen = now;
+      known.evidence = entry.evidence;
+      return;
+    }
+  }
+  application::queued_exception queued;
+  queued.id = static_cast<std::int64_t>(exceptions_.size()) + 1;
+  queued.tenant = entry.tenant;
+  queued.reason = entry.reason;
+  queued.subject = entry.reference;
+  queued.evidence = entry.evidence;
+  queued.intent = entry.intent;
+  queued.status = "open";
+  queued.first_seen = now;
+  queued.last_seen = now;
+  exceptions_.push_back(std::move(queued));
+}
+
+result<std::vector<application::queued_exception>> memory_command_store::exceptions(
+    std::optional<std::string> const& tenant, bool open_only) {
   std::lock_guard lock(mutex_);
-  return exceptions_;
+  std::vector<application::queued_exception> found;
+  for (auto const& each : exceptions_) {
+    if (tenant.has_value() && each.tenant != *tenant) continue;
+    if (open_only && each.status != "open") continue;
+    found.push_back(each);
+  }
+  return found;
+}
+
+result<std::optional<application::queued_exception>> memory_command_store::resolve_exception(
+    std::int64_t id, std::optional<std::string> const& tenant, std::string const& note) {
+  std::lock_guard lock(mutex_);
+  for (auto& each : exceptions_) {
+    if (each.id != id || (tenant.has_value() && each.tenant != *tenant)) continue;
+    if (each.status == "open") {
+      each.status = "resolved";
+      each.note = note;
+    }
+    return std::optional{each};
+  }
+  return std::optional<application::queued_exception>{};
+}
+
+result<void> memory_command_store::record_exception(application::exception_entry const& entry) {
+  std::lock_guard lock(mutex_);
+  queue_exception(entry);
+  return {};
+}
+
+result<application::step_summary> memory_command_store::summarize() {
+  std::lock_guard lock(mutex_);
+  application::step_summary summary;
+  for (auto const& [key, slot] : steps_) {
+    summary.pending += slot.record.status == application::step_status::pending ? 1 : 0;
+    summary.unknown += slot.record.status == application::step_status::unknown ? 1 : 0;
+  }
+  auto const now = clock_->now();
+  for (auto const& each : exceptions_) {
+    if (each.status != "open") continue;
+    ++summary.open_exceptions;
+    summary.oldest_open_exception_seconds =
+        std::max(summary.oldest_open_exception_seconds, std::chrono::duration<double>(now - each.first_seen).count());
+  }
+  return summary;
 }
 
 void memory_command_store::release(memory_claim& claim) {

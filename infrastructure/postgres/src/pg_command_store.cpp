@@ -576,6 +576,95 @@ result<bool> pg_command_store::lead(std::string const& name, std::string const& 
   return !rows->at(0).at(0).is_null();
 }
 
+namespace {
+
+std::string exception_columns(std::string const& schema) {
+  return "id, tenant, reason, subject, evidence::text AS evidence, scope, key, status, coalesce(note, '') AS note, " +
+         schema + ".once_epoch_us(first_seen) AS first_seen_us, " + schema +
+         ".once_epoch_us(last_seen) AS last_seen_us";
+}
+
+application::queued_exception read_exception(pqxx::row const& row) {
+  application::queued_exception entry;
+  entry.id = row["id"].as<std::int64_t>();
+  entry.tenant = row["tenant"].c_str();
+  entry.reason = row["reason"].c_str();
+  entry.subject = row["subject"].c_str();
+  entry.evidence = row["evidence"].c_str();
+  if (!row["scope"].is_null())
+    entry.intent = domain::intent_key{entry.tenant, row["scope"].c_str(), row["key"].c_str()};
+  entry.status = row["status"].c_str();
+  entry.note = row["note"].c_str();
+  entry.first_seen = detail::from_epoch_us(row["first_seen_us"].as<std::int64_t>());
+  entry.last_seen = detail::from_epoch_us(row["last_seen_us"].as<std::int64_t>());
+  return entry;
+}
+
+}  // namespace
+
+result<std::vector<application::queued_exception>> pg_command_store::exceptions(
+    std::optional<std::string> const& tenant, bool open_only) {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    std::string sql = "SELECT " + exception_columns(schema) + " FROM " + schema + ".once_exceptions WHERE true";
+    if (tenant.has_value()) sql += " AND tenant = " + literal(c, *tenant);
+    if (open_only) sql += " AND status = 'open'";
+    return sql + " ORDER BY first_seen, id";
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  std::vector<application::queued_exception> found;
+  for (auto const& row : *rows) found.push_back(read_exception(row));
+  return found;
+}
+
+// One statement: resolves an open entry and answers the entry as it is then (resolved before, or now).
+result<std::optional<application::queued_exception>> pg_command_store::resolve_exception(
+    std::int64_t id, std::optional<std::string> const& tenant, std::string const& note) {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    auto const which =
+        "id = " + std::to_string(id) + (tenant.has_value() ? " AND tenant = " + literal(c, *tenant) : "");
+    return "WITH resolved AS (UPDATE " + schema +
+           ".once_exceptions SET status = 'resolved', note = " + literal(c, note) + ", resolved_at = now() WHERE " +
+           which + " AND status = 'open' RETURNING id) SELECT " + exception_columns(schema) + " FROM " + schema +
+           ".once_exceptions WHERE " + which;
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  if (rows->empty()) return std::optional<application::queued_exception>{};
+  auto entry = read_exception(rows->at(0));
+  if (entry.status == "open") {  // the statement's snapshot predates its own update
+    entry.status = "resolved";
+    entry.note = note;
+  }
+  return std::optional{std::move(entry)};
+}
+
+result<void> pg_command_store::record_exception(application::exception_entry const& entry) {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection& c) {
+    return "SELECT " + schema + ".once_record_exception(" + literal(c, entry.tenant) + ',' + literal(c, entry.reason) +
+           ',' + literal(c, entry.reference) + ',' + literal(c, entry.evidence) + ',' +
+           (entry.intent ? literal(c, entry.intent->scope) + ',' + literal(c, entry.intent->key) : "NULL,NULL") + ')';
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  return {};
+}
+
+result<application::step_summary> pg_command_store::summarize() {
+  auto const& schema = impl_->options.schema;
+  auto rows = impl_->read_only([&](pqxx::connection&) {
+    return "SELECT (SELECT count(*) FROM " + schema + ".once_external_steps WHERE status = 'pending'), " +
+           "(SELECT count(*) FROM " + schema + ".once_external_steps WHERE status = 'unknown'), " +
+           "(SELECT count(*) FROM " + schema + ".once_exceptions WHERE status = 'open'), " +
+           "(SELECT coalesce(extract(epoch FROM now() - min(first_seen)), 0)::float8 FROM " + schema +
+           ".once_exceptions WHERE status = 'open')";
+  });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  auto const row = rows->at(0);
+  return application::step_summary{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>(),
+                                   row[3].as<double>()};
+}
+
 result<void> pg_command_store::ping(std::chrono::milliseconds bound) {
   auto rows = impl_->read_only([](pqxx::connection&) { return std::string{"SELECT 1"}; }, bound, bound);
   if (!rows) return domain::unexpected{std::move(rows).error()};

@@ -120,6 +120,28 @@ struct exception_entry {
   std::string reference;
 };
 
+// An exception as the queue holds it.
+struct queued_exception {
+  std::int64_t id = 0;
+  std::string tenant;
+  std::string reason;
+  std::string subject;   // the reference, or the other side's record
+  std::string evidence;  // JSON object
+  std::optional<domain::intent_key> intent;
+  std::string status;  // open | resolved
+  std::string note;    // the operator's, once resolved
+  time_point first_seen{};
+  time_point last_seen{};
+};
+
+// What the metrics show of the steps and the queue.
+struct step_summary {
+  std::int64_t pending = 0;
+  std::int64_t unknown = 0;
+  std::int64_t open_exceptions = 0;
+  double oldest_open_exception_seconds = 0;
+};
+
 // The second transaction: the outcome's effects, if the step is still the
 // caller's (status pending or unknown, the same attempt).
 struct step_conclusion {
@@ -150,6 +172,16 @@ class external_step_store {
   [[nodiscard]] virtual result<void> defer(domain::intent_key const& intent, std::int64_t attempt,
                                            time_point next_check_at) = 0;
   [[nodiscard]] virtual result<std::optional<step_record>> find_step(domain::intent_key const& intent) = 0;
+  // The exception queue, oldest first: one tenant's (or every tenant's when none is named).
+  [[nodiscard]] virtual result<std::vector<queued_exception>> exceptions(std::optional<std::string> const& tenant,
+                                                                         bool open_only) = 0;
+  // Resolves entry `id` with the operator's note, if it belongs to `tenant` (any tenant when none is
+  // named); none when there is no such entry. Resolving a resolved entry keeps its first note.
+  [[nodiscard]] virtual result<std::optional<queued_exception>> resolve_exception(
+      std::int64_t id, std::optional<std::string> const& tenant, std::string const& note) = 0;
+  // Records an exception found outside a step (reconciliation); a second time updates last_seen.
+  [[nodiscard]] virtual result<void> record_exception(exception_entry const& entry) = 0;
+  [[nodiscard]] virtual result<step_summary> summarize() = 0;
   // Leadership of the recovery worker: true when `holder` holds lease `name` for `ttl` now.
   [[nodiscard]] virtual result<bool> lead(std::string const& name, std::string const& holder,
                                           std::chrono::milliseconds ttl) = 0;

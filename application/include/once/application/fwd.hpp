@@ -12,6 +12,7 @@ class id_generator;
 class metrics;
 class command_store;
 class recent_intents_store;
+class external_step_store;
 struct error;
 enum class error_code;
 struct dispatcher_options;

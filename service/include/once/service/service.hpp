@@ -123,8 +123,12 @@ class command_stack {
   // Where dispatchers and reads go: the replay cache, or the store when there is none.
   [[nodiscard]] application::command_store& commands() noexcept { return *commands_; }
   [[nodiscard]] prometheus::prometheus_metrics& metrics() noexcept { return *metrics_; }
-  // What a dispatcher built on this stack is given: its metrics.
+  // What a dispatcher built on this stack is given: its metrics and the store of external steps.
   [[nodiscard]] application::dispatcher_services services() const noexcept;
+  // The store of external steps and the exception queue (once/application/external_steps.hpp).
+  [[nodiscard]] application::external_step_store& steps() noexcept;
+  // The PostgreSQL options the store was opened with; none for the memory store.
+  [[nodiscard]] postgres::pg_options const* database() const noexcept;
   // Whether the store answers now, within `bound`.
   [[nodiscard]] bool ready(std::chrono::milliseconds bound) const;
 
@@ -141,12 +145,33 @@ class command_stack {
 // reference lives until run returns, after the server has stopped.
 class host {
  public:
-  host(command_stack& stack, http::bearer_tokens tokens);
+  host(command_stack& stack, http::bearer_tokens tokens, std::shared_ptr<spdlog::logger> log);
+  ~host();
+  host(host const&) = delete;
+  host& operator=(host const&) = delete;
 
   [[nodiscard]] application::command_store& commands() noexcept { return stack_->commands(); }
   [[nodiscard]] command_stack& stack() noexcept { return *stack_; }
   [[nodiscard]] http::router& routes() noexcept { return routes_; }
   [[nodiscard]] http::bearer_tokens const& tokens() const noexcept { return tokens_; }
+  // Lifecycle lines (JSON, the service's logger): for what the wiring starts.
+  [[nodiscard]] spdlog::logger& log() noexcept { return *log_; }
+
+  // The options the dispatchers are built with (external steps' timeouts and
+  // leases); set them before the first dispatcher<...>() call.
+  [[nodiscard]] application::dispatcher_options& dispatcher_options() noexcept { return *dispatcher_options_; }
+
+  // A worker that runs beside the server (a recovery worker): `body` runs on
+  // a thread of its own from after the server started until `stop` makes it
+  // return, which run calls after the server has drained.
+  void beside(std::function<void()> body, std::function<void()> stop) {
+    workers_.push_back({std::move(body), std::move(stop)});
+  }
+  struct worker {
+    std::function<void()> body;
+    std::function<void()> stop;
+  };
+  [[nodiscard]] std::vector<worker> take_workers() { return std::move(workers_); }
 
   // The dispatcher of `Aggregate`'s commands on this stack; the same one on
   // every call. Where it is called, once/application/command_dispatcher.hpp
@@ -156,7 +181,8 @@ class host {
   [[nodiscard]] application::command_dispatcher<Aggregate>& dispatcher() {
     auto& slot = dispatchers_[std::type_index{typeid(Aggregate)}];
     if (!slot) {
-      slot = std::make_shared<application::command_dispatcher<Aggregate>>(stack_->commands(), stack_->services());
+      slot = std::make_shared<application::command_dispatcher<Aggregate>>(stack_->commands(), stack_->services(),
+                                                                          *dispatcher_options_);
     }
     return *std::static_pointer_cast<application::command_dispatcher<Aggregate>>(slot);
   }
@@ -168,6 +194,9 @@ class host {
   command_stack* stack_;
   http::bearer_tokens tokens_;
   http::router routes_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<application::dispatcher_options> dispatcher_options_;  // complete where dispatchers are built
+  std::vector<worker> workers_;
   std::unordered_map<std::type_index, std::shared_ptr<void>> dispatchers_;
 };
 

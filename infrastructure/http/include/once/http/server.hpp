@@ -48,6 +48,7 @@ struct request {
   std::string method;  // "GET", "POST", ...
   std::string path;    // percent-decoded, without the query
   std::string query;
+  std::string target;  // the request-target as sent (path and query, not decoded): for forwarding it unchanged
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
   std::map<std::string, std::string> params;  // from the route pattern's {name} segments
@@ -80,10 +81,13 @@ struct response {
 using handler = std::function<response(request const&)>;
 
 // Method + path pattern ("/v1/payments/{id}/captures") to handler. Unknown
-// paths answer 404, known paths with another method 405 (with Allow).
+// paths answer 404 (or go to the fallback, when there is one), known paths
+// with another method 405 (with Allow).
 class router {
  public:
   void add(std::string method, std::string pattern, handler handle);
+  // Takes every request no pattern matches (a facade forwards them to the system behind it).
+  void fallback(handler handle);
   [[nodiscard]] response route(request& incoming) const;
 
  private:
@@ -93,6 +97,7 @@ class router {
     handler handle;
   };
   std::vector<route_entry> routes_;
+  handler fallback_;
 };
 
 struct server_options {

@@ -56,7 +56,12 @@ class memory_command_store final : public application::command_store,
       domain::intent_key const& intent) override;
   [[nodiscard]] application::result<bool> lead(std::string const& name, std::string const& holder,
                                                std::chrono::milliseconds ttl) override;
-  [[nodiscard]] std::vector<application::exception_entry> exceptions() const;
+  [[nodiscard]] application::result<std::vector<application::queued_exception>> exceptions(
+      std::optional<std::string> const& tenant, bool open_only) override;
+  [[nodiscard]] application::result<std::optional<application::queued_exception>> resolve_exception(
+      std::int64_t id, std::optional<std::string> const& tenant, std::string const& note) override;
+  [[nodiscard]] application::result<void> record_exception(application::exception_entry const& entry) override;
+  [[nodiscard]] application::result<application::step_summary> summarize() override;
 
   // Puts an aggregate in place as if earlier commands had produced it (test set-up).
   void seed(application::stored_aggregate aggregate);
@@ -97,7 +102,8 @@ class memory_command_store final : public application::command_store,
     application::time_point next_check_at{};
   };
   std::map<domain::intent_key, step_slot> steps_;
-  std::vector<application::exception_entry> exceptions_;
+  std::vector<application::queued_exception> exceptions_;
+  void queue_exception(application::exception_entry const& entry);                 // with mutex_ held
   std::map<std::string, std::pair<std::string, application::time_point>> leases_;  // name -> holder, until
 };
 

@@ -69,6 +69,12 @@ class pg_command_store final : public application::command_store,
       domain::intent_key const& intent) override;
   [[nodiscard]] application::result<bool> lead(std::string const& name, std::string const& holder,
                                                std::chrono::milliseconds ttl) override;
+  [[nodiscard]] application::result<std::vector<application::queued_exception>> exceptions(
+      std::optional<std::string> const& tenant, bool open_only) override;
+  [[nodiscard]] application::result<std::optional<application::queued_exception>> resolve_exception(
+      std::int64_t id, std::optional<std::string> const& tenant, std::string const& note) override;
+  [[nodiscard]] application::result<void> record_exception(application::exception_entry const& entry) override;
+  [[nodiscard]] application::result<application::step_summary> summarize() override;
 
   // A round trip to the database, for readiness checks: waits up to `bound`
   // for a pooled connection and up to `bound` for the answer (opening a new
