@@ -19,6 +19,7 @@
 
 #include <once/application/command_dispatcher.hpp>
 #include <once/application/recent_intents_store.hpp>
+#include <once/application/recovery_worker.hpp>
 #include <once/http/operations_routes.hpp>
 #include <once/kafka/outbox_relay.hpp>
 #include <once/kafka/topics.hpp>
@@ -224,6 +225,49 @@ void watch_relay(prometheus::prometheus_metrics& metrics, kafka::outbox_relay co
     std::lock_guard lock(shared->mutex);
     return shared->last.oldest_seconds;
   });
+}
+
+void watch_steps(prometheus::prometheus_metrics& metrics, application::external_step_store& steps,
+                 application::recovery_counters const& recovery) {
+  using reading = prometheus::prometheus_metrics::reading;
+  // One query per scrape: the first gauge read measures, the others read what it found.
+  struct measured {
+    std::mutex mutex;
+    application::step_summary last;
+  };
+  auto shared = std::make_shared<measured>();
+  auto* store = &steps;
+  metrics.watch("once_external_intents", "Intents with an external step that are not settled", reading::gauge,
+                [shared, store] {
+                  std::lock_guard lock(shared->mutex);
+                  if (auto summary = store->summarize()) shared->last = *summary;
+                  return static_cast<double>(shared->last.pending);
+                },
+                {{"status", "pending"}});
+  metrics.watch("once_external_intents", "Intents with an external step that are not settled", reading::gauge,
+                [shared] {
+                  std::lock_guard lock(shared->mutex);
+                  return static_cast<double>(shared->last.unknown);
+                },
+                {{"status", "unknown"}});
+  metrics.watch("once_exceptions_open", "Entries of the exception queue not yet resolved", reading::gauge, [shared] {
+    std::lock_guard lock(shared->mutex);
+    return static_cast<double>(shared->last.open_exceptions);
+  });
+  metrics.watch("once_exceptions_oldest_age_seconds", "Age of the oldest open entry of the exception queue",
+                reading::gauge, [shared] {
+                  std::lock_guard lock(shared->mutex);
+                  return shared->last.oldest_open_exception_seconds;
+                });
+  auto const* counts = &recovery;
+  for (auto result : {application::recovery_result::recovered, application::recovery_result::recalled,
+                      application::recovery_result::waiting, application::recovery_result::not_asked,
+                      application::recovery_result::needs_review, application::recovery_result::lost}) {
+    metrics.watch(
+        "once_recoveries_total", "Steps the recovery worker looked at, by what it did", reading::counter,
+        [counts, result] { return static_cast<double>(counts->by_result[static_cast<std::size_t>(result)].load()); },
+        {{"result", std::string{application::to_string(result)}}});
+  }
 }
 
 struct command_stack::parts {

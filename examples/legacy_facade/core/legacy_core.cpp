@@ -69,7 +69,7 @@ std::string now_iso() {
   gmtime_r(&seconds, &utc);
   char text[40];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  char full[48];
+  char full[64];
   std::snprintf(full, sizeof full, "%s.%06lldZ", text, static_cast<long long>(micros));
   return full;
 }
@@ -208,12 +208,13 @@ answer handle(core& bank, bhttp::request<bhttp::string_body> const& request) {
       faults.push_back(each.get<std::string>());
     }
     bank.queue(std::move(faults));
-    return reply(version, bhttp::status::no_content, json::object());
+    return reply(version, bhttp::status::accepted, {{"queued", body["next"].size()}});
   }
   return reply(version, bhttp::status::not_found, {{"error", "no such legacy route"}});
 }
 
-void serve(core& bank, tcp::socket socket) {
+// One connection; whatever goes wrong with it ends it, never the process.
+void serve(core& bank, tcp::socket socket) noexcept try {
   beast::flat_buffer buffer;
   beast::error_code failed;
   for (;;) {
@@ -227,6 +228,8 @@ void serve(core& bank, tcp::socket socket) {
     if (failed || !request.keep_alive()) break;
   }
   socket.shutdown(tcp::socket::shutdown_both, failed);
+} catch (std::exception const& failure) {
+  std::fprintf(stderr, "legacy-core: connection ended: %s\n", failure.what());
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 namespace once::http {
 namespace {
 
-constexpr std::array<problem_type, 17> types{{
+constexpr std::array<problem_type, 18> types{{
     {"urn:once:problem:missing-idempotency-key", "Idempotency-Key header required", 400,
      "Send the request again with an Idempotency-Key header; use one key per business intent."},
     {"urn:once:problem:malformed-idempotency-key", "Malformed Idempotency-Key header", 400,
@@ -38,6 +38,8 @@ constexpr std::array<problem_type, 17> types{{
     {"urn:once:problem:internal-error", "Internal error", 500,
      "The service failed on its side and recorded nothing for this request; repeating it is not expected to help. "
      "Report it with the request id."},
+    {"urn:once:problem:bad-gateway", "Bad gateway", 502,
+     "The system behind this service did not answer; what it did with the request is not known here."},
 }};
 
 }  // namespace

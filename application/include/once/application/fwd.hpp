@@ -13,6 +13,7 @@ class metrics;
 class command_store;
 class recent_intents_store;
 class external_step_store;
+struct recovery_counters;
 struct error;
 enum class error_code;
 struct dispatcher_options;

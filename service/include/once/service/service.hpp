@@ -88,6 +88,13 @@ void add_kafka_options(CLI::App& app, options& into);
 void watch_relay(prometheus::prometheus_metrics& metrics, kafka::outbox_relay const& relay,
                  postgres::pg_options const& database);
 
+// The metrics of external steps on `metrics`, read at scrape time:
+// once_external_intents{status="pending"|"unknown"}, once_exceptions_open,
+// once_exceptions_oldest_age_seconds from `steps`, and
+// once_recoveries_total{result} from `recovery`. Both must outlive the scrapes.
+void watch_steps(prometheus::prometheus_metrics& metrics, application::external_step_store& steps,
+                 application::recovery_counters const& recovery);
+
 // "HOST:PORT" as its parts; nullopt when it is not one (port 0: any free port).
 struct listen_address {
   std::string host;

@@ -28,6 +28,7 @@ enum class problem_kind {
   outcome_unknown,            // 503 + Retry-After: retry with the same key; it is safe
   headers_too_large,          // 431: send fewer or smaller header fields
   internal_error,             // 500
+  bad_gateway,                // 502: the system behind a facade did not answer
 };
 
 struct problem_type {
