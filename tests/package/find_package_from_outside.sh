@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build tree into a scratch prefix, then configures, builds and
 # runs projects that only know find_package(once CONFIG): a small consumer,
-# and the payments and claims examples (with their tests) as services
+# and the payments, claims and legacy facade examples (with their tests) as services
 # generated from them would be built outside this tree.
 #   find_package_from_outside.sh BUILD_DIR
 set -euo pipefail
@@ -28,4 +28,10 @@ cmake -S "$scratch/claims-src" -B "$scratch/claims" -DCMAKE_PREFIX_PATH="$scratc
 cmake --build "$scratch/claims" -j 2 >/dev/null
 "$scratch/claims/tests/claims_domain_tests" --gtest_brief=1
 "$scratch/claims/claims-service" --help >/dev/null
-echo "the payments and claims examples build and pass their domain tests against the installed package alone"
+cp -r "$here/../../examples/legacy_facade" "$scratch/facade-src"
+cmake -S "$scratch/facade-src" -B "$scratch/facade" -DCMAKE_PREFIX_PATH="$scratch/prefix" "${launcher[@]}" >/dev/null
+cmake --build "$scratch/facade" -j 2 >/dev/null
+"$scratch/facade/tests/legacy_facade_domain_tests" --gtest_brief=1
+"$scratch/facade/legacy-facade-service" --help >/dev/null
+"$scratch/facade/legacy-core" --help >/dev/null
+echo "the payments, claims and legacy facade examples build and pass their domain tests against the installed package alone"
