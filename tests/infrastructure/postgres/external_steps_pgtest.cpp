@@ -1,5 +1,10 @@
 // External steps on PostgreSQL: the contract, and what only a database shows.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -68,6 +73,37 @@ TEST_F(PostgresExternalSteps, ADoubleBookingIsQueuedWithBothRecordsAsEvidence) {
                           reference_of("k-1") + "'"),
             1);
   EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_external_steps WHERE status = 'needs_review'"), 1);
+}
+
+TEST_F(PostgresExternalSteps, OnceAdminListsShowsAndResolvesTheExceptionQueue) {
+  desk.next(transfer_desk::fault::book_and_lose_the_answer);
+  ASSERT_TRUE(send("T-1", 100, "k-1").has_value());
+  (void)desk.book_directly(reference_of("k-1"), 100);
+  EXPECT_EQ(recover(), 1U);
+  auto const& schema = static_cast<pg_steps&>(*under_test).schema();
+  auto const id = std::to_string(schema.scalar("SELECT id FROM ${schema}.once_exceptions"));
+  auto const admin = [&](std::string const& arguments) {
+    return std::string{ONCE_ADMIN} + " exceptions " + arguments + " --database-url '" + schema.url() + "' --schema " +
+           schema.name();
+  };
+  auto const output_of = [](std::string const& command) {
+    std::string text;
+    std::unique_ptr<FILE, decltype(&pclose)> pipe{popen((command + " 2>&1").c_str(), "r"), &pclose};
+    char buffer[512];
+    while (pipe && fgets(buffer, sizeof buffer, pipe.get()) != nullptr) text += buffer;
+    return text;
+  };
+  auto const listed = output_of(admin("list --open"));
+  EXPECT_NE(listed.find("double_booking"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("1 exception(s)"), std::string::npos) << listed;
+  auto const shown = output_of(admin("show " + id));
+  EXPECT_NE(shown.find("\"records\""), std::string::npos) << shown;
+  EXPECT_EQ(WEXITSTATUS(std::system((admin("resolve " + id + " --note 'reversed booking 2'") + " >/dev/null").c_str())),
+            0);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_exceptions WHERE status = 'resolved' AND note = "
+                          "'reversed booking 2'"),
+            1);
+  EXPECT_EQ(WEXITSTATUS(std::system((admin("show 999999") + " 2>/dev/null >/dev/null").c_str())), 1);
 }
 
 TEST_F(PostgresExternalSteps, OnlyOneRecoveryWorkerLeadsAtATime) {
