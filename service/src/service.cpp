@@ -28,6 +28,7 @@
 #include <once/postgres/migrator.hpp>
 #include <once/postgres/pg_command_store.hpp>
 #include <once/postgres/pg_outbox.hpp>
+#include <once/postgres/reconciliation_jobs.hpp>
 #include <once/prometheus/prometheus_metrics.hpp>
 
 namespace once::service {
@@ -267,6 +268,37 @@ void watch_steps(prometheus::prometheus_metrics& metrics, application::external_
         "once_recoveries_total", "Steps the recovery worker looked at, by what it did", reading::counter,
         [counts, result] { return static_cast<double>(counts->by_result[static_cast<std::size_t>(result)].load()); },
         {{"result", std::string{application::to_string(result)}}});
+  }
+}
+
+void watch_reconciliation(prometheus::prometheus_metrics& metrics, postgres::pg_options const& database,
+                          std::string const& job) {
+  using reading = prometheus::prometheus_metrics::reading;
+  auto opened = postgres::reconciliation_jobs::open(database);
+  if (!opened) return;
+  struct measured {
+    std::mutex mutex;
+    std::unique_ptr<postgres::reconciliation_jobs> jobs;
+    application::reconciliation_report last;
+  };
+  auto shared = std::make_shared<measured>();
+  shared->jobs = std::move(*opened);
+  for (std::size_t kind = 0; kind < application::reconciliation_kinds; ++kind) {
+    metrics.watch("once_reconciliation_results", "What the latest reconciliation run of a job found, by kind",
+                  reading::gauge,
+                  [shared, kind, job] {
+                    std::lock_guard lock(shared->mutex);
+                    if (kind == 0) {  // the first kind read measures; the others read what it found
+                      if (auto runs = shared->jobs->latest_runs()) {
+                        for (auto const& run : *runs) {
+                          if (run.job == job) shared->last = run.report;
+                        }
+                      }
+                    }
+                    return static_cast<double>(shared->last.counts[kind]);
+                  },
+                  {{"job", job},
+                   {"kind", std::string{application::to_string(static_cast<application::reconciliation_kind>(kind))}}});
   }
 }
 

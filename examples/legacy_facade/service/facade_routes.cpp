@@ -20,6 +20,7 @@
 #include <once/http/problem.hpp>
 #include <once/http/responses.hpp>
 #include <once/observability/structured_log.hpp>
+#include <once/postgres/reconciliation_jobs.hpp>
 #include <once/prometheus/prometheus_metrics.hpp>
 #include <once/service/service.hpp>
 
@@ -134,6 +135,28 @@ response forward(facade const& parts, request const& incoming) {
   return answer;
 }
 
+// The job once-admin reconcile runs for transfers: our intents against the core's listing.
+void register_reconciliation(once::service::host& host, facade_options const& options) {
+  auto const* database = host.stack().database();
+  if (database == nullptr) return;  // the memory store: nothing to reconcile from outside
+  once::postgres::reconciliation_job const job{
+      std::string{reconciliation_job_name}, std::string{create_transfer::type_name},
+      options.legacy_url + "/legacy/transfers?since={from}",
+      R"({"ours": {"amount": "amount.value", "account": "from_account",)"
+      R"( "done": {"path": "status", "equals": "completed"}},)"
+      R"( "theirs": {"reference": "reference", "amount": "amount_cents", "account": "from_account",)"
+      R"( "id": "transfer_no", "at": "booked_at"}})"};
+  auto jobs = once::postgres::reconciliation_jobs::open(*database);
+  auto registered =
+      jobs ? (*jobs)->register_job(job) : once::application::result<void>{once::domain::unexpected{jobs.error()}};
+  if (!registered) {
+    once::observability::log_event(host.log(), spdlog::level::warn, "reconciliation_not_registered",
+                                   {{"error", registered.error().message}});
+    return;
+  }
+  once::service::watch_reconciliation(host.stack().metrics(), *database, job.name);
+}
+
 }  // namespace
 
 void add_facade_options(CLI::App& app, facade_options& into) {
@@ -195,6 +218,7 @@ void add_routes(once::service::host& host, facade_options const& options) {
       host.stack().steps(), std::vector<once::application::step_recoverer*>{&transfers}, recovery);
   host.beside([parts] { parts->recovery->run(); }, [parts] { parts->recovery->stop(); });
   once::service::watch_steps(host.stack().metrics(), host.stack().steps(), parts->recovery->counters());
+  register_reconciliation(host, options);
 
   auto& routes = host.routes();
   auto const& tokens = host.tokens();

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <once/service/fwd.hpp>
 
@@ -14,6 +15,9 @@ class App;
 }
 
 namespace legacy_facade::service {
+
+// The reconciliation job the service registers: `once-admin reconcile --job legacy-transfers`.
+inline constexpr std::string_view reconciliation_job_name = "legacy-transfers";
 
 struct facade_options {
   std::string legacy_url;           // --legacy-url http://HOST:PORT

@@ -2,8 +2,12 @@
 // over real sockets: the core books every call (it is not idempotent) and
 // fails in every way it knows, the facade is killed mid-call, clients retry
 // and repeat — and the core ends with exactly one booking per transfer.
+#include <sys/wait.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <random>
@@ -287,6 +291,98 @@ TEST_F(LegacyFacade, ObserveModeBooksEveryDuplicateAndCountsItThenEnforceModeRep
   EXPECT_EQ(enforced->headers["Idempotent-Replayed"], "true");
   EXPECT_EQ(json::parse(enforced->body).at("legacy_transfer_no"), json::parse(first->body).at("legacy_transfer_no"));
   EXPECT_EQ(core_bookings().at(reference).size(), 2U);
+}
+
+// once-admin's output, and whether it exited 0.
+std::pair<std::string, bool> run_admin(std::string const& arguments) {
+  std::string text;
+  FILE* pipe = popen((std::string{ONCE_ADMIN} + ' ' + arguments + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {"", false};
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
+  int const status = pclose(pipe);
+  return {text, WIFEXITED(status) && WEXITSTATUS(status) == 0};
+}
+
+std::string iso_utc(std::chrono::system_clock::time_point at) {
+  auto const seconds = std::chrono::system_clock::to_time_t(at);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+TEST_F(LegacyFacade, AReconciliationRunOverAPlantedListingFindsExactlyThePlantedDifferences) {
+  start_core();
+  start_facade();
+  auto const body = [](std::int64_t amount) { return transfer_body("ACC-1", amount); };
+  std::map<std::string, std::string> reference_of;
+  for (auto const& [key, amount] :
+       std::vector<std::pair<std::string, std::int64_t>>{{"R-1", 100}, {"R-2", 200}, {"R-3", 300}}) {
+    auto const answer = send_transfer(key, body(amount));
+    ASSERT_TRUE(answer && answer->status == 201);
+    reference_of[key] = json::parse(answer->body).at("reference").get<std::string>();
+  }
+  // The planted listing: another core that holds R-1 as booked, R-2 with another amount, no R-3, and a stranger.
+  once::testing::child_process planted{LEGACY_CORE, {"--listen", "127.0.0.1:0"}};
+  auto const listening = once::testing::await_log_event(planted, "listening", 10s);
+  ASSERT_TRUE(listening.has_value());
+  auto const address = listening->at("address").get<std::string>();
+  auto const planted_port = static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
+  auto const plant = [&](std::string const& reference, std::int64_t amount) {
+    auto const booked = once::testing::http_client{planted_port}.send(
+        "POST", "/legacy/transfers",
+        json{{"reference", reference}, {"from_account", "ACC-1"}, {"to_account", "ACC-2"}, {"amount_cents", amount}}
+            .dump());
+    ASSERT_EQ(booked.status, 200);
+  };
+  plant(reference_of["R-1"], 100);
+  plant(reference_of["R-2"], 250);
+  plant("stranger-reference", 999);
+  (void)schema.scalar(
+      "WITH changed AS (UPDATE ${schema}.once_reconciliation_jobs SET listing_url = "
+      "'http://127.0.0.1:" +
+      std::to_string(planted_port) +
+      "/legacy/transfers?since={from}' WHERE name = 'legacy-transfers' RETURNING 1) "
+      "SELECT count(*) FROM changed");
+
+  auto const now = std::chrono::system_clock::now();
+  auto const [summary, ran] =
+      run_admin("reconcile --database-url '" + schema.url() + "' --schema " + schema.name() +
+                " --job legacy-transfers --from " + iso_utc(now - 1h) + " --to " + iso_utc(now + 1h));
+  ASSERT_TRUE(ran) << summary;
+  EXPECT_NE(summary.find("matched          1"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("mismatched       1"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("missing_theirs   1"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("missing_ours     1"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("unresolved       0"), std::string::npos) << summary;
+
+  std::map<std::string, std::string> mine;
+  auto const listed = json::parse(get("/v1/exceptions").body);
+  for (auto const& entry : listed.at("exceptions")) {
+    mine[entry.at("subject").get<std::string>()] = entry.at("reason").get<std::string>();
+  }
+  EXPECT_EQ(mine, (std::map<std::string, std::string>{{reference_of["R-2"], "mismatch"},
+                                                      {reference_of["R-3"], "missing_on_their_side"}}));
+  auto const everyone = json::parse(get("/v1/exceptions", "operator").body).at("exceptions");
+  EXPECT_EQ(everyone.size(), 3U);  // and the stranger, which names no tenant
+
+  auto const id = schema.scalar("SELECT id FROM ${schema}.once_exceptions WHERE reason = 'mismatch'");
+  auto const [resolved, resolved_ok] =
+      run_admin("exceptions resolve " + std::to_string(id) + " --note 'amount corrected on the core' --database-url '" +
+                schema.url() + "' --schema " + schema.name());
+  ASSERT_TRUE(resolved_ok) << resolved;
+  auto const after = json::parse(get("/v1/exceptions").body);
+  for (auto const& entry : after.at("exceptions")) {
+    if (entry.at("reason") == "mismatch") {
+      EXPECT_EQ(entry.at("note"), "amount corrected on the core");
+    }
+  }
+  auto const metrics = get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(once_reconciliation_results{job="legacy-transfers",kind="mismatched"} 1)"),
+            std::string::npos)
+      << metrics;
 }
 
 TEST_F(LegacyFacade, EveryOtherPathGoesToTheCoreUnchangedForACallerWithAToken) {

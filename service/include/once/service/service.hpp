@@ -95,6 +95,11 @@ void watch_relay(prometheus::prometheus_metrics& metrics, kafka::outbox_relay co
 void watch_steps(prometheus::prometheus_metrics& metrics, application::external_step_store& steps,
                  application::recovery_counters const& recovery);
 
+// The latest reconciliation run of `job` (once-admin reconcile) on `metrics`:
+// once_reconciliation_results{job, kind}, read from `database` at scrape time.
+void watch_reconciliation(prometheus::prometheus_metrics& metrics, postgres::pg_options const& database,
+                          std::string const& job);
+
 // "HOST:PORT" as its parts; nullopt when it is not one (port 0: any free port).
 struct listen_address {
   std::string host;
