@@ -243,7 +243,24 @@ TYPED_TEST_P(ExternalSteps, TheExceptionQueueShowsAndResolvesATenantsOwnEntriesO
   EXPECT_EQ(summary->pending + summary->unknown, 0);
 }
 
+TYPED_TEST_P(ExternalSteps, CallsThatKeepEndingUnknownGoToTheExceptionQueueInsteadOfBeingRepeatedForever) {
+  for (int i = 0; i < 10; ++i) this->desk.next(transfer_desk::fault::lose_before_booking);
+  ASSERT_TRUE(this->send("T-1", 100, "k-1").has_value());
+  for (int round = 0; round < 10; ++round) {
+    this->clock.advance(std::chrono::seconds{11});  // past every lease and grace
+    (void)this->recover();
+  }
+  EXPECT_EQ(this->desk.calls(), 5) << "max_calls (5) calls, then no more";
+  EXPECT_EQ(this->recovered(once::application::recovery_result::needs_review), 1);
+  auto const queued = this->under_test->steps().exceptions(std::nullopt, true);
+  ASSERT_TRUE(queued.has_value());
+  ASSERT_EQ(queued->size(), 1U);
+  EXPECT_EQ(queued->front().reason, "unresolved");
+  EXPECT_EQ(this->desk.bookings_of(this->reference_of("k-1")), 0U);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ExternalSteps, TheExceptionQueueShowsAndResolvesATenantsOwnEntriesOnly,
+                            CallsThatKeepEndingUnknownGoToTheExceptionQueueInsteadOfBeingRepeatedForever,
                             ANewIntentCallsOnceAndARepeatIsAnsweredWithoutCalling,
                             ACallWhoseAnswerIsLostLeavesTheIntentUnknownUntilRecoveryFindsTheBooking,
                             RecoveryCallsAgainOnlyWhenTheOtherSideHoldsNothingAndTheGraceHasPassed,

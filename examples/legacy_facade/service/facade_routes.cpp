@@ -229,6 +229,12 @@ void add_routes(once::service::host& host, facade_options const& options) {
       {.success_status = 201,
        .status_of = status_of,
        .location = transfer_location,
+       .rejection_location =
+           [](once::domain::intent_key const& intent, once::domain::rejection const& refusal) {
+             // Refused by the core, the transfer exists (failed); refused before the call, it does not.
+             return refusal.code == "refused_by_core" ? "/v1/transfers/" + once::application::named_aggregate_id(intent)
+                                                      : std::string{};
+           },
        .rejection_status = {{"refused_by_core", 422}, {"transfer_exists", 409}},
        .validate = validate,
        .body = transfer_json});

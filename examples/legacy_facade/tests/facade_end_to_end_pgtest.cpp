@@ -385,6 +385,26 @@ TEST_F(LegacyFacade, AReconciliationRunOverAPlantedListingFindsExactlyThePlanted
       << metrics;
 }
 
+TEST_F(LegacyFacade, ARefusalByTheCoreIsAnsweredAndReplayedAs422WithTheFailedTransfersLocation) {
+  start_core();
+  start_facade();
+  auto const body = transfer_body("BLOCKED-7", 100);
+  auto const first = send_transfer("K-5", body);
+  auto const repeat = send_transfer("K-5", body);
+  ASSERT_TRUE(first && repeat);
+  EXPECT_EQ(first->status, 422);
+  EXPECT_EQ(json::parse(first->body).at("code"), "refused_by_core");
+  EXPECT_EQ(repeat->status, 422);
+  EXPECT_EQ(repeat->headers["Idempotent-Replayed"], "true");
+  auto const location = std::string{first->headers["Location"]};
+  ASSERT_FALSE(location.empty());
+  EXPECT_EQ(std::string{repeat->headers["Location"]}, location);
+  auto const transfer = json::parse(get(location).body);
+  EXPECT_EQ(transfer.at("status"), "failed");
+  EXPECT_EQ(transfer.at("code"), "refused_by_core");
+  EXPECT_TRUE(core_bookings().empty());
+}
+
 TEST_F(LegacyFacade, EveryOtherPathGoesToTheCoreUnchangedForACallerWithAToken) {
   start_core();
   start_facade();

@@ -48,6 +48,11 @@ struct command_route {
   std::function<int(Result const&)> status_of;
   // Where the created resource lives, from the result; empty function: no Location.
   std::function<std::string(Result const&)> location;
+  // Where the resource lives when the answer is a rejection (no result to
+  // read it from), from the intent: for a resource that exists even though
+  // the command was refused (a transfer the other system refused is failed);
+  // empty: no Location for this rejection.
+  std::function<std::string(domain::intent_key const&, domain::rejection const&)> rejection_location;
   // Status per domain rejection code; codes not listed answer 422.
   std::map<std::string, int, std::less<>> rejection_status;
   // Checks beyond types ("amounts are positive"): the offending field, or none.
@@ -73,6 +78,11 @@ inline response refusal_answer(domain::rejection const& refusal,
                           std::move(extra));
 }
 
+template <class Outcome, class Route>
+std::string rejection_location_of(Outcome const& outcome, Route const& route) {
+  return route.rejection_location ? route.rejection_location(outcome.intent(), outcome.refusal()) : std::string{};
+}
+
 // The response for an outcome: a function of the stored outcome only, so a
 // replay carries the first answer's status, body and Location.
 template <class Outcome, class Route>
@@ -94,8 +104,14 @@ response outcome_answer(Outcome const& outcome, Route const& route) {
         for (auto& header : replay_headers) answer.headers.push_back(std::move(header));
         return answer;
       }
+      if (auto where = rejection_location_of(outcome, route); !where.empty()) {
+        replay_headers.emplace_back("Location", std::move(where));
+      }
       return refusal_answer(outcome.refusal(), route.rejection_status, std::move(replay_headers));
     case domain::outcome_kind::rejected:
+      if (auto where = rejection_location_of(outcome, route); !where.empty()) {
+        return refusal_answer(outcome.refusal(), route.rejection_status, {{"Location", std::move(where)}});
+      }
       return refusal_answer(outcome.refusal(), route.rejection_status);
     case domain::outcome_kind::intent_conflict:
       return problem_response({problem_kind::idempotency_key_reused,
