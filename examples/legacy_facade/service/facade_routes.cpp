@@ -48,6 +48,7 @@ std::string transfer_json(transfer_view const& view) {
                       {"to_account", view.to_account}};
   if (view.legacy_transfer_no.has_value()) body["legacy_transfer_no"] = *view.legacy_transfer_no;
   if (!view.code.empty()) body["code"] = view.code;
+  if (!view.legacy_transfer_nos.empty()) body["legacy_transfer_nos"] = view.legacy_transfer_nos;
   return body.dump();
 }
 
@@ -284,7 +285,8 @@ void add_routes(once::service::host& host, facade_options const& options) {
                          command->amount,
                          command->from_account,
                          command->to_account,
-                         ""};
+                         "",
+                         {}};
       if (booked.what == once::application::call_result<booking>::kind::refused) {
         return problem_response(
             {problem_kind::domain_rejection, booked.refusal.detail, std::nullopt, "refused_by_core", 422});

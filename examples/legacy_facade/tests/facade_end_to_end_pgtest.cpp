@@ -245,6 +245,7 @@ TEST_F(LegacyFacade, ADoubleBookingGoesToTheExceptionQueueWhichTenantsSeeAndReso
   ASSERT_EQ(direct.status, 200);
   EXPECT_TRUE(
       once::testing::eventually([&] { return text(current("K-3", body), "status") == "needs_review"; }, 20s, 200ms));
+  EXPECT_EQ(current("K-3", body).value("legacy_transfer_nos", json::array()).size(), 2U);
 
   auto const mine = json::parse(get("/v1/exceptions").body).at("exceptions");
   ASSERT_EQ(mine.size(), 1U);

@@ -1,6 +1,9 @@
 // The transfer aggregate without a database: what decide and conclude record.
 #include <gtest/gtest.h>
 
+#include <once/domain/canonical_json.hpp>
+#include <once/domain/json_decode.hpp>
+
 #include <legacy_facade/domain/transfer.hpp>
 
 namespace legacy_facade::domain {
@@ -68,5 +71,18 @@ TEST(ConcludingATransfer, LeavesAnUnknownOutcomeUnknown) {
   EXPECT_EQ(state->status, "unknown");
 }
 
+}  // namespace
+}  // namespace legacy_facade::domain
+
+namespace legacy_facade::domain {
+namespace {
+TEST(TransferView, CarriesEveryNumberOfADoubleBookingThroughItsStoredForm) {
+  transfer_state state{};
+  state.legacy_transfer_nos = {1, 2};
+  auto const stored = once::domain::canonical_json(view_of(state));
+  auto const read = once::domain::decode_json<transfer_view>(stored);
+  ASSERT_TRUE(read.has_value()) << stored;
+  EXPECT_EQ(read->legacy_transfer_nos, (std::vector<std::int64_t>{1, 2})) << stored;
+}
 }  // namespace
 }  // namespace legacy_facade::domain

@@ -18,8 +18,8 @@ bool is_currency_code(std::string_view code) noexcept {
 }
 
 transfer_view view_of(transfer_state const& state) {
-  return {state.transfer_id, state.status,       state.legacy_transfer_no, state.reference,
-          state.amount,      state.from_account, state.to_account,         state.code};
+  return {state.transfer_id, state.status, state.legacy_transfer_no, state.reference, state.amount, state.from_account,
+          state.to_account,  state.code,   state.legacy_transfer_nos};
 }
 
 transfer::decision<> transfer::decide(current const&, create_transfer const& c, context const& ctx) {

@@ -75,11 +75,12 @@ struct transfer_state {
                            (std::vector<std::int64_t>, legacy_transfer_nos), (std::string, code));
 };
 
-// status: pending | unknown | completed | failed | needs_review.
+// status: pending | unknown | completed | failed | needs_review (with every number the core holds).
 struct transfer_view {
   BOOST_HANA_DEFINE_STRUCT(transfer_view, (std::string, transfer_id), (std::string, status),
                            (std::optional<std::int64_t>, legacy_transfer_no), (std::string, reference), (money, amount),
-                           (std::string, from_account), (std::string, to_account), (std::string, code));
+                           (std::string, from_account), (std::string, to_account), (std::string, code),
+                           (std::vector<std::int64_t>, legacy_transfer_nos));
   friend bool operator==(transfer_view const&, transfer_view const&) = default;
 };
 
