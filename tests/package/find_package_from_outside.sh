@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build tree into a scratch prefix, then configures, builds and
 # runs projects that only know find_package(once CONFIG): a small consumer,
-# and the payments, claims and legacy facade examples (with their tests) as services
+# and the payments, claims, legacy facade and inventory examples (with their tests) as services
 # generated from them would be built outside this tree.
 #   find_package_from_outside.sh BUILD_DIR
 set -euo pipefail
@@ -34,4 +34,9 @@ cmake --build "$scratch/facade" -j 2 >/dev/null
 "$scratch/facade/tests/legacy_facade_domain_tests" --gtest_brief=1
 "$scratch/facade/legacy-facade-service" --help >/dev/null
 "$scratch/facade/legacy-core" --help >/dev/null
-echo "the payments, claims and legacy facade examples build and pass their domain tests against the installed package alone"
+cp -r "$here/../../examples/inventory" "$scratch/inventory-src"
+cmake -S "$scratch/inventory-src" -B "$scratch/inventory" -DCMAKE_PREFIX_PATH="$scratch/prefix" "${launcher[@]}" >/dev/null
+cmake --build "$scratch/inventory" -j 2 >/dev/null
+"$scratch/inventory/tests/inventory_domain_tests" --gtest_brief=1
+"$scratch/inventory/inventory-service" --help >/dev/null
+echo "the payments, claims, legacy facade and inventory examples build and pass their domain tests against the installed package alone"

@@ -60,6 +60,9 @@ struct command_route {
   // The success body from the result (a replay renders the stored result the
   // same way); none: the result's canonical JSON.
   std::function<std::string(Result const&)> body;
+  // The command's fields come from the path and the query string, not from a
+  // body (a DELETE): no Content-Type is asked for, and a body is not read.
+  bool from_path_and_query = false;
 };
 
 namespace detail {
@@ -177,6 +180,28 @@ domain::expected<Command, response> command_from_body_and_path(request const& in
   return std::move(*command);
 }
 
+// The query string's parameters as a JSON object of strings; a parameter
+// given twice is refused (400 naming it), as it names no one value.
+[[nodiscard]] domain::expected<nlohmann::json, response> query_object(request const& incoming);
+
+// The command from the path parameters and the query string; the path wins nothing
+// over the query: a parameter in both that differs is refused.
+template <class Command>
+domain::expected<Command, response> command_from_path_and_query(request const& incoming) {
+  auto fields = query_object(incoming);
+  if (!fields.has_value()) return domain::unexpected{std::move(fields).error()};
+  for (auto const& [name, value] : incoming.params) {
+    if (auto const given = fields->find(name); given != fields->end() && *given != value) {
+      return domain::unexpected{
+          problem_response({problem_kind::invalid_request, name + " differs from the path", name})};
+    }
+    (*fields)[name] = value;
+  }
+  auto command = domain::decode_json_value<Command>(*fields);
+  if (!command.has_value()) return domain::unexpected{invalid_field_answer(command.error())};
+  return std::move(*command);
+}
+
 }  // namespace detail
 
 template <domain::aggregate A, class Command>
@@ -203,11 +228,12 @@ handler command_endpoint(application::command_dispatcher<A>& dispatcher, bearer_
       }
       key = std::move(*parsed);
     }
-    if (!detail::is_json_content(incoming.header("content-type"))) {
+    if (!route.from_path_and_query && !detail::is_json_content(incoming.header("content-type"))) {
       return problem_response({problem_kind::unsupported_media_type, "send the body as application/json"});
     }
-    auto command = incoming.params.empty() ? detail::command_from_body<Command>(incoming.body)
-                                           : detail::command_from_body_and_path<Command>(incoming);
+    auto command = route.from_path_and_query ? detail::command_from_path_and_query<Command>(incoming)
+                   : incoming.params.empty() ? detail::command_from_body<Command>(incoming.body)
+                                             : detail::command_from_body_and_path<Command>(incoming);
     if (!command.has_value()) return std::move(command).error();
     if (route.validate) {
       if (auto const invalid = route.validate(*command)) return detail::invalid_field_answer(*invalid);
