@@ -118,6 +118,18 @@ void add_routes(once::service::host& host) {
                   .location = payment_location,
                   .rejection_status = rejection_statuses,
                   .validate = [](set_payment_description const& c) { return check_description(c.description); }}));
+  routes.add("POST", "/v1/payments/{payment_id}/refunds",
+             once::http::command_endpoint<account, refund_payment>(
+                 accounts, tokens,
+                 {.success_status = 201,
+                  .location = [](refund_view const& v) { return "/v1/payments/" + v.payment_id; },
+                  .rejection_status = rejection_statuses,
+                  .validate = [](refund_payment const& c) -> std::optional<decode_error> {
+                    if (!is_valid_account_id(c.refund_id)) {
+                      return decode_error{"refund_id", "must be 1-64 characters of A-Z a-z 0-9 _ -"};
+                    }
+                    return check_money(c.amount, "amount");
+                  }}));
   routes.add(
       "POST", "/v1/accounts/{account_id}/payouts",
       once::http::command_endpoint<account, pay_out>(

@@ -20,6 +20,8 @@ TEST(AccountRepeatSemantics, HoldForEveryCommandAsDeclared) {
       .sample(capture_payment{"A-1.p1", {1000, "EUR"}}, {opened, books})
       .sample(set_payment_description{"A-1.p1", "novels"}, {opened, books})
       .sample(pay_out{"A-1", {2000, "EUR"}}, {opened, books, captured})
+      .sample(refund_payment{"A-1.p1", "R-1", {500, "EUR"}}, {opened, books, captured})
+      .sample(refund_payment{"A-1.p1", "R-2", {9000, "EUR"}}, {opened, books, captured})  // refused, replayed
       .verify();
 }
 

@@ -116,5 +116,29 @@ TEST(PayingOut, IsRefusedBeyondTheCapturedFundsNotYetPaidOut) {
       .then_rejected("insufficient_funds");
 }
 
+TEST(RefundingAPayment, RefundsCapturedMoney) {
+  scenario<account>()
+      .given({opened, books, payment_captured{"A-1.p1", {2500, "EUR"}}})
+      .when(refund_payment{"A-1.p1", "R-1", {1000, "EUR"}})
+      .then({payment_refunded{"A-1.p1", "R-1", {1000, "EUR"}}})
+      .then_result(refund_view{"R-1", "A-1.p1", {1000, "EUR"}});
+}
+
+TEST(RefundingAPayment, IsRefusedBeyondWhatWasCapturedAndNotYetRefunded) {
+  scenario<account>()
+      .given(
+          {opened, books, payment_captured{"A-1.p1", {2500, "EUR"}}, payment_refunded{"A-1.p1", "R-1", {2000, "EUR"}}})
+      .when(refund_payment{"A-1.p1", "R-2", {501, "EUR"}})
+      .then_rejected("refund_exceeds_capture");
+}
+
+TEST(PayingOut, IsRefusedForFundsThatWereRefunded) {
+  scenario<account>()
+      .given(
+          {opened, books, payment_captured{"A-1.p1", {2500, "EUR"}}, payment_refunded{"A-1.p1", "R-1", {2000, "EUR"}}})
+      .when(pay_out{"A-1", {501, "EUR"}})
+      .then_rejected("insufficient_funds");
+}
+
 }  // namespace
 }  // namespace payments::domain

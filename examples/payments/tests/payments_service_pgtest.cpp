@@ -185,6 +185,39 @@ TEST_F(PaymentsServiceOnPostgres, EachRouteRepeatsAsItsPolicySays) {
   EXPECT_EQ(events("payments.payment_captured"), 1);
 }
 
+TEST_F(PaymentsServiceOnPostgres, ARefundIsMadeOnceByItsRefundIdAndOneBeyondTheCaptureIsRefusedAndReplayed) {
+  open_account("A-1", 10000);
+  auto const authorized = post("/v1/payments", payment("A-1", 3000), "pay-1");
+  ASSERT_EQ(authorized.status, 201);
+  auto const payment_id = json::parse(authorized.body).at("payment_id").get<std::string>();
+  ASSERT_EQ(
+      post("/v1/payments/" + payment_id + "/captures", {{"amount", {{"value", 2000}, {"currency", "EUR"}}}}, "cap-1")
+          .status,
+      201);
+  auto const refund = [&](std::string const& refund_id, std::int64_t value) {
+    return send("POST", "/v1/payments/" + payment_id + "/refunds",
+                json{{"refund_id", refund_id}, {"amount", {{"value", value}, {"currency", "EUR"}}}}.dump(),
+                {{"authorization", "Bearer token-a"}, {"content-type", "application/json"}});
+  };
+  auto const first = refund("R-1", 1500);
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(
+      json::parse(first.body),
+      (json{{"refund_id", "R-1"}, {"payment_id", payment_id}, {"amount", {{"value", 1500}, {"currency", "EUR"}}}}));
+  auto const again = refund("R-1", 1500);  // no Idempotency-Key: the refund id is the key
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.headers["idempotent-replayed"], "true");
+  auto const beyond = refund("R-2", 501);
+  EXPECT_EQ(beyond.status, 422);
+  EXPECT_EQ(json::parse(beyond.body).at("code"), "refund_exceeds_capture");
+  auto const beyond_again = refund("R-2", 501);
+  EXPECT_EQ(beyond_again.status, 422);
+  EXPECT_EQ(beyond_again.headers["idempotent-replayed"], "true");
+  EXPECT_EQ(refund("R-3", 500).status, 201);
+  EXPECT_EQ(events("payments.payment_refunded"), 2);
+}
+
 TEST_F(PaymentsServiceOnPostgres, ADomainRejectionIsStoredAndReplayedLikeASuccess) {
   open_account("A-1", 10000);
   auto const refused = post("/v1/payments", payment("A-1", 20000), "pay-big");

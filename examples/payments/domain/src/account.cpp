@@ -70,7 +70,7 @@ account::decision<> account::decide(current const& account, set_payment_descript
 
 account::decision<> account::decide(current const& account, pay_out const& command, context const&) {
   if (auto refused = check_amount(*account, command.amount)) return *refused;
-  if (command.amount.value > account->captured_total - account->paid_out_total) {
+  if (command.amount.value > account->captured_total - account->refunded_total.value_or(0) - account->paid_out_total) {
     return reject("insufficient_funds", "the payout exceeds the captured funds not yet paid out");
   }
   return emit(
@@ -96,6 +96,22 @@ void account::apply(account_state& account, payment_captured const& event) {
 
 void account::apply(account_state& account, payment_description_set const& event) {
   account.payments[event.payment_id].description = event.description;
+}
+
+account::decision<> account::decide(current const& account, refund_payment const& command, context const&) {
+  auto const payment = account->payments.find(command.payment_id);
+  if (payment == account->payments.end()) return no_such_payment(command.payment_id);
+  if (auto refused = check_amount(*account, command.amount)) return *refused;
+  if (command.amount.value > payment->second.captured - payment->second.refunded.value_or(0)) {
+    return reject("refund_exceeds_capture", "the refund exceeds what was captured and not yet refunded");
+  }
+  return emit(payment_refunded{command.payment_id, command.refund_id, command.amount});
+}
+
+void account::apply(account_state& account, payment_refunded const& event) {
+  account.refunded_total = account.refunded_total.value_or(0) + event.amount.value;
+  auto& payment = account.payments[event.payment_id];
+  payment.refunded = payment.refunded.value_or(0) + event.amount.value;
 }
 
 void account::apply(account_state& account, payout_made const& event) {

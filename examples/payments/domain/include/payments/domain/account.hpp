@@ -29,12 +29,14 @@ struct account : once::domain::aggregate_types<account_state, account_event> {
   static decision<> decide(current const&, capture_payment const&, context const&);
   static decision<> decide(current const&, set_payment_description const&, context const&);
   static decision<> decide(current const&, pay_out const&, context const&);
+  static decision<> decide(current const&, refund_payment const&, context const&);
 
   static void apply(account_state&, account_opened const&);
   static void apply(account_state&, payment_authorized const&);
   static void apply(account_state&, payment_captured const&);
   static void apply(account_state&, payment_description_set const&);
   static void apply(account_state&, payout_made const&);
+  static void apply(account_state&, payment_refunded const&);
 };
 
 }  // namespace payments::domain

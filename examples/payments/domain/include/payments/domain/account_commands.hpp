@@ -66,6 +66,19 @@ inline constexpr auto account_commands = once::domain::command_table(
         })
         .retain(std::chrono::days{1}),
 
+    // Named by its own refund id within the payment: a retry refunds once, the same refund id on
+    // another payment is another refund.
+    once::domain::on<refund_payment>()
+        .scope(&refund_payment::payment_id)
+        .key(&refund_payment::refund_id)
+        .target([](refund_payment const& c) { return account_of_payment(c.payment_id); })
+        .only_if_exists([](refund_payment const& c) { return no_such_payment(c.payment_id); })
+        .result([](account_state const&, refund_payment const& c) {
+          return refund_view{c.refund_id, c.payment_id, c.amount};
+        })
+        .repeat(once::domain::return_prior)
+        .retain(std::chrono::days{30}),
+
     once::domain::on<pay_out>()
         .scope(&pay_out::account_id)
         .key(once::domain::client_key)

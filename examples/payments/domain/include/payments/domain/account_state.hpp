@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <boost/hana/define_struct.hpp>
@@ -12,7 +13,9 @@
 namespace payments::domain {
 
 struct payment_state {
-  BOOST_HANA_DEFINE_STRUCT(payment_state, (std::int64_t, amount), (std::int64_t, captured), (std::string, description));
+  BOOST_HANA_DEFINE_STRUCT(payment_state, (std::int64_t, amount), (std::int64_t, captured), (std::string, description),
+                           // optional: states stored before refunds existed decode as "none refunded"
+                           (std::optional<std::int64_t>, refunded));
 };
 
 struct account_state {
@@ -21,7 +24,8 @@ struct account_state {
                            (std::int64_t, captured_total), (std::int64_t, paid_out_total),
                            (std::int64_t, payments_authorized),  // numbers payment ids: <account>.p<n>
                            (std::int64_t, payouts_made),         // numbers payout ids: <account>.o<n>
-                           (std::map<std::string, payment_state>, payments));
+                           (std::map<std::string, payment_state>, payments),
+                           (std::optional<std::int64_t>, refunded_total));  // optional, as payment_state::refunded
 };
 
 }  // namespace payments::domain

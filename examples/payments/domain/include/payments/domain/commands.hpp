@@ -28,6 +28,12 @@ struct capture_payment {
   BOOST_HANA_DEFINE_STRUCT(capture_payment, (std::string, payment_id), (money, amount));
 };
 
+// A refund of captured money, named by its own refund id within the payment.
+struct refund_payment {
+  static constexpr std::string_view type_name = "payments.refund_payment";
+  BOOST_HANA_DEFINE_STRUCT(refund_payment, (std::string, payment_id), (std::string, refund_id), (money, amount));
+};
+
 struct set_payment_description {
   static constexpr std::string_view type_name = "payments.set_payment_description";
   BOOST_HANA_DEFINE_STRUCT(set_payment_description, (std::string, payment_id), (std::string, description));

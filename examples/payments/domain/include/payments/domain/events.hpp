@@ -39,7 +39,12 @@ struct payout_made {
   BOOST_HANA_DEFINE_STRUCT(payout_made, (std::string, payout_id), (std::string, account_id), (money, amount));
 };
 
-using account_event =
-    std::variant<account_opened, payment_authorized, payment_captured, payment_description_set, payout_made>;
+struct payment_refunded {
+  static constexpr std::string_view type_name = "payments.payment_refunded";
+  BOOST_HANA_DEFINE_STRUCT(payment_refunded, (std::string, payment_id), (std::string, refund_id), (money, amount));
+};
+
+using account_event = std::variant<account_opened, payment_authorized, payment_captured, payment_description_set,
+                                   payout_made, payment_refunded>;
 
 }  // namespace payments::domain

@@ -24,6 +24,11 @@ struct payment_view {
   friend bool operator==(payment_view const&, payment_view const&) = default;
 };
 
+struct refund_view {
+  BOOST_HANA_DEFINE_STRUCT(refund_view, (std::string, refund_id), (std::string, payment_id), (money, amount));
+  friend bool operator==(refund_view const&, refund_view const&) = default;
+};
+
 struct payout_view {
   BOOST_HANA_DEFINE_STRUCT(payout_view, (std::string, payout_id), (std::string, account_id), (money, amount));
   friend bool operator==(payout_view const&, payout_view const&) = default;
