@@ -161,6 +161,9 @@ answer book_transfer(core& bank, bhttp::request<bhttp::string_body> const& reque
   if (body.is_discarded()) return reply(version, bhttp::status::bad_request, {{"error", "malformed JSON"}});
   if (auto const refused = refusal_of(body)) return reply(version, bhttp::status::bad_request, {{"error", *refused}});
   auto const fault = bank.next_fault();
+  // Said before any fault plays out, so a test knows the call is in the core's hands.
+  std::printf("{\"event\":\"received\",\"fault\":\"%s\"}\n", fault.c_str());
+  std::fflush(stdout);
   if (fault == "fail_before_booking") return reply(version, bhttp::status::service_unavailable, {{"error", "busy"}});
   if (fault == "hang_without_booking") {
     std::this_thread::sleep_for(bank.hang());

@@ -214,11 +214,9 @@ TEST_F(LegacyFacade, AFacadeKilledWhileTheCoreHeldTheCallWithoutBookingBooksItOn
     } catch (std::exception const&) {
     }
   }};
-  // The intent is claimed (pending) and its call is with the core.
-  ASSERT_TRUE(once::testing::eventually(
-      [&] { return schema.scalar("SELECT count(*) FROM ${schema}.once_external_steps WHERE status = 'pending'") == 1; },
-      10s));
-  std::this_thread::sleep_for(200ms);  // the call is inside the core, which holds it without booking
+  // The intent is claimed (pending) and its call is inside the core, which holds it without booking.
+  ASSERT_TRUE(once::testing::await_log_event(*core_, "received", 10s)) << "the core never received the call";
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_external_steps WHERE status = 'pending'"), 1);
   facade->kill_hard();
   call.join();
   facade->restart();

@@ -422,7 +422,6 @@ class command_dispatcher final : public step_recoverer {
                                                 ": conclude returned decision<> without events for an aggregate that "
                                                 "does not exist");
         }
-        effects.record.aggregate_version = version;
         effects.record.stored_result = domain::canonical_json(*result);
         effects.record.status = intent_status::applied;
         answer = outcome_of<Command>::applied(step.intent, std::move(*result), version);
