@@ -1,4 +1,5 @@
-// Port: the time the dispatcher stamps intents with and hands to handlers.
+/// \file
+/// Port: the time the dispatcher stamps intents with and hands to handlers.
 #pragma once
 
 #include <chrono>
@@ -16,7 +17,7 @@ class system_clock final : public clock {
   [[nodiscard]] std::chrono::system_clock::time_point now() const override { return std::chrono::system_clock::now(); }
 };
 
-// A clock tests set by hand.
+/// A clock tests set by hand.
 class manual_clock final : public clock {
  public:
   explicit manual_clock(std::chrono::system_clock::time_point start = std::chrono::system_clock::time_point{} +

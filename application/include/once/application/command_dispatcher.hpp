@@ -1,18 +1,19 @@
-// The command dispatcher: the use case every adapter (HTTP, Kafka, a test)
-// calls. It implements the repeat-semantics table of docs/semantics.md:
-//
-//   intent id + fingerprint -> claim in the store (atomic, waits for an in-flight twin)
-//     repeat    -> answer from the intent record, per the command's declared policy
-//     in flight -> in_flight_timeout
-//     claimed   -> decide on the locked aggregate, commit state + intent record
-//                  + outbox as one unit; retry the transaction on `aborted`
-//
-// Concurrency is decided by the store, never by a check in this object's
-// memory; a dispatcher is stateless apart from its collaborators and may be
-// shared by any number of threads.
-//
-// Exceptions thrown by a handler propagate to the caller after the claim has
-// been rolled back (the intent stays new). Store failures come back as errors.
+/// \file
+/// The command dispatcher: the use case every adapter (HTTP, Kafka, a test)
+/// calls. It implements the repeat-semantics table of docs/semantics.md:
+///
+///   intent id + fingerprint -> claim in the store (atomic, waits for an in-flight twin)
+///     repeat    -> answer from the intent record, per the command's declared policy
+///     in flight -> in_flight_timeout
+///     claimed   -> decide on the locked aggregate, commit state + intent record
+///                  + outbox as one unit; retry the transaction on `aborted`
+///
+/// Concurrency is decided by the store, never by a check in this object's
+/// memory; a dispatcher is stateless apart from its collaborators and may be
+/// shared by any number of threads.
+///
+/// Exceptions thrown by a handler propagate to the caller after the claim has
+/// been rolled back (the intent stays new). Store failures come back as errors.
 #pragma once
 
 #include <algorithm>
@@ -46,15 +47,15 @@
 
 namespace once::application {
 
-// How commands with an external step call out (docs/external-calls.md).
+/// How commands with an external step call out (docs/external-calls.md).
 struct external_step_options {
   std::chrono::milliseconds call_timeout{2000};  // bounds the whole call
-  // How long a process may hold a claimed step: it sends no call after its
-  // lease, and recovery may take the step over once it has passed.
+  /// How long a process may hold a claimed step: it sends no call after its
+  /// lease, and recovery may take the step over once it has passed.
   std::chrono::milliseconds lease{5000};
-  // How long after the last call could have been sent the other side may
-  // still book it: recovery calls again only after this, and only when the
-  // other side holds nothing under the reference.
+  /// How long after the last call could have been sent the other side may
+  /// still book it: recovery calls again only after this, and only when the
+  /// other side holds nothing under the reference.
   std::chrono::milliseconds grace{5000};
   std::chrono::milliseconds recheck{1000};  // when recovery asks again about a step it could not settle
   int max_calls = 5;                        // calls without an answer before the step goes to the exception queue
@@ -68,8 +69,8 @@ struct dispatcher_options {
   external_step_options steps{};
 };
 
-// Collaborators; any left null uses the process-wide default (system clock,
-// random UUIDs, no metrics). `steps` is needed by commands with an external step.
+/// Collaborators; any left null uses the process-wide default (system clock,
+/// random UUIDs, no metrics). `steps` is needed by commands with an external step.
 struct dispatcher_services {
   application::clock const* clock = nullptr;
   id_generator* ids = nullptr;
@@ -77,7 +78,7 @@ struct dispatcher_services {
   external_step_store* steps = nullptr;
 };
 
-// What recovery did with one step.
+/// What recovery did with one step.
 enum class recovery_result {
   recovered,     // the other side held one record: concluded from it
   recalled,      // it provably held none and the grace had passed: called again, concluded from the answer
@@ -89,7 +90,7 @@ enum class recovery_result {
 
 [[nodiscard]] std::string_view to_string(recovery_result result) noexcept;
 
-// A dispatcher seen by the recovery worker: it settles the steps of its command types.
+/// A dispatcher seen by the recovery worker: it settles the steps of its command types.
 class step_recoverer {
  public:
   virtual ~step_recoverer() = default;
@@ -120,8 +121,8 @@ class command_dispatcher final : public step_recoverer {
     if (options_.steps.holder.empty()) options_.steps.holder = ids_->next();
   }
 
-  // The call a command with an external step makes; connected once, before
-  // the first dispatch of that command. The call outlives the dispatcher.
+  /// The call a command with an external step makes; connected once, before
+  /// the first dispatch of that command. The call outlives the dispatcher.
   template <class Command>
   requires domain::has_external_step<Command>
   void connect(external_call<Command>& call) {
@@ -143,8 +144,8 @@ class command_dispatcher final : public step_recoverer {
     return found->second(step);
   }
 
-  // The typed intent id a command gets under this envelope, or invalid_argument
-  // when it has no key (a client-key command without one, or an oversized key).
+  /// The typed intent id a command gets under this envelope, or invalid_argument
+  /// when it has no key (a client-key command without one, or an oversized key).
   template <class Command>
   [[nodiscard]] result<domain::intent_id<Command>> intent_of(Command const& command,
                                                              domain::envelope const& env) const {
@@ -161,7 +162,7 @@ class command_dispatcher final : public step_recoverer {
     return domain::intent_id<Command>{env.tenant, declaration.scope_of(command), std::move(*key)};
   }
 
-  // Handles one command exactly once per intent id. See the table in docs/semantics.md.
+  /// Handles one command exactly once per intent id. See the table in docs/semantics.md.
   template <class Command>
   [[nodiscard]] result<outcome_of<Command>> dispatch(Command const& command, domain::envelope const& env) {
     auto const& declaration = domain::declaration_of<Command>(A::commands);
@@ -176,8 +177,8 @@ class command_dispatcher final : public step_recoverer {
     return answer;
   }
 
-  // The intent record of a typed intent id: how a caller that got
-  // outcome_unknown can learn what happened without repeating anything.
+  /// The intent record of a typed intent id: how a caller that got
+  /// outcome_unknown can learn what happened without repeating anything.
   template <class Command>
   [[nodiscard]] result<std::optional<intent_record>> lookup(domain::intent_id<Command> const& intent) {
     return store_->find(intent.untyped());
@@ -234,7 +235,7 @@ class command_dispatcher final : public step_recoverer {
     }
   }
 
-  // The configured waits, with what is left of the in-flight bound (at least a millisecond).
+  /// The configured waits, with what is left of the in-flight bound (at least a millisecond).
   claim_waits waits_until(std::chrono::steady_clock::time_point in_flight_deadline) const {
     claim_waits waits = options_.waits;
     // Rounded up: the wait ends at the deadline, never before it.
@@ -331,7 +332,7 @@ class command_dispatcher final : public step_recoverer {
 
   // --- external steps ---
 
-  // The step a caller holds: which intent, which aggregate, and the attempt it may write.
+  /// The step a caller holds: which intent, which aggregate, and the attempt it may write.
   struct step_in_hand {
     domain::intent_key intent;
     aggregate_ref target;
@@ -345,7 +346,7 @@ class command_dispatcher final : public step_recoverer {
     return found == calls_.end() ? nullptr : static_cast<external_call<Command>*>(found->second);
   }
 
-  // Calls while the lease holds, then concludes from what the call answered.
+  /// Calls while the lease holds, then concludes from what the call answered.
   template <class Command>
   result<outcome_of<Command>> call_and_conclude(external_call<Command>& call, Command const& command,
                                                 step_in_hand const& step,
@@ -370,9 +371,9 @@ class command_dispatcher final : public step_recoverer {
     return conclude<Command>(command, step, outcome_type::unknown(std::move(answered.reason)));
   }
 
-  // The second transaction: conclude's events and result on the aggregate as
-  // it is now, if the step is still this attempt's. Unknown keeps the intent
-  // open for recovery; a double booking goes to the exception queue.
+  /// The second transaction: conclude's events and result on the aggregate as
+  /// it is now, if the step is still this attempt's. Unknown keeps the intent
+  /// open for recovery; a double booking goes to the exception queue.
   template <class Command>
   result<outcome_of<Command>> conclude(Command const& command, step_in_hand const& step,
                                        domain::external_outcome<typename Command::external_answer> const& outcome) {
@@ -447,7 +448,7 @@ class command_dispatcher final : public step_recoverer {
     }
   }
 
-  // The intent's answer as its record holds it now (pending, unknown or concluded).
+  /// The intent's answer as its record holds it now (pending, unknown or concluded).
   template <class Command>
   result<outcome_of<Command>> current_answer(domain::intent_key const& intent) {
     auto record = store_->find(intent);
@@ -463,9 +464,9 @@ class command_dispatcher final : public step_recoverer {
     return outcome_of<Command>::replayed(intent, std::move(*prior), (*record)->aggregate_version);
   }
 
-  // Recovery of one step whose holder is gone or whose outcome is unknown:
-  // ask the other side by reference first; call again only when it provably
-  // holds nothing and the grace after the last possible call has passed.
+  /// Recovery of one step whose holder is gone or whose outcome is unknown:
+  /// ask the other side by reference first; call again only when it provably
+  /// holds nothing and the grace after the last possible call has passed.
   template <class Command>
   result<recovery_result> recover_step(external_call<Command>& call, step_record const& step) {
     using answer_type = typename Command::external_answer;
@@ -513,7 +514,7 @@ class command_dispatcher final : public step_recoverer {
     return recovery_result::recalled;
   }
 
-  // A step that calls keep leaving unknown: the exception queue, the intent as it is.
+  /// A step that calls keep leaving unknown: the exception queue, the intent as it is.
   template <class Command>
   result<bool> escalate(step_record const& step) {
     auto record = store_->find(step.intent);
@@ -605,8 +606,8 @@ class command_dispatcher final : public step_recoverer {
   dispatcher_options options_;
   std::unique_ptr<contention_hints> contention_;  // shared by all threads using this dispatcher
   external_step_store* steps_ = nullptr;
-  // Connected before the first dispatch and only read afterwards: the calls by command type, and
-  // by command type name the recovery of their steps.
+  /// Connected before the first dispatch and only read afterwards: the calls by command type, and
+  /// by command type name the recovery of their steps.
   std::unordered_map<std::type_index, void*> calls_;
   std::unordered_map<std::string, std::function<result<recovery_result>(step_record const&)>> recoverers_;
 };

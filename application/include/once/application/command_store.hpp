@@ -1,27 +1,28 @@
-// The port the dispatcher persists through. One command is one unit of work:
-//
-//   claim(intent)  -> repeat (the intent record exists)      -> answer from it
-//                  -> in flight past the wait bound          -> in_flight_timeout
-//                  -> claimed (+ the target aggregate, locked for this command)
-//   decide in memory
-//   commit(state + intent record + outbox)  -- atomically, or not at all
-//
-// Contract every adapter must keep (tests/application/command_store_contract.hpp
-// states it once and runs it against each adapter):
-// - exactly one commit of an intent ever succeeds, whatever the number of
-//   threads or processes; a commit that loses (its intent was committed
-//   meanwhile, or its aggregate moved) fails with aborted and writes nothing;
-// - a serialising claim (intent_claim::serialise) is atomic in the store: of
-//   simultaneous claims of one intent exactly one is claimed; the others wait
-//   (bounded) for it and then see its record, or claim anew if it rolled back;
-//   and it holds the aggregate until commit. A store may claim optimistically
-//   when serialise is false (the memory store always serialises);
-// - a claimed_intent destroyed without commit rolls everything back and frees
-//   the intent: a crash never leaves it "in progress";
-// - commit fails with error_code::aborted when the aggregate's version moved,
-//   and with outcome_unknown when it cannot tell whether the commit happened;
-// - a record whose expires_at has passed is treated as absent by claim.
-// Implementations are thread-safe; a claimed_intent belongs to one thread.
+/// \file
+/// The port the dispatcher persists through. One command is one unit of work:
+///
+///   claim(intent)  -> repeat (the intent record exists)      -> answer from it
+///                  -> in flight past the wait bound          -> in_flight_timeout
+///                  -> claimed (+ the target aggregate, locked for this command)
+///   decide in memory
+///   commit(state + intent record + outbox)  -- atomically, or not at all
+///
+/// Contract every adapter must keep (tests/application/command_store_contract.hpp
+/// states it once and runs it against each adapter):
+/// - exactly one commit of an intent ever succeeds, whatever the number of
+///   threads or processes; a commit that loses (its intent was committed
+///   meanwhile, or its aggregate moved) fails with aborted and writes nothing;
+/// - a serialising claim (intent_claim::serialise) is atomic in the store: of
+///   simultaneous claims of one intent exactly one is claimed; the others wait
+///   (bounded) for it and then see its record, or claim anew if it rolled back;
+///   and it holds the aggregate until commit. A store may claim optimistically
+///   when serialise is false (the memory store always serialises);
+/// - a claimed_intent destroyed without commit rolls everything back and frees
+///   the intent: a crash never leaves it "in progress";
+/// - commit fails with error_code::aborted when the aggregate's version moved,
+///   and with outcome_unknown when it cannot tell whether the commit happened;
+/// - a record whose expires_at has passed is treated as absent by claim.
+/// Implementations are thread-safe; a claimed_intent belongs to one thread.
 #pragma once
 
 #include <chrono>
@@ -33,12 +34,12 @@
 
 namespace once::application {
 
-// An intent claimed for execution: an open transaction holding the claim and
-// the lock on the target aggregate. Destroying it without commit rolls back.
+/// An intent claimed for execution: an open transaction holding the claim and
+/// the lock on the target aggregate. Destroying it without commit rolls back.
 class claimed_intent {
  public:
   virtual ~claimed_intent() = default;
-  // The target aggregate as it is now, or none if it does not exist yet.
+  /// The target aggregate as it is now, or none if it does not exist yet.
   [[nodiscard]] virtual std::optional<stored_aggregate> const& current() const = 0;
   [[nodiscard]] virtual result<void> commit(command_effects effects) = 0;
 };
@@ -53,8 +54,8 @@ struct claim_result {
   status state = status::claimed;
   std::unique_ptr<claimed_intent> claim;  // when claimed
   std::optional<intent_record> existing;  // when repeat
-  // The intent was in flight when this claim arrived and the claim waited for it
-  // (stores that can tell; the dispatcher also infers it from a repeat found on a retry).
+  /// The intent was in flight when this claim arrived and the claim waited for it
+  /// (stores that can tell; the dispatcher also infers it from a repeat found on a retry).
   bool waited_for_twin = false;
 };
 
@@ -62,9 +63,9 @@ class command_store {
  public:
   virtual ~command_store() = default;
   [[nodiscard]] virtual result<claim_result> claim(intent_claim const& claim, claim_waits const& waits) = 0;
-  // The aggregate as last committed, without locking it.
+  /// The aggregate as last committed, without locking it.
   [[nodiscard]] virtual result<std::optional<stored_aggregate>> read(aggregate_ref const& ref) = 0;
-  // The intent record, if one exists and has not expired.
+  /// The intent record, if one exists and has not expired.
   [[nodiscard]] virtual result<std::optional<intent_record>> find(domain::intent_key const& intent) = 0;
 };
 

@@ -1,8 +1,9 @@
-// Which aggregates recently lost an optimistic race, so that the next command
-// on them serialises from its first attempt instead of losing again. Only a
-// hint for choosing the lock mode: correctness never depends on it (the store
-// decides), and a false positive merely serialises a command that did not
-// need it. Lock-free, fixed size; entries fade after `memory`.
+/// \file
+/// Which aggregates recently lost an optimistic race, so that the next command
+/// on them serialises from its first attempt instead of losing again. Only a
+/// hint for choosing the lock mode: correctness never depends on it (the store
+/// decides), and a false positive merely serialises a command that did not
+/// need it. Lock-free, fixed size; entries fade after `memory`.
 #pragma once
 
 #include <array>

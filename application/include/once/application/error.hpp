@@ -1,6 +1,7 @@
-// Infrastructure failures as values. The code tells the caller how to retry,
-// in Abseil's vocabulary; none of them is an outcome, and none leaves an
-// intent half-recorded.
+/// \file
+/// Infrastructure failures as values. The code tells the caller how to retry,
+/// in Abseil's vocabulary; none of them is an outcome, and none leaves an
+/// intent half-recorded.
 #pragma once
 
 #include <string>
@@ -40,8 +41,8 @@ constexpr std::string_view to_string(error_code code) noexcept {
 struct error {
   error_code code = error_code::internal;
   std::string message;
-  // The store's own code for the failure (PostgreSQL's SQLSTATE, "22P05"),
-  // when it gave one: for logs and operators, never for a client's answer.
+  /// The store's own code for the failure (PostgreSQL's SQLSTATE, "22P05"),
+  /// when it gave one: for logs and operators, never for a client's answer.
   std::string store_code;
 };
 

@@ -1,6 +1,7 @@
-// The fingerprint of a command: hex SHA-256 over its type name and the
-// canonical JSON of its business fields. The envelope never enters it, so a
-// retry with new trace ids is the same intent; any business field changes it.
+/// \file
+/// The fingerprint of a command: hex SHA-256 over its type name and the
+/// canonical JSON of its business fields. The envelope never enters it, so a
+/// retry with new trace ids is the same intent; any business field changes it.
 #pragma once
 
 #include <string>

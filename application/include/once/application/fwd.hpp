@@ -1,6 +1,7 @@
-// The application layer by name only: the ports and the dispatcher, for
-// headers that mention them (a service's routes take a dispatcher by
-// reference) without including their definitions and what those bring.
+/// \file
+/// The application layer by name only: the ports and the dispatcher, for
+/// headers that mention them (a service's routes take a dispatcher by
+/// reference) without including their definitions and what those bring.
 #pragma once
 
 #include <once/domain/fwd.hpp>

@@ -1,4 +1,5 @@
-// Port: unique ids for outbox messages (the event id consumers deduplicate on).
+/// \file
+/// Port: unique ids for outbox messages (the event id consumers deduplicate on).
 #pragma once
 
 #include <memory>
@@ -12,7 +13,7 @@ class id_generator {
   [[nodiscard]] virtual std::string next() = 0;
 };
 
-// Random version 4 UUIDs; thread-safe.
+/// Random version 4 UUIDs; thread-safe.
 [[nodiscard]] std::unique_ptr<id_generator> make_uuid_generator();
 
 }  // namespace once::application

@@ -1,7 +1,8 @@
-// What a message consumer records besides the commands it dispatches: which
-// messages it received (a receipt is written with a command's effects, see
-// envelope::receipt; this port answers whether one exists) and which it gave
-// up on. A port: PostgreSQL and memory implement it.
+/// \file
+/// What a message consumer records besides the commands it dispatches: which
+/// messages it received (a receipt is written with a command's effects, see
+/// envelope::receipt; this port answers whether one exists) and which it gave
+/// up on. A port: PostgreSQL and memory implement it.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 
 namespace once::application {
 
-// A message sent to the dead-letter topic, and why.
+/// A message sent to the dead-letter topic, and why.
 struct dead_letter {
   std::string consumer;
   std::string topic;
@@ -28,9 +29,9 @@ class inbox_store {
  public:
   virtual ~inbox_store() = default;
   [[nodiscard]] virtual result<bool> has_received(domain::message_receipt const& receipt) = 0;
-  // For a message handled without new effects (its intent was already applied): the receipt alone.
+  /// For a message handled without new effects (its intent was already applied): the receipt alone.
   [[nodiscard]] virtual result<void> record_receipt(domain::message_receipt const& receipt) = 0;
-  // Recorded once per (consumer, topic, partition, offset); a second time is no change.
+  /// Recorded once per (consumer, topic, partition, offset); a second time is no change.
   [[nodiscard]] virtual result<void> record_dead_letter(dead_letter const& letter) = 0;
 };
 

@@ -1,5 +1,6 @@
-// Port: what the dispatcher reports. Labels are the command type and the
-// outcome; never the key or any payload. Implementations are thread-safe.
+/// \file
+/// Port: what the dispatcher reports. Labels are the command type and the
+/// outcome; never the key or any payload. Implementations are thread-safe.
 #pragma once
 
 #include <chrono>
@@ -14,15 +15,15 @@ namespace once::application {
 class metrics {
  public:
   virtual ~metrics() = default;
-  // Every outcome, with its policy so duplicates can be counted per policy.
+  /// Every outcome, with its policy so duplicates can be counted per policy.
   virtual void command_handled(std::string_view command_type, domain::repeat_policy policy,
                                domain::outcome_kind outcome, std::chrono::nanoseconds latency) = 0;
-  // A duplicate that arrived while its first attempt was still in flight: it
-  // waited for that attempt (and was answered from it, or timed out).
+  /// A duplicate that arrived while its first attempt was still in flight: it
+  /// waited for that attempt (and was answered from it, or timed out).
   virtual void in_flight_waited(std::string_view command_type) = 0;
-  // A transaction retried after a version conflict, serialization failure or deadlock.
+  /// A transaction retried after a version conflict, serialization failure or deadlock.
   virtual void transaction_retried(std::string_view command_type) = 0;
-  // A command that ended in an infrastructure error (no outcome).
+  /// A command that ended in an infrastructure error (no outcome).
   virtual void command_failed(std::string_view command_type, error_code code) = 0;
 };
 

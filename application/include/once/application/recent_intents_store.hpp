@@ -1,16 +1,17 @@
-// A command store that remembers recently settled intent records in memory
-// and answers a repeat from them without asking the store it wraps.
-//
-// Sound because a settled record (applied or rejected) never changes while it
-// lives: it is written once, in the transaction that carried the intent out,
-// and only an expired record is ever replaced or purged. So a remembered
-// record is used only until its expires_at (judged at the claim's
-// requested_at, as the stores do), and a miss always goes to the wrapped
-// store, which still decides every first attempt and every race. Nothing is
-// remembered that was not committed: records enter when the wrapped store
-// answers a repeat or when a commit through this store succeeds.
-//
-// Bounded: at most `capacity` records, the oldest remembered forgotten first.
+/// \file
+/// A command store that remembers recently settled intent records in memory
+/// and answers a repeat from them without asking the store it wraps.
+///
+/// Sound because a settled record (applied or rejected) never changes while it
+/// lives: it is written once, in the transaction that carried the intent out,
+/// and only an expired record is ever replaced or purged. So a remembered
+/// record is used only until its expires_at (judged at the claim's
+/// requested_at, as the stores do), and a miss always goes to the wrapped
+/// store, which still decides every first attempt and every race. Nothing is
+/// remembered that was not committed: records enter when the wrapped store
+/// answers a repeat or when a commit through this store succeeds.
+///
+/// Bounded: at most `capacity` records, the oldest remembered forgotten first.
 #pragma once
 
 #include <cstddef>
@@ -31,9 +32,9 @@ class recent_intents_store final : public command_store {
   [[nodiscard]] result<std::optional<stored_aggregate>> read(aggregate_ref const& ref) override;
   [[nodiscard]] result<std::optional<intent_record>> find(domain::intent_key const& intent) override;
 
-  // How many repeats were answered from memory.
+  /// How many repeats were answered from memory.
   [[nodiscard]] std::size_t hits() const noexcept;
-  // How many records are remembered now.
+  /// How many records are remembered now.
   [[nodiscard]] std::size_t size() const;
 
  private:

@@ -1,17 +1,18 @@
-// Reconciliation: our intent records against the other system's listing for
-// a time window, matched by the reference the external step carried. Each of
-// our records and each of theirs ends in one kind:
-//
-//   matched         one record on each side, amount and account equal
-//   mismatched      one on each side that differ, or more than one of theirs
-//   missing_theirs  ours says it took effect, theirs holds nothing
-//   missing_ours    theirs holds a record whose reference we never issued
-//   unresolved      ours is still pending or unknown
-//
-// Everything but `matched` goes to the exception queue, once per subject
-// (seen again: its last_seen moves). The window is half-open, [from, to);
-// each side is also read a margin beyond it, so that a record whose two
-// sides fall either side of a bound is matched rather than reported missing.
+/// \file
+/// Reconciliation: our intent records against the other system's listing for
+/// a time window, matched by the reference the external step carried. Each of
+/// our records and each of theirs ends in one kind:
+///
+///   matched         one record on each side, amount and account equal
+///   mismatched      one on each side that differ, or more than one of theirs
+///   missing_theirs  ours says it took effect, theirs holds nothing
+///   missing_ours    theirs holds a record whose reference we never issued
+///   unresolved      ours is still pending or unknown
+///
+/// Everything but `matched` goes to the exception queue, once per subject
+/// (seen again: its last_seen moves). The window is half-open, [from, to);
+/// each side is also read a margin beyond it, so that a record whose two
+/// sides fall either side of a bound is matched rather than reported missing.
 #pragma once
 
 #include <array>
@@ -35,7 +36,7 @@ struct reconciliation_window {
   time_point to{};
 };
 
-// One side's view of one effect.
+/// One side's view of one effect.
 struct reconciled_record {
   std::string reference;
   std::int64_t amount = 0;
@@ -46,7 +47,7 @@ struct reconciled_record {
   time_point at{};                           // ours: when the intent was claimed; theirs: when they recorded it
 };
 
-// The port: both listings for a window (each may hold records a margin beyond it).
+/// The port: both listings for a window (each may hold records a margin beyond it).
 class reconciler {
  public:
   virtual ~reconciler() = default;
@@ -65,13 +66,13 @@ struct reconciliation_report {
   [[nodiscard]] std::int64_t count(reconciliation_kind kind) const { return counts[static_cast<std::size_t>(kind)]; }
 };
 
-// Compares two listings (pure): the counts and the exceptions to queue.
+/// Compares two listings (pure): the counts and the exceptions to queue.
 [[nodiscard]] reconciliation_report compare(std::vector<reconciled_record> const& ours,
                                             std::vector<reconciled_record> const& theirs,
                                             reconciliation_window const& window);
 
-// Reads both sides `margin` beyond the window, compares them and queues the
-// exceptions; `progress` hears (done, total) as the exceptions are written.
+/// Reads both sides `margin` beyond the window, compares them and queues the
+/// exceptions; `progress` hears (done, total) as the exceptions are written.
 using reconciliation_progress = std::function<void(std::size_t done, std::size_t total)>;
 [[nodiscard]] result<reconciliation_report> reconcile(reconciler& sides, external_step_store& queue,
                                                       reconciliation_window const& window, std::chrono::seconds margin,

@@ -1,5 +1,6 @@
-// The untyped records that cross the store port: what the command log, the
-// aggregate table and the outbox hold. JSON payloads are canonical JSON text.
+/// \file
+/// The untyped records that cross the store port: what the command log, the
+/// aggregate table and the outbox hold. JSON payloads are canonical JSON text.
 #pragma once
 
 #include <chrono>
@@ -18,7 +19,7 @@ namespace once::application {
 
 using time_point = std::chrono::system_clock::time_point;
 
-// Aggregates belong to a tenant: one tenant's "A-1" is not another's.
+/// Aggregates belong to a tenant: one tenant's "A-1" is not another's.
 struct aggregate_ref {
   std::string type;  // the aggregate's type_name
   std::string id;
@@ -37,12 +38,12 @@ struct stored_aggregate {
 enum class intent_status {
   applied,   // executed; stored_result holds the result
   rejected,  // refused by the domain; stored_result holds the rejection
-  // A command with an external step (once/application/external_steps.hpp):
+  /// A command with an external step (once/application/external_steps.hpp):
   pending,  // claimed, its call may be under way; stored_result is what repeats are answered meanwhile
   unknown,  // called, the outcome not known yet; stored_result as for pending
 };
 
-// The command log's row: the durable intent record.
+/// The command log's row: the durable intent record.
 struct intent_record {
   domain::intent_key intent;
   std::string command_type;
@@ -55,12 +56,12 @@ struct intent_record {
   std::optional<time_point> expires_at;  // none: kept forever
 };
 
-// Whether the record still answers repeats at `now` (after it expires the key is free again).
+/// Whether the record still answers repeats at `now` (after it expires the key is free again).
 [[nodiscard]] inline bool live_at(intent_record const& record, time_point now) {
   return !record.expires_at.has_value() || *record.expires_at > now;
 }
 
-// An attempt to become the one execution of an intent.
+/// An attempt to become the one execution of an intent.
 struct intent_claim {
   domain::intent_key intent;
   std::string command_type;
@@ -68,13 +69,13 @@ struct intent_claim {
   aggregate_ref target;
   time_point requested_at{};
   std::optional<time_point> expires_at;
-  // Hold the intent and the aggregate from claim to commit. Without it a store
-  // may claim optimistically and make commit the atomic step; the dispatcher
-  // asks for it after a conflict, so hot aggregates queue instead of retrying.
+  /// Hold the intent and the aggregate from claim to commit. Without it a store
+  /// may claim optimistically and make commit the atomic step; the dispatcher
+  /// asks for it after a conflict, so hot aggregates queue instead of retrying.
   bool serialise = false;
 };
 
-// One event on its way out, written in the same transaction as the state.
+/// One event on its way out, written in the same transaction as the state.
 struct outbox_message {
   std::string message_id;  // stable across relays: consumers deduplicate on it
   aggregate_ref source;
@@ -86,7 +87,7 @@ struct outbox_message {
   std::vector<std::pair<std::string, std::string>> headers;  // intent id, tenant, correlation, trace context
   time_point created_at{};
 
-  // The value of the first header of that name, if there is one.
+  /// The value of the first header of that name, if there is one.
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const {
     for (auto const& [header_name, value] : headers) {
       if (header_name == name) return value;
@@ -95,7 +96,7 @@ struct outbox_message {
   }
 };
 
-// What the first transaction of a command with an external step writes beside its effects.
+/// What the first transaction of a command with an external step writes beside its effects.
 struct step_start {
   std::string reference;
   std::string command;  // canonical JSON of the command: recovery calls and concludes from it
@@ -103,7 +104,7 @@ struct step_start {
   time_point lease_until{};
 };
 
-// Everything one command changes, committed as one unit.
+/// Everything one command changes, committed as one unit.
 struct command_effects {
   std::optional<stored_aggregate> new_state;  // none for a rejection or a command with no events
   std::int64_t expected_version = 0;          // optimistic check: the version the decision was made on

@@ -1,9 +1,10 @@
-// The recovery worker: settles the external steps nobody is settling — those
-// whose holder died between claim and conclusion (the lease passed) and those
-// whose call ended unknown. One worker leads at a time (a lease in the store,
-// no session state, so it works behind a transaction pooler); it takes due
-// steps in batches and hands each to the dispatcher of its command type,
-// which asks the other side by reference before anything else.
+/// \file
+/// The recovery worker: settles the external steps nobody is settling — those
+/// whose holder died between claim and conclusion (the lease passed) and those
+/// whose call ended unknown. One worker leads at a time (a lease in the store,
+/// no session state, so it works behind a transaction pooler); it takes due
+/// steps in batches and hands each to the dispatcher of its command type,
+/// which asks the other side by reference before anything else.
 #pragma once
 
 #include <array>
@@ -34,7 +35,7 @@ struct recovery_options {
   std::function<void(step_record const&, recovery_result)> on_recovered;  // each step settled or looked at
 };
 
-// Counts per result, for metrics; read from any thread.
+/// Counts per result, for metrics; read from any thread.
 struct recovery_counters {
   std::array<std::atomic<std::int64_t>, 6> by_result{};  // indexed by recovery_result
   std::atomic<std::int64_t> rounds{0};
@@ -46,9 +47,9 @@ class recovery_worker {
   recovery_worker(external_step_store& steps, std::vector<step_recoverer*> recoverers, recovery_options options,
                   clock const* wall_clock = nullptr);
 
-  // One round: lead, take the due steps, recover each. How many were taken.
+  /// One round: lead, take the due steps, recover each. How many were taken.
   [[nodiscard]] result<std::size_t> run_round();
-  // Rounds until stop(): a full batch goes on at once, otherwise waits `interval`.
+  /// Rounds until stop(): a full batch goes on at once, otherwise waits `interval`.
   void run();
   void stop() noexcept;
 

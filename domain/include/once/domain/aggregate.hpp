@@ -1,24 +1,25 @@
-// What an aggregate definition provides, and the pure helpers that work on it.
-//
-//   struct account : once::domain::aggregate_types<account_state, account_event> {
-//     static constexpr std::string_view type_name = "payments.account";
-//     static constexpr auto const& commands = account_commands;
-//     static decision<account_view> decide(current const&, open_account const&, context const&);
-//     static void apply(state&, account_opened const&);
-//   };
-//
-// aggregate_types names the state (a reflected struct) and the event variant
-// (reflected, named structs) and gives every decide and apply its vocabulary:
-// decision<Result>, current (the state, absent before the first event) and
-// context. A command without a decide overload, or an event without an
-// apply, is a compile error with a sentence, naming it in the instantiation.
-//
-// State absent (std::nullopt) means the aggregate does not exist yet; the
-// first applied event starts from a default-constructed state.
-//
-// Optional: `static constexpr std::string_view topic = "claims.events";`
-// names where the aggregate's events go: the topic of its outbox rows, which
-// the outbox relay publishes to. Without it, the aggregate's type_name.
+/// \file
+/// What an aggregate definition provides, and the pure helpers that work on it.
+///
+///   struct account : once::domain::aggregate_types<account_state, account_event> {
+///     static constexpr std::string_view type_name = "payments.account";
+///     static constexpr auto const& commands = account_commands;
+///     static decision<account_view> decide(current const&, open_account const&, context const&);
+///     static void apply(state&, account_opened const&);
+///   };
+///
+/// aggregate_types names the state (a reflected struct) and the event variant
+/// (reflected, named structs) and gives every decide and apply its vocabulary:
+/// decision<Result>, current (the state, absent before the first event) and
+/// context. A command without a decide overload, or an event without an
+/// apply, is a compile error with a sentence, naming it in the instantiation.
+///
+/// State absent (std::nullopt) means the aggregate does not exist yet; the
+/// first applied event starts from a default-constructed state.
+///
+/// Optional: `static constexpr std::string_view topic = "claims.events";`
+/// names where the aggregate's events go: the topic of its outbox rows, which
+/// the outbox relay publishes to. Without it, the aggregate's type_name.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +35,7 @@
 
 namespace once::domain {
 
-// Where the aggregate's events are published: A::topic, or its type_name.
+/// Where the aggregate's events are published: A::topic, or its type_name.
 template <aggregate A>
 constexpr std::string_view topic_of() noexcept {
   if constexpr (requires { A::topic; }) {
@@ -44,13 +45,13 @@ constexpr std::string_view topic_of() noexcept {
   }
 }
 
-// The names every aggregate's decide and apply are written with, declared once.
+/// The names every aggregate's decide and apply are written with, declared once.
 template <class State, class Event>
 struct aggregate_types {
   using state = State;
   using event = Event;
-  // decision<> (the default): events or a rejection; the result comes from
-  // the command table's .result(state, command) after the events.
+  /// decision<> (the default): events or a rejection; the result comes from
+  /// the command table's .result(state, command) after the events.
   template <class Result = from_state>
   using decision = once::domain::decision<Event, Result>;
   using current = std::optional<State>;  // absent: the aggregate does not exist yet
@@ -81,7 +82,7 @@ struct decided_result<A, Command, true> {
                                            std::declval<decision_context const&>()))::result_type;
 };
 
-// A decision<> takes its result type from the table's .result(...).
+/// A decision<> takes its result type from the table's .result(...).
 template <class A, class Command, class Decided>
 struct table_result {
   using type = Decided;
@@ -106,13 +107,13 @@ struct checked_result {
 
 }  // namespace detail
 
-// The result type of handling Command: the Result of the decision<Event, Result> that decide returns.
+/// The result type of handling Command: the Result of the decision<Event, Result> that decide returns.
 template <class A, class Command>
 using result_of = typename detail::checked_result<A, Command>::type;
 
-// The aggregate's decision on a command: the command table's state
-// precondition first (only_if_exists / only_if_new), then decide. The
-// dispatcher and the test fixture both decide through here.
+/// The aggregate's decision on a command: the command table's state
+/// precondition first (only_if_exists / only_if_new), then decide. The
+/// dispatcher and the test fixture both decide through here.
 template <aggregate A, class Command>
 auto decide_command(std::optional<typename A::state> const& state, Command const& command,
                     decision_context const& context) -> decltype(A::decide(state, command, context)) {
@@ -122,10 +123,10 @@ auto decide_command(std::optional<typename A::state> const& state, Command const
   return A::decide(state, command, context);
 }
 
-// The result of an accepted decision on Command: its own, or, for a
-// decision<>, the table's .result(...) of the state after its events (none
-// when there is no state: a decision<> that emits nothing on an aggregate
-// that does not exist has nothing to answer from).
+/// The result of an accepted decision on Command: its own, or, for a
+/// decision<>, the table's .result(...) of the state after its events (none
+/// when there is no state: a decision<> that emits nothing on an aggregate
+/// that does not exist has nothing to answer from).
 template <aggregate A, class Command, class Decision>
 std::optional<result_of<A, Command>> result_after(Decision& decision, std::optional<typename A::state> const& after,
                                                   Command const& command) {
@@ -137,7 +138,7 @@ std::optional<result_of<A, Command>> result_after(Decision& decision, std::optio
   }
 }
 
-// Applies one event to the state, creating the state on the first event.
+/// Applies one event to the state, creating the state on the first event.
 template <aggregate A>
 void evolve(std::optional<typename A::state>& state, typename A::event const& event) {
   if (!state.has_value()) state.emplace();

@@ -1,11 +1,12 @@
-// Canonical JSON of reflected structs (BOOST_HANA_DEFINE_STRUCT): object
-// members sorted by name, no insignificant whitespace, integers only, absent
-// optionals omitted (so "field": null and a missing field encode the same).
-// The same value always yields the same bytes, which is what makes the
-// fingerprint stable; it is also the stored form of results and events.
-//
-// Floating-point members do not compile: money is integer minor units, and
-// float formatting is not canonical across libraries.
+/// \file
+/// Canonical JSON of reflected structs (BOOST_HANA_DEFINE_STRUCT): object
+/// members sorted by name, no insignificant whitespace, integers only, absent
+/// optionals omitted (so "field": null and a missing field encode the same).
+/// The same value always yields the same bytes, which is what makes the
+/// fingerprint stable; it is also the stored form of results and events.
+///
+/// Floating-point members do not compile: money is integer minor units, and
+/// float formatting is not canonical across libraries.
 #pragma once
 
 #include <charconv>
@@ -20,7 +21,7 @@ namespace once::domain {
 
 namespace detail {
 
-// `text` escaped for the inside of a JSON string (no quotes added).
+/// `text` escaped for the inside of a JSON string (no quotes added).
 inline void write_json_escaped(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   std::size_t plain_from = 0;  // characters that need no escape are appended in runs
@@ -140,7 +141,7 @@ void write_json(std::string& out, T const& value) {
 
 }  // namespace detail
 
-// Appends the canonical JSON of `value` to `out`.
+/// Appends the canonical JSON of `value` to `out`.
 template <class T>
 void append_canonical_json(std::string& out, T const& value) {
   detail::write_json(out, value);

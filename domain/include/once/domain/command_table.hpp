@@ -1,27 +1,28 @@
-// The command table: one per aggregate, in its own header, stating for every
-// command the aggregate handles how its intent id is formed and what a repeat
-// means. Read it like a sentence:
-//
-//   inline constexpr auto account_commands = once::domain::command_table(
-//       on<open_account>()
-//           .key(&open_account::account_id)      // the business id is the key
-//           .target(&open_account::account_id)   // the aggregate it acts on
-//           .repeat(return_prior),
-//       on<authorize_payment>()
-//           .scope(&authorize_payment::account_id)  // one key per account: "payments.authorize_payment/A-1"
-//           .key(client_key)                     // the client's Idempotency-Key
-//           .target(&authorize_payment::account_id)
-//           .repeat(return_prior)
-//           .retain(std::chrono::days{30}));
-//
-// The table is a boost::hana::map keyed by the command type, so dispatching a
-// command the table does not declare is a compile error, not a runtime lookup.
-// The scope defaults to the command's type_name; .scope(...) narrows it
-// within the type ("payments.authorize_payment/A-1"), so two command types
-// never share a scope, whatever their scope functions return. Commands that
-// must share one intent space say so: each declares the same .verbatim_scope(...),
-// which is used as written. Keys and targets are text or integers
-// (formatted in decimal); any other type is a compile error with a sentence.
+/// \file
+/// The command table: one per aggregate, in its own header, stating for every
+/// command the aggregate handles how its intent id is formed and what a repeat
+/// means. Read it like a sentence:
+///
+///   inline constexpr auto account_commands = once::domain::command_table(
+///       on<open_account>()
+///           .key(&open_account::account_id)      // the business id is the key
+///           .target(&open_account::account_id)   // the aggregate it acts on
+///           .repeat(return_prior),
+///       on<authorize_payment>()
+///           .scope(&authorize_payment::account_id)  // one key per account: "payments.authorize_payment/A-1"
+///           .key(client_key)                     // the client's Idempotency-Key
+///           .target(&authorize_payment::account_id)
+///           .repeat(return_prior)
+///           .retain(std::chrono::days{30}));
+///
+/// The table is a boost::hana::map keyed by the command type, so dispatching a
+/// command the table does not declare is a compile error, not a runtime lookup.
+/// The scope defaults to the command's type_name; .scope(...) narrows it
+/// within the type ("payments.authorize_payment/A-1"), so two command types
+/// never share a scope, whatever their scope functions return. Commands that
+/// must share one intent space say so: each declares the same .verbatim_scope(...),
+/// which is used as written. Keys and targets are text or integers
+/// (formatted in decimal); any other type is a compile error with a sentence.
 #pragma once
 
 #include <chrono>
@@ -47,16 +48,16 @@
 
 namespace once::domain {
 
-// Marks a command whose key is the client's key from the envelope (Idempotency-Key, message id).
+/// Marks a command whose key is the client's key from the envelope (Idempotency-Key, message id).
 struct client_key_t {
   explicit constexpr client_key_t() = default;
 };
 inline constexpr client_key_t client_key{};
 
-// Marks a command whose aggregate is named by the framework from its intent:
-// a resource the service creates and names (a transfer, an order), so that a
-// repeat of the intent reaches the same one. The id (22 characters of
-// base64url) reaches decide as context.aggregate_id.
+/// Marks a command whose aggregate is named by the framework from its intent:
+/// a resource the service creates and names (a transfer, an order), so that a
+/// repeat of the intent reaches the same one. The id (22 characters of
+/// base64url) reaches decide as context.aggregate_id.
 struct named_by_intent_t {
   explicit constexpr named_by_intent_t() = default;
 };
@@ -83,8 +84,8 @@ constexpr bool check_refusal() {
 struct fixed_scope {
   std::string_view text;
 };
-// A scope used as written, so that command types that declare the same one
-// share intents: fixed text, or a source as for keys.
+/// A scope used as written, so that command types that declare the same one
+/// share intents: fixed text, or a source as for keys.
 template <class Source>
 struct verbatim_scope {
   Source source;
@@ -94,15 +95,15 @@ inline constexpr bool is_verbatim_scope = false;
 template <class Source>
 inline constexpr bool is_verbatim_scope<verbatim_scope<Source>> = true;
 
-// What can name an intent or an aggregate: text, or an integer (formatted
-// in decimal by the framework). Not a bool, a character, a floating-point
-// number (no canonical text) or a struct.
+/// What can name an intent or an aggregate: text, or an integer (formatted
+/// in decimal by the framework). Not a bool, a character, a floating-point
+/// number (no canonical text) or a struct.
 template <class Value>
 concept id_value = std::is_constructible_v<std::string, Value> ||
     (std::is_integral_v<std::remove_cvref_t<Value>> && !std::is_same_v<std::remove_cvref_t<Value>, bool> &&
      !std::is_same_v<std::remove_cvref_t<Value>, char>);
 
-// A member pointer to such a field, or a function of the command returning such a value.
+/// A member pointer to such a field, or a function of the command returning such a value.
 template <class Source, class Command>
 concept text_source = (std::is_member_object_pointer_v<Source> &&
                        requires(Command const& command, Source source) {
@@ -129,7 +130,7 @@ std::string read_text(Source const& source, Command const& command) {
   }
 }
 
-// The sentence for a key, target or scope of a type that cannot name anything.
+/// The sentence for a key, target or scope of a type that cannot name anything.
 template <class Source, class Command>
 constexpr bool check_source() {
   static_assert(text_source<Source, Command>,
@@ -171,9 +172,9 @@ class command_declaration {
     return command_declaration<Command, decltype(policy), Scope, Key, Target, Current, Precondition>{
         scope_, key_, target_, current_, retention_, precondition_};
   }
-  // Narrows the command's scope: the intent's scope is type_name + "/" + this
-  // (fixed text, a member or a function of the command), e.g. one key space
-  // per account. Never shared with another command type.
+  /// Narrows the command's scope: the intent's scope is type_name + "/" + this
+  /// (fixed text, a member or a function of the command), e.g. one key space
+  /// per account. Never shared with another command type.
   constexpr auto scope(std::string_view fixed) const {
     return command_declaration<Command, Policy, detail::fixed_scope, Key, Target, Current, Precondition>{
         detail::fixed_scope{fixed}, key_, target_, current_, retention_, precondition_};
@@ -184,9 +185,9 @@ class command_declaration {
     return command_declaration<Command, Policy, Source, Key, Target, Current, Precondition>{
         source, key_, target_, current_, retention_, precondition_};
   }
-  // The scope as written, without the type name in front: command types that
-  // declare the same verbatim scope share intents, so one key names one intent across them and the second
-  // type's command answers intent_conflict. Say this only when that is meant.
+  /// The scope as written, without the type name in front: command types that
+  /// declare the same verbatim scope share intents, so one key names one intent across them and the second
+  /// type's command answers intent_conflict. Say this only when that is meant.
   constexpr auto verbatim_scope(std::string_view fixed) const {
     return command_declaration<Command, Policy, detail::verbatim_scope<detail::fixed_scope>, Key, Target, Current,
                                Precondition>{
@@ -219,25 +220,25 @@ class command_declaration {
     return command_declaration<Command, Policy, Scope, Key, Source, Current, Precondition>{
         scope_, key_, source, current_, retention_, precondition_};
   }
-  // The command's result as a function of the aggregate's state,
-  // (state, command) -> result: computed from the state after the command's
-  // events when decide returns decision<> (events or a rejection only), so
-  // decide cannot disagree with apply; and, for a no_op command, its answer
-  // to a repeat from the state as it is then.
+  /// The command's result as a function of the aggregate's state,
+  /// (state, command) -> result: computed from the state after the command's
+  /// events when decide returns decision<> (events or a rejection only), so
+  /// decide cannot disagree with apply; and, for a no_op command, its answer
+  /// to a repeat from the state as it is then.
   template <class Function>
   constexpr auto result(Function function) const {
     return command_declaration<Command, Policy, Scope, Key, Target, Function, Precondition>{
         scope_, key_, target_, function, retention_, precondition_};
   }
-  // For no_op commands: the aggregate's current representation, (state, command) -> result. The same as result().
+  /// For no_op commands: the aggregate's current representation, (state, command) -> result. The same as result().
   template <class Function>
   constexpr auto current(Function function) const {
     return result(function);
   }
-  // The aggregate must exist for this command (only_if_exists) or must not
-  // yet (only_if_new). Otherwise the command is refused with refusal(command)
-  // before decide runs, stored and replayed as decide's own rejections are;
-  // decide may then rely on the state being there (or not).
+  /// The aggregate must exist for this command (only_if_exists) or must not
+  /// yet (only_if_new). Otherwise the command is refused with refusal(command)
+  /// before decide runs, stored and replayed as decide's own rejections are;
+  /// decide may then rely on the state being there (or not).
   template <class Refusal>
   constexpr auto only_if_exists(Refusal refusal) const {
     static_assert(detail::check_refusal<Refusal, Command>());
@@ -251,7 +252,7 @@ class command_declaration {
                                detail::state_precondition<false, Refusal>>{scope_,   key_,       target_,
                                                                            current_, retention_, {refusal}};
   }
-  // How long the intent record lives; without it, forever.
+  /// How long the intent record lives; without it, forever.
   constexpr command_declaration retain(std::chrono::seconds retention) const {
     return {scope_, key_, target_, current_, retention, precondition_};
   }
@@ -273,7 +274,7 @@ class command_declaration {
     }
   }
 
-  // The key, or nothing when it comes from the envelope and the envelope has none.
+  /// The key, or nothing when it comes from the envelope and the envelope has none.
   [[nodiscard]] std::optional<std::string> key_of(Command const& command, envelope const& env) const {
     if constexpr (uses_client_key) {
       return env.client_key;
@@ -282,7 +283,7 @@ class command_declaration {
     }
   }
 
-  // The aggregate id from the command (not for a target named by the intent: the dispatcher names that one).
+  /// The aggregate id from the command (not for a target named by the intent: the dispatcher names that one).
   [[nodiscard]] std::string target_of(Command const& command) const requires(!target_named_by_intent) {
     return detail::read_text(target_, command);
   }
@@ -298,7 +299,7 @@ class command_declaration {
 
   [[nodiscard]] constexpr std::optional<std::chrono::seconds> retention() const noexcept { return retention_; }
 
-  // The refusal of the state precondition for an aggregate that does (or does not) exist; none when it holds.
+  /// The refusal of the state precondition for an aggregate that does (or does not) exist; none when it holds.
   [[nodiscard]] std::optional<rejection> refusal_for(bool exists, Command const& command) const {
     if constexpr (std::is_same_v<Precondition, detail::no_precondition>) {
       return std::nullopt;
@@ -326,7 +327,7 @@ class command_declaration {
   Precondition precondition_{};
 };
 
-// Starts the declaration of one command of an aggregate's table.
+/// Starts the declaration of one command of an aggregate's table.
 template <named_type Command>
 constexpr command_declaration<Command> on() {
   return {};
@@ -364,13 +365,13 @@ constexpr auto command_table(Declarations... declarations) {
       boost::hana::make_pair(boost::hana::type_c<typename Declarations::command_type>, declarations)...);
 }
 
-// True when the table declares Command.
+/// True when the table declares Command.
 template <class Command, class Table>
 inline constexpr bool declares =
     decltype(boost::hana::contains(std::declval<Table const&>(), boost::hana::type_c<Command>))::value;
 
-// The declaration of Command in the table. A command the table does not
-// declare fails here, at compile time, with Command named in the instantiation.
+/// The declaration of Command in the table. A command the table does not
+/// declare fails here, at compile time, with Command named in the instantiation.
 template <class Command, class Table>
 constexpr auto const& declaration_of(Table const& table) {
   static_assert(declares<Command, Table>,

@@ -1,5 +1,6 @@
-// What travels with a command but is not part of its meaning. Nothing here
-// enters the fingerprint: a retry with a new trace id is the same intent.
+/// \file
+/// What travels with a command but is not part of its meaning. Nothing here
+/// enters the fingerprint: a retry with a new trace id is the same intent.
 #pragma once
 
 #include <chrono>
@@ -8,9 +9,9 @@
 
 namespace once::domain {
 
-// The message a command came from, as its consumer received it: recorded in
-// the inbox in the same transaction as the command's effects, so that a
-// redelivery of the message is known without dispatching it again.
+/// The message a command came from, as its consumer received it: recorded in
+/// the inbox in the same transaction as the command's effects, so that a
+/// redelivery of the message is known without dispatching it again.
 struct message_receipt {
   std::string consumer;    // the consumer group
   std::string message_id;  // the message's event-id

@@ -1,7 +1,8 @@
-// A value or the error that prevented it: the return type of every operation
-// that can fail for a reason the caller must handle (decoding, storage).
-// A small stand-in for C++23 std::expected, with the same spelling, so that
-// moving to the standard type later is a rename.
+/// \file
+/// A value or the error that prevented it: the return type of every operation
+/// that can fail for a reason the caller must handle (decoding, storage).
+/// A small stand-in for C++23 std::expected, with the same spelling, so that
+/// moving to the standard type later is a rename.
 #pragma once
 
 #include <optional>
@@ -56,7 +57,7 @@ class [[nodiscard]] expected {
   std::variant<Value, Error> state_;
 };
 
-// expected<void, E>: success carries nothing.
+/// expected<void, E>: success carries nothing.
 template <class Error>
 class [[nodiscard]] expected<void, Error> {
  public:

@@ -1,20 +1,21 @@
-// Commands whose effect lies in a system outside our database (a legacy
-// core, a payment provider). Such a command type declares the answer it
-// expects from that system:
-//
-//   struct create_transfer {
-//     static constexpr std::string_view type_name = "facade.create_transfer";
-//     using external_answer = booking;  // what the other system answers
-//     ...
-//   };
-//
-// and its aggregate decides twice. decide(current, command, context) as
-// usual, before the call: its events record that the call is under way
-// (context.external_reference is the reference the call will carry), its
-// result is what a repeat is answered while the outcome is not known. Then,
-// once the outcome is known, conclude(current, command, outcome, context):
-// the events and result of what happened. Both are pure; the call itself is
-// the application's (once/application/external_call.hpp).
+/// \file
+/// Commands whose effect lies in a system outside our database (a legacy
+/// core, a payment provider). Such a command type declares the answer it
+/// expects from that system:
+///
+///   struct create_transfer {
+///     static constexpr std::string_view type_name = "facade.create_transfer";
+///     using external_answer = booking;  // what the other system answers
+///     ...
+///   };
+///
+/// and its aggregate decides twice. decide(current, command, context) as
+/// usual, before the call: its events record that the call is under way
+/// (context.external_reference is the reference the call will carry), its
+/// result is what a repeat is answered while the outcome is not known. Then,
+/// once the outcome is known, conclude(current, command, outcome, context):
+/// the events and result of what happened. Both are pure; the call itself is
+/// the application's (once/application/external_call.hpp).
 #pragma once
 
 #include <string>
@@ -30,7 +31,7 @@ concept has_external_step = requires {
   typename Command::external_answer;
 };
 
-// What became of an external call, as the aggregate concludes from it.
+/// What became of an external call, as the aggregate concludes from it.
 template <class Answer>
 struct external_outcome {
   enum class kind {

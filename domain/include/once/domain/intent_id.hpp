@@ -1,9 +1,10 @@
-// The identity of one business intent: (tenant, scope, key).
-//
-// intent_key is the untyped form stores and logs work with. intent_id<Command>
-// is the typed form the domain and application hand around: the id of one
-// command type cannot be passed where another's is expected, so a claim id is
-// never mistaken for a disbursement id.
+/// \file
+/// The identity of one business intent: (tenant, scope, key).
+///
+/// intent_key is the untyped form stores and logs work with. intent_id<Command>
+/// is the typed form the domain and application hand around: the id of one
+/// command type cannot be passed where another's is expected, so a claim id is
+/// never mistaken for a disbursement id.
 #pragma once
 
 #include <compare>
@@ -23,7 +24,7 @@ struct intent_key {
   friend auto operator<=>(intent_key const&, intent_key const&) = default;
 };
 
-// "tenant:scope:key", for logs and error details.
+/// "tenant:scope:key", for logs and error details.
 inline std::string to_string(intent_key const& id) {
   return id.tenant + ':' + id.scope + ':' + id.key;
 }
@@ -49,8 +50,10 @@ class intent_id {
 
 }  // namespace once::domain
 
+namespace std {
+
 template <>
-struct std::hash<once::domain::intent_key> {
+struct hash<once::domain::intent_key> {
   std::size_t operator()(once::domain::intent_key const& id) const noexcept {
     std::hash<std::string> h;
     std::size_t seed = h(id.tenant);
@@ -59,3 +62,5 @@ struct std::hash<once::domain::intent_key> {
     return seed;
   }
 };
+
+}  // namespace std

@@ -1,8 +1,9 @@
-// Decoding reflected structs from JSON, with an error that names the field
-// ("amount.value: expected an integer"). Used to validate request bodies and
-// to read stored results back. Members missing from the JSON are an error
-// unless they are std::optional; unknown members are ignored, as they are not
-// part of the type's meaning.
+/// \file
+/// Decoding reflected structs from JSON, with an error that names the field
+/// ("amount.value: expected an integer"). Used to validate request bodies and
+/// to read stored results back. Members missing from the JSON are an error
+/// unless they are std::optional; unknown members are ignored, as they are not
+/// part of the type's meaning.
 #pragma once
 
 #include <string>
@@ -146,7 +147,7 @@ template <class T>
   return value;
 }
 
-// Decodes text straight into T from the parser's events (no DOM in between).
+/// Decodes text straight into T from the parser's events (no DOM in between).
 template <class T>
 [[nodiscard]] expected<T, decode_error> decode_json(std::string_view text) {
   T value{};

@@ -1,5 +1,6 @@
-// What handling a command produced, as a value. Infrastructure failures are
-// not outcomes: they come back as errors and leave the intent new.
+/// \file
+/// What handling a command produced, as a value. Infrastructure failures are
+/// not outcomes: they come back as errors and leave the intent new.
 #pragma once
 
 #include <chrono>
@@ -45,7 +46,7 @@ constexpr std::string_view to_string(outcome_kind kind) noexcept {
   return "unknown";
 }
 
-// The attempt that first used an intent id, as recorded in the command log.
+/// The attempt that first used an intent id, as recorded in the command log.
 struct first_attempt {
   std::string command_type;
   std::string aggregate_id;
@@ -100,25 +101,25 @@ class [[nodiscard]] outcome {
 
   [[nodiscard]] outcome_kind kind() const noexcept { return kind_; }
   [[nodiscard]] intent_key const& intent() const noexcept { return intent_; }
-  // True for a stored answer given again (a replayed result or rejection).
+  /// True for a stored answer given again (a replayed result or rejection).
   [[nodiscard]] bool is_replay() const noexcept { return kind_ == outcome_kind::replayed; }
-  // A result is present after applied, replayed (of an applied first attempt) and no_op.
+  /// A result is present after applied, replayed (of an applied first attempt) and no_op.
   [[nodiscard]] bool has_result() const noexcept { return result_.has_value(); }
-  // Throws std::logic_error when there is none (check has_result() first): never undefined behaviour.
+  /// Throws std::logic_error when there is none (check has_result() first): never undefined behaviour.
   [[nodiscard]] Result const& result() const {
     if (!result_.has_value()) missing("result");
     return *result_;
   }
-  // A rejection is present after rejected and replayed (of a rejected first attempt).
+  /// A rejection is present after rejected and replayed (of a rejected first attempt).
   [[nodiscard]] bool has_rejection() const noexcept { return rejection_.has_value(); }
-  // Throws std::logic_error when there is none (check has_rejection() first).
+  /// Throws std::logic_error when there is none (check has_rejection() first).
   [[nodiscard]] rejection const& refusal() const {
     if (!rejection_.has_value()) missing("refusal");
     return *rejection_;
   }
-  // Present after duplicate_rejected and intent_conflict.
+  /// Present after duplicate_rejected and intent_conflict.
   [[nodiscard]] std::optional<first_attempt> const& first() const noexcept { return first_; }
-  // The aggregate version the result describes (applied, replayed, no_op).
+  /// The aggregate version the result describes (applied, replayed, no_op).
   [[nodiscard]] std::int64_t aggregate_version() const noexcept { return aggregate_version_; }
 
  private:

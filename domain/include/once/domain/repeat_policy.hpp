@@ -1,5 +1,6 @@
-// What a repeat of the same intent means, declared per (aggregate, command
-// type) in the aggregate's command table. See docs/semantics.md for the table.
+/// \file
+/// What a repeat of the same intent means, declared per (aggregate, command
+/// type) in the aggregate's command table. See docs/semantics.md for the table.
 #pragma once
 
 #include <string_view>

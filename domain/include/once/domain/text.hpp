@@ -1,8 +1,9 @@
-// What text the framework accepts as an id or a string field: well-formed
-// UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF)
-// without NUL. PostgreSQL's text and jsonb refuse NUL and ill-formed UTF-8,
-// and libpq cuts a string at its first NUL, so such text is refused where it
-// is decoded (a 400 naming the field), never passed on to the store.
+/// \file
+/// What text the framework accepts as an id or a string field: well-formed
+/// UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF)
+/// without NUL. PostgreSQL's text and jsonb refuse NUL and ill-formed UTF-8,
+/// and libpq cuts a string at its first NUL, so such text is refused where it
+/// is decoded (a 400 naming the field), never passed on to the store.
 #pragma once
 
 #include <cstddef>
@@ -10,8 +11,8 @@
 
 namespace once::domain {
 
-// The length of the well-formed UTF-8 sequence at the start of `text`, or 0
-// when it starts with none (or is empty).
+/// The length of the well-formed UTF-8 sequence at the start of `text`, or 0
+/// when it starts with none (or is empty).
 [[nodiscard]] constexpr std::size_t utf8_sequence_length(std::string_view text) noexcept {
   if (text.empty()) return 0;
   auto const byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
@@ -34,8 +35,8 @@ namespace once::domain {
   return 0;
 }
 
-// Why `text` cannot be stored ("contains a NUL character", "is not valid
-// UTF-8"), or null when it can.
+/// Why `text` cannot be stored ("contains a NUL character", "is not valid
+/// UTF-8"), or null when it can.
 [[nodiscard]] constexpr char const* unstorable_text_reason(std::string_view text) noexcept {
   for (std::size_t i = 0; i < text.size();) {
     if (text[i] == '\0') return "contains a NUL character";

@@ -1,5 +1,6 @@
-// once::service by name only, for a service's route headers: they take the
-// host by reference and include the definitions in their source file.
+/// \file
+/// once::service by name only, for a service's route headers: they take the
+/// host by reference and include the definitions in their source file.
 #pragma once
 
 namespace once::service {

@@ -1,6 +1,7 @@
-// The timing loop of the PostgreSQL benchmarks: `clients` threads, each
-// calling its own `call()` until the time is up; the latencies of the calls
-// that succeeded give the rate and the percentiles.
+/// \file
+/// The timing loop of the PostgreSQL benchmarks: `clients` threads, each
+/// calling its own `call()` until the time is up; the latencies of the calls
+/// that succeeded give the rate and the percentiles.
 #pragma once
 
 #include <algorithm>
@@ -23,8 +24,8 @@ struct client_run {
   }
 };
 
-// `call_of(client)` makes the call each client thread repeats (it may keep
-// state of its own); a call returns whether it succeeded.
+/// `call_of(client)` makes the call each client thread repeats (it may keep
+/// state of its own); a call returns whether it succeeded.
 template <class CallOf>
 client_run run_clients(int clients, std::chrono::seconds duration, CallOf const& call_of) {
   using clock_type = std::chrono::steady_clock;

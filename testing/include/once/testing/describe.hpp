@@ -1,5 +1,6 @@
-// How the fixture prints domain values in failure messages: type name and
-// canonical JSON, so two values that differ show where.
+/// \file
+/// How the fixture prints domain values in failure messages: type name and
+/// canonical JSON, so two values that differ show where.
 #pragma once
 
 #include <string>

@@ -1,6 +1,7 @@
-// Copies of a reflected value with one business field changed: how the
-// repeat-semantics check builds "the same key with a different payload"
-// without being told which field to change.
+/// \file
+/// Copies of a reflected value with one business field changed: how the
+/// repeat-semantics check builds "the same key with a different payload"
+/// without being told which field to change.
 #pragma once
 
 #include <cstddef>
@@ -16,9 +17,9 @@
 
 namespace once::testing {
 
-// Calls visit(copy) for each copy of `value` with exactly one scalar changed
-// (strings, integers and booleans, also inside nested structs, optionals,
-// list elements and map values), and each list shortened by one.
+/// Calls visit(copy) for each copy of `value` with exactly one scalar changed
+/// (strings, integers and booleans, also inside nested structs, optionals,
+/// list elements and map values), and each list shortened by one.
 template <class T, class Visit>
 void for_each_mutation(T const& value, Visit&& visit) {
   using domain::detail::is_json_integer;

@@ -1,24 +1,25 @@
-// The automatic check of an aggregate's declared repeat semantics. Give it
-// one sample per command (and the history that makes the sample meaningful);
-// verify() runs each sample on a fresh in-memory store and asserts the rows of
-// the table in docs/semantics.md for the command's declared policy:
-//
-//   - a duplicate while the first is in flight waits, then times out;
-//     the abandoned first attempt leaves the intent new;
-//   - first time: applied or rejected;
-//   - repeat, same fingerprint (with a different envelope): replayed result,
-//     no_op with the current representation, or duplicate_rejected; a first
-//     rejection is replayed under every policy; nothing is written;
-//   - repeat with one business field changed: intent_conflict, nothing written;
-//   - repeat after the declared retention: handled as new.
-//
-//   once::testing::repeat_semantics<account>()
-//       .sample(open_account{"A-1", "EUR", 10000})
-//       .sample(authorize_payment{"A-1", {2500, "EUR"}, "books"}, {account_opened{"A-1", "EUR", 10000}})
-//       ...
-//       .verify();
-//
-// verify() also fails when a command of the table has no sample.
+/// \file
+/// The automatic check of an aggregate's declared repeat semantics. Give it
+/// one sample per command (and the history that makes the sample meaningful);
+/// verify() runs each sample on a fresh in-memory store and asserts the rows of
+/// the table in docs/semantics.md for the command's declared policy:
+///
+///   - a duplicate while the first is in flight waits, then times out;
+///     the abandoned first attempt leaves the intent new;
+///   - first time: applied or rejected;
+///   - repeat, same fingerprint (with a different envelope): replayed result,
+///     no_op with the current representation, or duplicate_rejected; a first
+///     rejection is replayed under every policy; nothing is written;
+///   - repeat with one business field changed: intent_conflict, nothing written;
+///   - repeat after the declared retention: handled as new.
+///
+///   once::testing::repeat_semantics<account>()
+///       .sample(open_account{"A-1", "EUR", 10000})
+///       .sample(authorize_payment{"A-1", {2500, "EUR"}, "books"}, {account_opened{"A-1", "EUR", 10000}})
+///       ...
+///       .verify();
+///
+/// verify() also fails when a command of the table has no sample.
 #pragma once
 
 #include <chrono>
@@ -202,7 +203,7 @@ class repeat_semantics {
     }
   }
 
-  // What the store holds for the target: version, state, outbox length, intent count.
+  /// What the store holds for the target: version, state, outbox length, intent count.
   static std::string snapshot(memory::memory_command_store& store, application::aggregate_ref const& target) {
     auto const stored = store.read(target);
     std::string out =

@@ -1,15 +1,16 @@
-// Given/When/Then for aggregates, with no store and no database:
-//
-//   once::testing::scenario<account>()
-//       .given({account_opened{"A-1", "EUR", 10000}})
-//       .when(authorize_payment{"A-1", {2500, "EUR"}, "books"})
-//       .then({payment_authorized{"A-1.p1", "A-1", {2500, "EUR"}, "books"}})
-//       .then_result(expected_view);
-//
-//   scenario<account>().when(authorize_payment{...}).then_rejected("account_not_found");
-//
-// Values are compared by type name and canonical JSON, so types need no
-// operator==, and a mismatch prints both sides readably.
+/// \file
+/// Given/When/Then for aggregates, with no store and no database:
+///
+///   once::testing::scenario<account>()
+///       .given({account_opened{"A-1", "EUR", 10000}})
+///       .when(authorize_payment{"A-1", {2500, "EUR"}, "books"})
+///       .then({payment_authorized{"A-1.p1", "A-1", {2500, "EUR"}, "books"}})
+///       .then_result(expected_view);
+///
+///   scenario<account>().when(authorize_payment{...}).then_rejected("account_not_found");
+///
+/// Values are compared by type name and canonical JSON, so types need no
+/// operator==, and a mismatch prints both sides readably.
 #pragma once
 
 #include <initializer_list>
@@ -45,7 +46,7 @@ class decided {
     }
   }
 
-  // The events the command produced, in order; `{}` for none.
+  /// The events the command produced, in order; `{}` for none.
   decided const& then(std::initializer_list<typename A::event> expected,
                       std::source_location where = std::source_location::current()) const {
     if (decision_.is_rejected()) {
@@ -86,7 +87,7 @@ class decided {
     return *this;
   }
 
-  // The state after applying the events (unchanged after a rejection).
+  /// The state after applying the events (unchanged after a rejection).
   decided const& then_state(typename A::state const& expected,
                             std::source_location where = std::source_location::current()) const {
     auto const wanted = domain::canonical_json(expected);
@@ -111,7 +112,7 @@ class decided {
 template <domain::aggregate A>
 class scenario {
  public:
-  // Past events, applied in order to build the state.
+  /// Past events, applied in order to build the state.
   scenario& given(std::initializer_list<typename A::event> history) {
     for (auto const& event : history) domain::evolve<A>(state_, event);
     return *this;

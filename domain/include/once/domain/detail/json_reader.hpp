@@ -1,7 +1,8 @@
-// Decoding reflected structs straight from nlohmann's SAX events, without
-// building a DOM: a stack of frames, one per open object or array, each
-// pointing at the C++ value it fills and at a table of functions that know
-// that value's type. Same rules and messages as decode_json_value.
+/// \file
+/// Decoding reflected structs straight from nlohmann's SAX events, without
+/// building a DOM: a stack of frames, one per open object or array, each
+/// pointing at the C++ value it fills and at a table of functions that know
+/// that value's type. Same rules and messages as decode_json_value.
 #pragma once
 
 #include <cstddef>
@@ -21,13 +22,13 @@ namespace once::domain::detail {
 
 struct type_ops;
 
-// Where the next JSON value goes.
+/// Where the next JSON value goes.
 struct slot {
   void* object = nullptr;
   type_ops const* ops = nullptr;  // null: an unknown member, skipped
 };
 
-// A scalar as the SAX parser reports it.
+/// A scalar as the SAX parser reports it.
 struct scalar {
   enum class kind { null, boolean, signed_integer, unsigned_integer, floating, text } type;
   bool boolean = false;
@@ -38,16 +39,16 @@ struct scalar {
 
 struct type_ops {
   enum class shape { scalar, object, array, map, optional } form;
-  // scalar: store it, or return the problem ("expected a string").
+  /// scalar: store it, or return the problem ("expected a string").
   char const* (*store)(void* object, scalar const& value) = nullptr;
-  // object: the member's slot and its bit (none for unknown members).
+  /// object: the member's slot and its bit (none for unknown members).
   slot (*member)(void* object, std::string_view name, std::uint64_t& bit) = nullptr;
-  // object: the first required member not seen, or null.
+  /// object: the first required member not seen, or null.
   char const* (*missing)(std::uint64_t seen) = nullptr;
-  // array: a new element's slot; map: the entry's slot for a key.
+  /// array: a new element's slot; map: the entry's slot for a key.
   slot (*element)(void* object) = nullptr;
   slot (*entry)(void* object, std::string const& key) = nullptr;
-  // optional: clear it (null), or engage it and return the inner slot.
+  /// optional: clear it (null), or engage it and return the inner slot.
   void (*reset)(void* object) = nullptr;
   slot (*engage)(void* object) = nullptr;
   char const* expected = "";  // what a value of the wrong shape is told
@@ -171,7 +172,7 @@ type_ops const& ops_for() {
   }
 }
 
-// The SAX handler. On failure, `field` and `problem` say where and what.
+/// The SAX handler. On failure, `field` and `problem` say where and what.
 class json_reader : public nlohmann::json_sax<nlohmann::json> {
  public:
   explicit json_reader(slot root) : next_(root) {}
@@ -235,7 +236,7 @@ class json_reader : public nlohmann::json_sax<nlohmann::json> {
     std::string key;         // objects and maps: the member being read
   };
 
-  // The slot for the value arriving now (array elements are created on arrival).
+  /// The slot for the value arriving now (array elements are created on arrival).
   slot take_slot() {
     if (!frames_.empty() && frames_.back().target.ops->form == type_ops::shape::array) {
       auto& top = frames_.back();
@@ -245,7 +246,7 @@ class json_reader : public nlohmann::json_sax<nlohmann::json> {
     return next_;
   }
 
-  // Optionals take null as empty and anything else as their inner value.
+  /// Optionals take null as empty and anything else as their inner value.
   bool unwrap(slot& target, bool is_null) {
     while (target.ops != nullptr && target.ops->form == type_ops::shape::optional) {
       if (is_null) {
@@ -303,7 +304,7 @@ class json_reader : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
 
-  // What a scalar slot says when it gets an object or an array.
+  /// What a scalar slot says when it gets an object or an array.
   static char const* scalar_expectation(slot const& target) {
     scalar probe{scalar::kind::null};
     probe.type = scalar::kind::floating;
@@ -311,7 +312,7 @@ class json_reader : public nlohmann::json_sax<nlohmann::json> {
     return wrong != nullptr ? wrong : "unexpected value";
   }
 
-  // Records the dotted path of the failing value (plus `member` for a missing one).
+  /// Records the dotted path of the failing value (plus `member` for a missing one).
   bool fail(char const* member, char const* what) {
     std::string path;
     for (std::size_t i = 0; i < frames_.size(); ++i) {

@@ -1,5 +1,6 @@
-// Internals shared by the JSON encoder and decoder: which C++ types have a
-// JSON form, and the field names of a reflected struct in canonical order.
+/// \file
+/// Internals shared by the JSON encoder and decoder: which C++ types have a
+/// JSON form, and the field names of a reflected struct in canonical order.
 #pragma once
 
 #include <algorithm>
@@ -48,7 +49,7 @@ inline constexpr bool is_json_integer =
     std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char> && !std::is_same_v<T, char8_t> &&
     !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t> && !std::is_same_v<T, wchar_t>;
 
-// The member names of a reflected struct, in declaration order.
+/// The member names of a reflected struct, in declaration order.
 template <class T>
 constexpr auto field_names() {
   return boost::hana::unpack(boost::hana::accessors<T>(), [](auto... fields) {
@@ -57,8 +58,8 @@ constexpr auto field_names() {
   });
 }
 
-// Declaration indices sorted by member name (byte order, as RFC 8785 and a
-// std::map<std::string> both sort): canonical JSON writes members this way.
+/// Declaration indices sorted by member name (byte order, as RFC 8785 and a
+/// std::map<std::string> both sort): canonical JSON writes members this way.
 template <class T>
 constexpr auto sorted_field_order() {
   constexpr auto names = field_names<T>();

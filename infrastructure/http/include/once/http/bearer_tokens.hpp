@@ -1,10 +1,11 @@
-// Who is calling: `Authorization: Bearer <token>`, with tokens mapped to
-// tenants by configuration ("TOKEN:TENANT"). The tenant is part of every
-// intent id and never comes from the request body.
-//
-// Tokens are kept as SHA-256 digests and a presented token's digest is
-// compared with every configured one in constant time, so the time an answer
-// takes says nothing about how much of a token an attacker guessed right.
+/// \file
+/// Who is calling: `Authorization: Bearer <token>`, with tokens mapped to
+/// tenants by configuration ("TOKEN:TENANT"). The tenant is part of every
+/// intent id and never comes from the request body.
+///
+/// Tokens are kept as SHA-256 digests and a presented token's digest is
+/// compared with every configured one in constant time, so the time an answer
+/// takes says nothing about how much of a token an attacker guessed right.
 #pragma once
 
 #include <array>
@@ -20,14 +21,14 @@ namespace once::http {
 
 class bearer_tokens {
  public:
-  // Each spec is "TOKEN:TENANT"; both parts non-empty, tokens unique.
+  /// Each spec is "TOKEN:TENANT"; both parts non-empty, tokens unique.
   [[nodiscard]] static application::result<bearer_tokens> parse(std::vector<std::string> const& specs);
 
-  // Adds a token; a token given again now names `tenant`.
+  /// Adds a token; a token given again now names `tenant`.
   void add(std::string_view token, std::string tenant);
-  // The caller's tenant, or the answer to give instead: 401 for a missing,
-  // malformed or unknown token, 400 when the request carries two Authorization
-  // field lines (a list, which names no one caller).
+  /// The caller's tenant, or the answer to give instead: 401 for a missing,
+  /// malformed or unknown token, 400 when the request carries two Authorization
+  /// field lines (a list, which names no one caller).
   [[nodiscard]] domain::expected<std::string, response> authenticate(request const& incoming) const;
   [[nodiscard]] bool empty() const noexcept { return tokens_.empty(); }
 

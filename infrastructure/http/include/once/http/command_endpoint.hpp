@@ -1,21 +1,22 @@
-// The Idempotency-Key contract for one command route, so every service gets
-// it for free: authenticate (bearer token -> tenant), read the key, validate
-// the request (nothing is claimed or stored for an invalid one), build the
-// typed command from the JSON body and the path parameters, dispatch, and
-// map the outcome to a response:
-//
-//   applied            route's status (e.g. 201), result JSON, Location
-//   replayed / no_op   the same status and body (plus Location), Idempotent-Replayed: true
-//   rejected           the route's status for the rejection code (default 422), problem JSON;
-//                      replayed the same way, with Idempotent-Replayed: true
-//   intent_conflict    422 idempotency-key-reused
-//   duplicate_rejected 409 duplicate-request
-//   in_flight_timeout  409 request-in-flight, Retry-After
-//   store unavailable  503 (+ Retry-After), outcome unknown 503 outcome-unknown
-//
-// The response is a function of the stored outcome, so a replay carries the
-// first answer's status, body and Location. Each response carries log fields
-// (command, intent, outcome or error) for the server's request log.
+/// \file
+/// The Idempotency-Key contract for one command route, so every service gets
+/// it for free: authenticate (bearer token -> tenant), read the key, validate
+/// the request (nothing is claimed or stored for an invalid one), build the
+/// typed command from the JSON body and the path parameters, dispatch, and
+/// map the outcome to a response:
+///
+///   applied            route's status (e.g. 201), result JSON, Location
+///   replayed / no_op   the same status and body (plus Location), Idempotent-Replayed: true
+///   rejected           the route's status for the rejection code (default 422), problem JSON;
+///                      replayed the same way, with Idempotent-Replayed: true
+///   intent_conflict    422 idempotency-key-reused
+///   duplicate_rejected 409 duplicate-request
+///   in_flight_timeout  409 request-in-flight, Retry-After
+///   store unavailable  503 (+ Retry-After), outcome unknown 503 outcome-unknown
+///
+/// The response is a function of the stored outcome, so a replay carries the
+/// first answer's status, body and Location. Each response carries log fields
+/// (command, intent, outcome or error) for the server's request log.
 #pragma once
 
 #include <chrono>
@@ -42,37 +43,37 @@ namespace once::http {
 template <class Command, class Result>
 struct command_route {
   int success_status = 201;
-  // The status as a function of the result, when it depends on it (202 while
-  // an external step's outcome is pending, 201 once it is known); replays
-  // answer the status of the result they carry.
+  /// The status as a function of the result, when it depends on it (202 while
+  /// an external step's outcome is pending, 201 once it is known); replays
+  /// answer the status of the result they carry.
   std::function<int(Result const&)> status_of;
-  // Where the created resource lives, from the result; empty function: no Location.
+  /// Where the created resource lives, from the result; empty function: no Location.
   std::function<std::string(Result const&)> location;
-  // Where the resource lives when the answer is a rejection (no result to
-  // read it from), from the intent: for a resource that exists even though
-  // the command was refused (a transfer the other system refused is failed);
-  // empty: no Location for this rejection.
+  /// Where the resource lives when the answer is a rejection (no result to
+  /// read it from), from the intent: for a resource that exists even though
+  /// the command was refused (a transfer the other system refused is failed);
+  /// empty: no Location for this rejection.
   std::function<std::string(domain::intent_key const&, domain::rejection const&)> rejection_location;
-  // Status per domain rejection code; codes not listed answer 422.
+  /// Status per domain rejection code; codes not listed answer 422.
   std::map<std::string, int, std::less<>> rejection_status;
-  // Checks beyond types ("amounts are positive"): the offending field, or none.
+  /// Checks beyond types ("amounts are positive"): the offending field, or none.
   std::function<std::optional<domain::decode_error>(Command const&)> validate;
-  // The success body from the result (a replay renders the stored result the
-  // same way); none: the result's canonical JSON.
+  /// The success body from the result (a replay renders the stored result the
+  /// same way); none: the result's canonical JSON.
   std::function<std::string(Result const&)> body;
-  // The command's fields come from the path and the query string, not from a
-  // body (a DELETE): no Content-Type is asked for, and a body is not read.
+  /// The command's fields come from the path and the query string, not from a
+  /// body (a DELETE): no Content-Type is asked for, and a body is not read.
   bool from_path_and_query = false;
 };
 
 namespace detail {
 
-// Whether the command's intent is named by the client's key (Idempotency-Key).
+/// Whether the command's intent is named by the client's key (Idempotency-Key).
 template <class A, class Command>
 inline constexpr bool keyed_by_client =
     std::remove_cvref_t<decltype(domain::declaration_of<Command>(A::commands))>::uses_client_key;
 
-// A domain rejection as a problem, with the route's status for its code.
+/// A domain rejection as a problem, with the route's status for its code.
 inline response refusal_answer(domain::rejection const& refusal,
                                std::map<std::string, int, std::less<>> const& statuses, header_list extra = {}) {
   auto const status = statuses.find(refusal.code);
@@ -86,8 +87,8 @@ std::string rejection_location_of(Outcome const& outcome, Route const& route) {
   return route.rejection_location ? route.rejection_location(outcome.intent(), outcome.refusal()) : std::string{};
 }
 
-// The response for an outcome: a function of the stored outcome only, so a
-// replay carries the first answer's status, body and Location.
+/// The response for an outcome: a function of the stored outcome only, so a
+/// replay carries the first answer's status, body and Location.
 template <class Outcome, class Route>
 response outcome_answer(Outcome const& outcome, Route const& route) {
   header_list replay_headers;
@@ -132,7 +133,7 @@ response outcome_answer(Outcome const& outcome, Route const& route) {
   return problem_response({problem_kind::internal_error, ""});
 }
 
-// Content-Type application/json, in any case, with or without parameters.
+/// Content-Type application/json, in any case, with or without parameters.
 [[nodiscard]] bool is_json_content(std::optional<std::string_view> content_type);
 
 inline response malformed_json_answer() {
@@ -147,10 +148,10 @@ inline response invalid_field_answer(domain::decode_error const& error) {
   return problem_response({problem_kind::invalid_request, error.message(), error.field});
 }
 
-// The command from the body alone, decoded straight from the parser's events.
-// Decoding stops at the first field it refuses, before the parser has seen
-// the rest: a refused body is checked whole, so that one which is not JSON at
-// all is told so rather than blamed on a field.
+/// The command from the body alone, decoded straight from the parser's events.
+/// Decoding stops at the first field it refuses, before the parser has seen
+/// the rest: a refused body is checked whole, so that one which is not JSON at
+/// all is told so rather than blamed on a field.
 template <class Command>
 domain::expected<Command, response> command_from_body(std::string const& body) {
   auto command = domain::decode_json<Command>(body);
@@ -161,8 +162,8 @@ domain::expected<Command, response> command_from_body(std::string const& body) {
   return domain::unexpected{invalid_field_answer(command.error())};
 }
 
-// The command from the body and the route's path parameters: the path names
-// the resource, and the body may repeat it but not contradict it.
+/// The command from the body and the route's path parameters: the path names
+/// the resource, and the body may repeat it but not contradict it.
 template <class Command>
 domain::expected<Command, response> command_from_body_and_path(request const& incoming) {
   auto body = nlohmann::json::parse(incoming.body, nullptr, /*allow_exceptions=*/false);
@@ -180,12 +181,12 @@ domain::expected<Command, response> command_from_body_and_path(request const& in
   return std::move(*command);
 }
 
-// The query string's parameters as a JSON object of strings; a parameter
-// given twice is refused (400 naming it), as it names no one value.
+/// The query string's parameters as a JSON object of strings; a parameter
+/// given twice is refused (400 naming it), as it names no one value.
 [[nodiscard]] domain::expected<nlohmann::json, response> query_object(request const& incoming);
 
-// The command from the path parameters and the query string; the path wins nothing
-// over the query: a parameter in both that differs is refused.
+/// The command from the path parameters and the query string; the path wins nothing
+/// over the query: a parameter in both that differs is refused.
 template <class Command>
 domain::expected<Command, response> command_from_path_and_query(request const& incoming) {
   auto fields = query_object(incoming);

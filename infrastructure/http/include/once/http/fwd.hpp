@@ -1,4 +1,5 @@
-// The HTTP adapter by name only, for headers that pass a router or tokens along.
+/// \file
+/// The HTTP adapter by name only, for headers that pass a router or tokens along.
 #pragma once
 
 namespace once::http {

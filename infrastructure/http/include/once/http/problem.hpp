@@ -1,7 +1,8 @@
-// RFC 9457 problem details: every error the HTTP adapter answers. Each kind
-// has a stable type URI, a title, a status and a sentence telling the client
-// what to do (docs/http.md lists them): retry with the same key, fix the
-// request, or stop / use a new key.
+/// \file
+/// RFC 9457 problem details: every error the HTTP adapter answers. Each kind
+/// has a stable type URI, a title, a status and a sentence telling the client
+/// what to do (docs/http.md lists them): retry with the same key, fix the
+/// request, or stop / use a new key.
 #pragma once
 
 #include <optional>
@@ -50,7 +51,7 @@ struct problem {
 
 [[nodiscard]] int status_of(problem const& p) noexcept;
 
-// The application/problem+json body: type, title, status, detail (+ field, code).
+/// The application/problem+json body: type, title, status, detail (+ field, code).
 [[nodiscard]] std::string problem_json(problem const& p);
 
 }  // namespace once::http

@@ -1,22 +1,23 @@
-// The inbox consumer: reads topics with manual offset commits and hands each
-// message to the handler registered for its event-type, which maps it to a
-// typed command and dispatches it. The command's intent id comes from the
-// message (its event-id, or a business key the handler declares), and the
-// message's receipt is written with the command's effects in one
-// transaction (envelope::receipt), so:
-//
-//   - a message is committed (its offset) only after its transaction;
-//   - a redelivered message whose receipt exists is skipped and counted;
-//   - one whose receipt is missing but whose intent was applied (a consumer
-//     killed between two steps, a new group reading from offset 0) is a
-//     replay: no new effects.
-//
-// A message that cannot be handled — no event-id, undecodable, or failing
-// max_attempts times — is copied to `<topic>.dlq` with its key, value and
-// headers plus `error` (the reason), recorded in the inbox exceptions, and its
-// partition moves on. A handler that says `retry` (the database is away) is
-// retried without limit: nothing is dead-lettered because of an outage.
-// A domain refusal is an outcome like any other (handled, not dead-lettered).
+/// \file
+/// The inbox consumer: reads topics with manual offset commits and hands each
+/// message to the handler registered for its event-type, which maps it to a
+/// typed command and dispatches it. The command's intent id comes from the
+/// message (its event-id, or a business key the handler declares), and the
+/// message's receipt is written with the command's effects in one
+/// transaction (envelope::receipt), so:
+///
+///   - a message is committed (its offset) only after its transaction;
+///   - a redelivered message whose receipt exists is skipped and counted;
+///   - one whose receipt is missing but whose intent was applied (a consumer
+///     killed between two steps, a new group reading from offset 0) is a
+///     replay: no new effects.
+///
+/// A message that cannot be handled — no event-id, undecodable, or failing
+/// max_attempts times — is copied to `<topic>.dlq` with its key, value and
+/// headers plus `error` (the reason), recorded in the inbox exceptions, and its
+/// partition moves on. A handler that says `retry` (the database is away) is
+/// retried without limit: nothing is dead-lettered because of an outage.
+/// A domain refusal is an outcome like any other (handled, not dead-lettered).
 #pragma once
 
 #include <atomic>
@@ -35,7 +36,7 @@
 
 namespace once::kafka {
 
-// A message as the consumer received it.
+/// A message as the consumer received it.
 struct inbox_message {
   std::string topic;
   std::int32_t partition = 0;
@@ -45,12 +46,12 @@ struct inbox_message {
   std::vector<std::pair<std::string, std::string>> headers;
 
   [[nodiscard]] std::optional<std::string> header(std::string const& name) const;
-  // tenant, client key = event-id, causation = event-id, trace context and the
-  // receipt of `consumer`: what a handler dispatches its command with.
+  /// tenant, client key = event-id, causation = event-id, trace context and the
+  /// receipt of `consumer`: what a handler dispatches its command with.
   [[nodiscard]] domain::envelope envelope_for(std::string const& consumer) const;
 };
 
-// What a handler made of a message.
+/// What a handler made of a message.
 struct handling {
   enum class verdict {
     handled,      // dispatched: applied, replayed or refused by the domain
@@ -75,7 +76,7 @@ struct inbox_options {
   std::string group;                // the consumer group, also the inbox's consumer name
   std::vector<std::string> topics;  // topics it reads; dead letters go to "<topic>.dlq"
   int max_attempts = 3;
-  // A consumer killed without leaving the group gives its partitions back after this.
+  /// A consumer killed without leaving the group gives its partitions back after this.
   std::chrono::milliseconds session_timeout{6000};
   std::map<std::string, std::string> consumer_settings;  // more librdkafka settings
   std::function<void(std::string_view event, inbox_message const&, std::string_view detail)> on_event;  // for logs
@@ -96,15 +97,15 @@ class inbox_consumer {
   inbox_consumer(inbox_consumer const&) = delete;
   inbox_consumer& operator=(inbox_consumer const&) = delete;
 
-  // Registers the handler of one event-type; before run(). Other types are committed and ignored.
+  /// Registers the handler of one event-type; before run(). Other types are committed and ignored.
   void on(std::string event_type, message_handler handler);
 
-  // Consumes until stop(), then commits what is done and leaves the group.
+  /// Consumes until stop(), then commits what is done and leaves the group.
   void run();
-  // Handles what arrives within `wait` (at most `limit` messages); for tests and tools.
+  /// Handles what arrives within `wait` (at most `limit` messages); for tests and tools.
   void poll(std::chrono::milliseconds wait, std::size_t limit = 1000);
   void stop() noexcept;
-  // Leaves the group now (as run() does when stopped).
+  /// Leaves the group now (as run() does when stopped).
   void close();
 
   [[nodiscard]] inbox_counters const& counters() const noexcept;

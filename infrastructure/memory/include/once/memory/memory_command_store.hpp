@@ -1,8 +1,9 @@
-// The in-memory command store: the embedded default for demos and the store
-// behind domain tests. It keeps the same contract as the PostgreSQL store
-// (see once/application/command_store.hpp): the claim is atomic, a duplicate
-// waits for its in-flight twin, an aggregate is locked from claim to commit,
-// an abandoned claim rolls back. Thread-safe; nothing survives the process.
+/// \file
+/// The in-memory command store: the embedded default for demos and the store
+/// behind domain tests. It keeps the same contract as the PostgreSQL store
+/// (see once/application/command_store.hpp): the claim is atomic, a duplicate
+/// waits for its in-flight twin, an aggregate is locked from claim to commit,
+/// an abandoned claim rolls back. Thread-safe; nothing survives the process.
 #pragma once
 
 #include <condition_variable>
@@ -26,7 +27,7 @@ class memory_command_store final : public application::command_store,
                                    public application::inbox_store,
                                    public application::external_step_store {
  public:
-  // `clock` decides when a record has expired for find(); claims use their own requested_at.
+  /// `clock` decides when a record has expired for find(); claims use their own requested_at.
   explicit memory_command_store(application::clock const& clock = default_clock());
   memory_command_store(memory_command_store const&) = delete;
   memory_command_store& operator=(memory_command_store const&) = delete;
@@ -63,10 +64,10 @@ class memory_command_store final : public application::command_store,
   [[nodiscard]] application::result<void> record_exception(application::exception_entry const& entry) override;
   [[nodiscard]] application::result<application::step_summary> summarize() override;
 
-  // Puts an aggregate in place as if earlier commands had produced it (test set-up).
+  /// Puts an aggregate in place as if earlier commands had produced it (test set-up).
   void seed(application::stored_aggregate aggregate);
 
-  // Inspection, for tests and the demo.
+  /// Inspection, for tests and the demo.
   [[nodiscard]] std::size_t intent_count() const;
   [[nodiscard]] std::vector<application::outbox_message> outbox() const;
   [[nodiscard]] std::size_t outbox_size() const;

@@ -1,8 +1,9 @@
-// Applies the framework's numbered migrations (sql/NNNN_*.sql, compiled into
-// the library) to one schema. Safe to run twice and concurrently: a
-// transaction-scoped advisory lock serialises migrators, and everything
-// pending is applied in one transaction. Refuses (failed_precondition) a
-// database whose schema is newer than this build knows.
+/// \file
+/// Applies the framework's numbered migrations (sql/NNNN_*.sql, compiled into
+/// the library) to one schema. Safe to run twice and concurrently: a
+/// transaction-scoped advisory lock serialises migrators, and everything
+/// pending is applied in one transaction. Refuses (failed_precondition) a
+/// database whose schema is newer than this build knows.
 #pragma once
 
 #include <span>
@@ -20,7 +21,7 @@ struct migration {
   std::string_view sql;  // with ${schema} placeholders
 };
 
-// The migrations this build carries, in order.
+/// The migrations this build carries, in order.
 [[nodiscard]] std::span<migration const> known_migrations() noexcept;
 
 struct migration_report {

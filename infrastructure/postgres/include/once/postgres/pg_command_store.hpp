@@ -1,26 +1,27 @@
-// The PostgreSQL command store: aggregate state, intent record and outbox in
-// one transaction, over a pool of libpqxx connections.
-//
-// First attempt, optimistic: "SELECT * FROM once_look(...)" answers a repeat
-// (one round trip) or returns the aggregate; after the decision,
-// "SELECT once_commit(...)" writes state, intent record and outbox in one
-// autocommit statement that takes the locks and checks that no twin
-// committed and the aggregate did not move (otherwise aborted: the
-// dispatcher retries). Retries serialise: "BEGIN; SELECT * FROM
-// once_claim(...)" holds the intent and aggregate locks while deciding, then
-// "SELECT once_commit(...); COMMIT". The functions live in
-// sql/0002_command_functions.sql; docs/postgres.md has the diagram.
-//
-// Bounds: every statement has a client-side deadline (statement_timeout
-// beyond the lock waits it is allowed), a serialising claim's transaction is
-// ended by the server after claim_timeout idle, connections open within
-// connect_timeout and carry TCP keepalives (pg_options).
-//
-// Errors: a lost connection while committing is outcome_unknown (look the
-// intent up, or retry with the same intent: both are safe); serialization
-// failures, deadlocks, version and unique conflicts are aborted; a lock wait
-// past the bound or an unreachable server is unavailable. Every error
-// carries the SQLSTATE when the server gave one. Thread-safe.
+/// \file
+/// The PostgreSQL command store: aggregate state, intent record and outbox in
+/// one transaction, over a pool of libpqxx connections.
+///
+/// First attempt, optimistic: "SELECT * FROM once_look(...)" answers a repeat
+/// (one round trip) or returns the aggregate; after the decision,
+/// "SELECT once_commit(...)" writes state, intent record and outbox in one
+/// autocommit statement that takes the locks and checks that no twin
+/// committed and the aggregate did not move (otherwise aborted: the
+/// dispatcher retries). Retries serialise: "BEGIN; SELECT * FROM
+/// once_claim(...)" holds the intent and aggregate locks while deciding, then
+/// "SELECT once_commit(...); COMMIT". The functions live in
+/// sql/0002_command_functions.sql; docs/postgres.md has the diagram.
+///
+/// Bounds: every statement has a client-side deadline (statement_timeout
+/// beyond the lock waits it is allowed), a serialising claim's transaction is
+/// ended by the server after claim_timeout idle, connections open within
+/// connect_timeout and carry TCP keepalives (pg_options).
+///
+/// Errors: a lost connection while committing is outcome_unknown (look the
+/// intent up, or retry with the same intent: both are safe); serialization
+/// failures, deadlocks, version and unique conflicts are aborted; a lock wait
+/// past the bound or an unreachable server is unavailable. Every error
+/// carries the SQLSTATE when the server gave one. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -37,7 +38,7 @@ class pg_command_store final : public application::command_store,
                                public application::inbox_store,
                                public application::external_step_store {
  public:
-  // Checks the options; connections are opened on first use.
+  /// Checks the options; connections are opened on first use.
   [[nodiscard]] static application::result<std::unique_ptr<pg_command_store>> open(pg_options options);
   ~pg_command_store() override;
   pg_command_store(pg_command_store const&) = delete;
@@ -50,12 +51,12 @@ class pg_command_store final : public application::command_store,
   [[nodiscard]] application::result<std::optional<application::intent_record>> find(
       domain::intent_key const& intent) override;
 
-  // The inbox (once_inbox, once_inbox_exceptions): receipts are also written by commit, with the effects.
+  /// The inbox (once_inbox, once_inbox_exceptions): receipts are also written by commit, with the effects.
   [[nodiscard]] application::result<bool> has_received(domain::message_receipt const& receipt) override;
   [[nodiscard]] application::result<void> record_receipt(domain::message_receipt const& receipt) override;
   [[nodiscard]] application::result<void> record_dead_letter(application::dead_letter const& letter) override;
 
-  // External steps (once_external_steps, once_exceptions): a step is started by commit, with the pending intent.
+  /// External steps (once_external_steps, once_exceptions): a step is started by commit, with the pending intent.
   [[nodiscard]] application::result<bool> conclude(application::step_conclusion const& conclusion) override;
   [[nodiscard]] application::result<std::vector<application::step_record>> take_over(std::string const& holder,
                                                                                      application::time_point now,
@@ -76,9 +77,9 @@ class pg_command_store final : public application::command_store,
   [[nodiscard]] application::result<void> record_exception(application::exception_entry const& entry) override;
   [[nodiscard]] application::result<application::step_summary> summarize() override;
 
-  // A round trip to the database, for readiness checks: waits up to `bound`
-  // for a pooled connection and up to `bound` for the answer (opening a new
-  // connection is bounded by connect_timeout).
+  /// A round trip to the database, for readiness checks: waits up to `bound`
+  /// for a pooled connection and up to `bound` for the answer (opening a new
+  /// connection is bounded by connect_timeout).
   [[nodiscard]] application::result<void> ping(std::chrono::milliseconds bound = std::chrono::milliseconds{1000});
 
   [[nodiscard]] pg_options const& options() const noexcept;

@@ -1,6 +1,7 @@
-// How to reach PostgreSQL. The schema holds the framework's tables (see
-// sql/); every statement names it, so no session state (search_path) is
-// needed and PgBouncer in transaction pooling mode works.
+/// \file
+/// How to reach PostgreSQL. The schema holds the framework's tables (see
+/// sql/); every statement names it, so no session state (search_path) is
+/// needed and PgBouncer in transaction pooling mode works.
 #pragma once
 
 #include <chrono>
@@ -10,29 +11,29 @@
 
 namespace once::postgres {
 
-// Every wait is bounded, so that a frozen, partitioned or overloaded server
-// holds no thread, intent or aggregate for longer than these.
+/// Every wait is bounded, so that a frozen, partitioned or overloaded server
+/// holds no thread, intent or aggregate for longer than these.
 struct pg_options {
   std::string database_url;  // libpq URI or key=value string
   std::string schema = "public";
   std::size_t pool_size = 8;
   std::chrono::milliseconds acquire_timeout{5000};  // waiting for a free pooled connection
   std::string application_name = "once";
-  // Client-side bound on a statement, beyond the lock waits it is allowed
-  // (claim_waits): past it the connection is closed, and a commit's outcome
-  // is reported unknown. Holds when the server is frozen or unreachable.
+  /// Client-side bound on a statement, beyond the lock waits it is allowed
+  /// (claim_waits): past it the connection is closed, and a commit's outcome
+  /// is reported unknown. Holds when the server is frozen or unreachable.
   std::chrono::milliseconds statement_timeout{5000};
-  // How long a serialising claim's transaction may sit idle while its caller
-  // decides; past it the server ends the session and frees the intent and
-  // the aggregate (idle_in_transaction_session_timeout, set locally).
+  /// How long a serialising claim's transaction may sit idle while its caller
+  /// decides; past it the server ends the session and frees the intent and
+  /// the aggregate (idle_in_transaction_session_timeout, set locally).
   std::chrono::milliseconds claim_timeout{5000};
-  // Opening a connection (libpq connect_timeout: whole seconds, at least 2).
-  // TCP keepalives and tcp_user_timeout are set too, unless database_url sets them.
+  /// Opening a connection (libpq connect_timeout: whole seconds, at least 2).
+  /// TCP keepalives and tcp_user_timeout are set too, unless database_url sets them.
   std::chrono::milliseconds connect_timeout{5000};
 };
 
-// Lower-case letters, digits and underscores, starting with a letter or an
-// underscore, at most 63 bytes: safe to splice into SQL as an identifier.
+/// Lower-case letters, digits and underscores, starting with a letter or an
+/// underscore, at most 63 bytes: safe to splice into SQL as an identifier.
 [[nodiscard]] bool is_valid_schema_name(std::string_view name) noexcept;
 
 }  // namespace once::postgres

@@ -1,9 +1,10 @@
-// The outbox port on PostgreSQL, for one relay: rows oldest first, the lease
-// in once_relay_lease (0005), marks in one statement that checks the lease.
-// No session state on the statement path, so it works behind PgBouncer in
-// transaction pooling mode; a second, direct connection LISTENs for new rows
-// when it can (behind a pooler LISTEN is refused or lost, and the relay polls).
-// Not thread-safe: one relay thread uses it.
+/// \file
+/// The outbox port on PostgreSQL, for one relay: rows oldest first, the lease
+/// in once_relay_lease (0005), marks in one statement that checks the lease.
+/// No session state on the statement path, so it works behind PgBouncer in
+/// transaction pooling mode; a second, direct connection LISTENs for new rows
+/// when it can (behind a pooler LISTEN is refused or lost, and the relay polls).
+/// Not thread-safe: one relay thread uses it.
 #pragma once
 
 #include <chrono>
@@ -17,7 +18,7 @@ namespace once::postgres {
 
 class pg_outbox final : public application::outbox_source {
  public:
-  // Checks the options; connections are opened on first use.
+  /// Checks the options; connections are opened on first use.
   [[nodiscard]] static application::result<std::unique_ptr<pg_outbox>> open(pg_options options);
   ~pg_outbox() override;
   pg_outbox(pg_outbox const&) = delete;
@@ -30,7 +31,7 @@ class pg_outbox final : public application::outbox_source {
                                                          std::span<std::int64_t const> ids) override;
   void wait_for_rows(std::chrono::milliseconds timeout) override;
 
-  // Unpublished rows and the age of the oldest, for the relay's metrics.
+  /// Unpublished rows and the age of the oldest, for the relay's metrics.
   struct backlog {
     std::int64_t rows = 0;
     double oldest_seconds = 0;

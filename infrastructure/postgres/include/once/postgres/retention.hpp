@@ -1,6 +1,7 @@
-// Deletes expired intent records in small batches, each its own short
-// transaction, skipping rows that other purgers or live claims hold; safe to
-// run from cron on several hosts at once and while writers keep going.
+/// \file
+/// Deletes expired intent records in small batches, each its own short
+/// transaction, skipping rows that other purgers or live claims hold; safe to
+/// run from cron on several hosts at once and while writers keep going.
 #pragma once
 
 #include <chrono>
@@ -24,15 +25,15 @@ struct purge_report {
   int batches = 0;
 };
 
-// progress(batch number, deleted in that batch, deleted so far) after each batch.
+/// progress(batch number, deleted in that batch, deleted so far) after each batch.
 using purge_progress = std::function<void(int, int, std::int64_t)>;
 
 [[nodiscard]] application::result<purge_report> purge_expired_intents(pg_options const& options,
                                                                       purge_options const& purge,
                                                                       purge_progress const& progress = {});
 
-// Deletes outbox rows published more than `kept` ago, the same way; rows not
-// yet published are never touched.
+/// Deletes outbox rows published more than `kept` ago, the same way; rows not
+/// yet published are never touched.
 [[nodiscard]] application::result<purge_report> purge_published_outbox(pg_options const& options,
                                                                        purge_options const& purge,
                                                                        std::chrono::seconds kept,

@@ -1,5 +1,6 @@
-// A child process whose standard output goes to a file, so a test can read
-// what it acknowledged even after killing it with SIGKILL.
+/// \file
+/// A child process whose standard output goes to a file, so a test can read
+/// what it acknowledged even after killing it with SIGKILL.
 #pragma once
 
 #include <fcntl.h>
@@ -19,7 +20,7 @@ namespace once::testing {
 
 class child_process {
  public:
-  // descriptor_limit > 0: the child's RLIMIT_NOFILE (soft and hard).
+  /// descriptor_limit > 0: the child's RLIMIT_NOFILE (soft and hard).
   child_process(std::string const& program, std::vector<std::string> const& arguments, rlim_t descriptor_limit = 0) {
     char path_template[] = "/tmp/once-child-XXXXXX";
     int const fd = mkstemp(path_template);
@@ -57,7 +58,7 @@ class child_process {
 
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
 
-  // The exit status, or 128 + signal number.
+  /// The exit status, or 128 + signal number.
   int wait_for_exit() {
     int status = 0;
     waitpid(pid_, &status, 0);

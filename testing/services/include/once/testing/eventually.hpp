@@ -1,6 +1,7 @@
-// Waiting in a test for something another thread or process does: the
-// condition is checked until it holds or the deadline passes, never a bare
-// sleep that guesses how long the other side takes.
+/// \file
+/// Waiting in a test for something another thread or process does: the
+/// condition is checked until it holds or the deadline passes, never a bare
+/// sleep that guesses how long the other side takes.
 #pragma once
 
 #include <chrono>
@@ -8,7 +9,7 @@
 
 namespace once::testing {
 
-// True as soon as `condition()` holds; false when it still does not after `within`.
+/// True as soon as `condition()` holds; false when it still does not after `within`.
 template <class Condition>
 [[nodiscard]] bool eventually(Condition const& condition, std::chrono::milliseconds within,
                               std::chrono::milliseconds every = std::chrono::milliseconds{20}) {

@@ -1,4 +1,5 @@
-// A blocking HTTP/1.1 client over a real socket on 127.0.0.1, for tests.
+/// \file
+/// A blocking HTTP/1.1 client over a real socket on 127.0.0.1, for tests.
 #pragma once
 
 #include <string>
@@ -40,7 +41,7 @@ class http_client {
     return receive();
   }
 
-  // Raw bytes, for requests a well-behaved client would not send.
+  /// Raw bytes, for requests a well-behaved client would not send.
   void send_raw(std::string const& bytes) { boost::asio::write(socket_, boost::asio::buffer(bytes)); }
 
   http_answer receive() {
@@ -50,7 +51,7 @@ class http_client {
     return {static_cast<int>(response.result_int()), response.body(), response.base()};
   }
 
-  // True when the server has closed the connection (a read sees end of stream).
+  /// True when the server has closed the connection (a read sees end of stream).
   bool closed_by_server() {
     char byte;
     boost::system::error_code error;

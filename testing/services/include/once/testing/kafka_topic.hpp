@@ -1,6 +1,7 @@
-// Reading a Kafka topic back in a test: every message of its partitions from
-// the beginning, with key, value, position and headers, by a consumer that
-// joins no group.
+/// \file
+/// Reading a Kafka topic back in a test: every message of its partitions from
+/// the beginning, with key, value, position and headers, by a consumer that
+/// joins no group.
 #pragma once
 
 #include <unistd.h>
@@ -25,8 +26,8 @@ struct received_message {
   std::map<std::string, std::string> headers;  // the first value of each name
 };
 
-// Reads the `partitions` partitions of `topic` from the beginning (assigned,
-// no group) until `count` messages arrived or `patience` passed without one.
+/// Reads the `partitions` partitions of `topic` from the beginning (assigned,
+/// no group) until `count` messages arrived or `patience` passed without one.
 inline std::vector<received_message> read_topic(std::string const& brokers, std::string const& topic, int partitions,
                                                 std::size_t count,
                                                 std::chrono::milliseconds patience = std::chrono::seconds{10}) {

@@ -1,7 +1,8 @@
-// A fresh schema, migrated, for one PostgreSQL test; dropped afterwards.
-// The server is the one in DATABASE_URL (the project's scripts/test starts a
-// throwaway cluster and sets it); a test that needs one and finds no
-// DATABASE_URL fails instead of passing without a database.
+/// \file
+/// A fresh schema, migrated, for one PostgreSQL test; dropped afterwards.
+/// The server is the one in DATABASE_URL (the project's scripts/test starts a
+/// throwaway cluster and sets it); a test that needs one and finds no
+/// DATABASE_URL fails instead of passing without a database.
 #pragma once
 
 #include <unistd.h>
@@ -62,7 +63,7 @@ class pg_schema {
   [[nodiscard]] std::string const& name() const noexcept { return name_; }
   [[nodiscard]] std::string const& url() const noexcept { return url_; }
 
-  // The first column of the first row of a query; "${schema}" stands for this schema.
+  /// The first column of the first row of a query; "${schema}" stands for this schema.
   [[nodiscard]] std::int64_t scalar(std::string sql) const {
     for (auto at = sql.find("${schema}"); at != std::string::npos; at = sql.find("${schema}")) {
       sql.replace(at, 9, name_);

@@ -1,7 +1,8 @@
-// What a well-behaved HTTP client does with an Idempotency-Key: send the same
-// request until it gets a definitive answer, retrying a refused or dropped
-// connection, 503 and a 409 that says the first attempt is still in flight
-// (Retry-After). Bounded: none after `attempts` tries.
+/// \file
+/// What a well-behaved HTTP client does with an Idempotency-Key: send the same
+/// request until it gets a definitive answer, retrying a refused or dropped
+/// connection, 503 and a 409 that says the first attempt is still in flight
+/// (Retry-After). Bounded: none after `attempts` tries.
 #pragma once
 
 #include <chrono>

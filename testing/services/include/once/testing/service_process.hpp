@@ -1,7 +1,8 @@
-// A service built on once::service as a real child process on 127.0.0.1, for
-// black-box tests: started with `--listen HOST:PORT` before the given
-// arguments, its port read from its "listening" log line, killed with SIGKILL
-// and started again on the same port as a supervisor would.
+/// \file
+/// A service built on once::service as a real child process on 127.0.0.1, for
+/// black-box tests: started with `--listen HOST:PORT` before the given
+/// arguments, its port read from its "listening" log line, killed with SIGKILL
+/// and started again on the same port as a supervisor would.
 #pragma once
 
 #include <chrono>
@@ -18,9 +19,9 @@
 
 namespace once::testing {
 
-// The first JSON log line of `process` whose "event" is `event`, once it has
-// written one (within `within`); nullopt otherwise. Services, relays, consumers
-// and once-kafka-mock all say where they listen this way.
+/// The first JSON log line of `process` whose "event" is `event`, once it has
+/// written one (within `within`); nullopt otherwise. Services, relays, consumers
+/// and once-kafka-mock all say where they listen this way.
 [[nodiscard]] inline std::optional<nlohmann::json> await_log_event(child_process const& process,
                                                                    std::string const& event,
                                                                    std::chrono::milliseconds within) {
@@ -42,7 +43,7 @@ namespace once::testing {
 
 class service_process {
  public:
-  // `listen` is HOST:PORT; port 0 picks a free one (see port()).
+  /// `listen` is HOST:PORT; port 0 picks a free one (see port()).
   service_process(std::string const& program, std::vector<std::string> arguments, std::string listen = "127.0.0.1:0")
       : program_(program), arguments_(std::move(arguments)) {
     start(listen);
@@ -54,10 +55,10 @@ class service_process {
     process_->kill_hard();
     (void)process_->wait_for_exit();
   }
-  // Starts it again on the same port, as a supervisor would after a crash.
+  /// Starts it again on the same port, as a supervisor would after a crash.
   void restart() { start("127.0.0.1:" + std::to_string(port_)); }
 
-  // Every JSON log line written so far.
+  /// Every JSON log line written so far.
   [[nodiscard]] std::vector<nlohmann::json> log_lines() const {
     std::vector<nlohmann::json> lines;
     for (auto const& line : process_->output_lines()) {
