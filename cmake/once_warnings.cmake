@@ -16,8 +16,20 @@ function(once_target_defaults target)
   if(ONCE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  if(ONCE_SANITIZE)
-    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
+  if(ONCE_FUZZ)
+    # Coverage for libFuzzer in every target; the fuzz binaries link the fuzzer itself (tests/fuzz).
+    # clang 14's -fsanitize=function cannot compile Asio's coroutines ("cannot represent a difference across
+    # sections"): every other UBSan check stays on.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function
+                                             -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+  if(ONCE_SANITIZE STREQUAL "thread")
+    target_compile_options(${target} PRIVATE -fsanitize=thread -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=thread)
+  elseif(ONCE_SANITIZE)  # address, or ON
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=undefined
+                                             -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
 endfunction()

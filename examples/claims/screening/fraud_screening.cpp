@@ -21,7 +21,6 @@
 #include <CLI/CLI.hpp>
 
 #include <once/application/command_dispatcher.hpp>
-#include <once/domain/json_decode.hpp>
 #include <once/http/server.hpp>
 #include <once/kafka/inbox_consumer.hpp>
 #include <once/kafka/topics.hpp>
@@ -33,29 +32,9 @@
 
 #include <claims/domain/claim.hpp>
 
-namespace {
+#include "screening.hpp"
 
 using claims::domain::claim;
-using once::application::error_code;
-using once::kafka::handling;
-
-// What a dispatch's error means for the message: an outage is waited out, anything else counts as a failure.
-handling after_error(once::application::error const& failure) {
-  switch (failure.code) {
-    case error_code::unavailable:
-    case error_code::aborted:
-    case error_code::outcome_unknown:
-    case error_code::failed_precondition:
-      return handling::retry(std::string{to_string(failure.code)});
-    case error_code::invalid_argument:
-      return handling::undecodable("the message names no intent: " + std::string{to_string(failure.code)});
-    case error_code::internal:
-      break;
-  }
-  return handling::failed(std::string{to_string(failure.code)});
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"fraud-screening: one screening per submitted claim, exactly once"};
@@ -115,13 +94,7 @@ int main(int argc, char** argv) {
   }
   auto const group = inbox.group;
   (*consumer)->on("ClaimSubmitted", [&claims, group](once::kafka::inbox_message const& message) {
-    auto const submitted = once::domain::decode_json<claims::domain::claim_submitted>(message.value);
-    if (!submitted) return handling::undecodable("not a ClaimSubmitted: " + submitted.error().field);
-    auto const result = submitted->amount.value >= claims::domain::flagged_from ? "flagged" : "clear";
-    auto const outcome =
-        claims.dispatch(claims::domain::record_screening{submitted->claim_id, result}, message.envelope_for(group));
-    if (!outcome) return after_error(outcome.error());
-    return handling::handled(outcome->kind() != once::domain::outcome_kind::replayed);
+    return claims::screening::screen(claims, message, group);
   });
   auto const& counters = (*consumer)->counters();
   using reading = once::prometheus::prometheus_metrics::reading;
