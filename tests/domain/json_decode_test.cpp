@@ -67,6 +67,24 @@ TEST(DecodingJson, IgnoresUnknownMembers) {
   EXPECT_EQ(decoded->amount, 5);
 }
 
+TEST(DecodingJson, RefusesUnknownMembersWhenTheCallerSaysSoNamingThem) {
+  auto const decoded = decode_json<place_order>(
+      R"({"order_id":"O","customer":"C","gift":false,"total":1,"attributes":{},
+          "lines":[{"sku":"A","quantity":1,"colour":"red"}]})",
+      once::domain::unknown_members::refused);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().message(), "lines[0].colour: is not a known field");
+}
+
+TEST(DecodingJson, RefusesAMemberGivenTwiceWhateverItsValues) {
+  auto const same = decode_json<top_up>(R"({"account":"A","amount":5,"amount":5})");
+  ASSERT_FALSE(same.has_value());
+  EXPECT_EQ(same.error().message(), "amount: appears twice");
+  auto const nested = decode_json<order_line>(R"({"sku":"A","sku":"B","quantity":1})");
+  ASSERT_FALSE(nested.has_value());
+  EXPECT_EQ(nested.error().message(), "sku: appears twice");
+}
+
 TEST(DecodingJson, TreatsNullAsAbsentForAnOptionalField) {
   auto const decoded = decode_json<place_order>(
       R"({"order_id":"O","customer":"C","gift":true,"total":1,"attributes":{},"lines":[],"note":null})");

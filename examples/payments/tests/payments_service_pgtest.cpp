@@ -327,6 +327,41 @@ TEST_F(PaymentsServiceOnPostgres, BadInputGetsAPreciseProblemWritesNothingAndThe
       {"a body id that contradicts the path", "POST", "/v1/payments/A-1.p1/captures",
        R"({"payment_id":"A-1.p2","amount":{"value":1,"currency":"EUR"}})", base, 400,
        "urn:once:problem:invalid-request", "payment_id"},
+      {"deeply nested JSON", "POST", "/v1/payments", std::string(10000, '[') + std::string(10000, ']'), base, 400,
+       "urn:once:problem:invalid-request", ""},
+      {"a member nested deeply", "POST", "/v1/payments",
+       R"({"account_id":"A-1","amount":{"value":1,"currency":"EUR","x":)" + std::string(5000, '[') +
+           std::string(5000, ']') + "},\"description\":\"x\"}",
+       base, 400, "urn:once:problem:invalid-request", "amount.x"},
+      {"a number beyond 64 bits", "POST", "/v1/payments",
+       R"({"account_id":"A-1","amount":{"value":99999999999999999999999,"currency":"EUR"},"description":"x"})", base,
+       400, "urn:once:problem:invalid-request", "amount.value"},
+      {"a number at the 64-bit unsigned limit", "POST", "/v1/payments",
+       R"({"account_id":"A-1","amount":{"value":18446744073709551615,"currency":"EUR"},"description":"x"})", base, 400,
+       "urn:once:problem:invalid-request", "amount.value"},
+      {"an unknown field", "POST", "/v1/payments",
+       R"({"account_id":"A-1","amount":{"value":1,"currency":"EUR"},"description":"x","priority":"high"})", base, 400,
+       "urn:once:problem:invalid-request", "priority"},
+      {"a duplicate JSON key", "POST", "/v1/payments",
+       R"({"account_id":"A-1","account_id":"A-2","amount":{"value":1,"currency":"EUR"},"description":"x"})", base, 400,
+       "urn:once:problem:invalid-request", "account_id"},
+      {"a duplicate key in a body with a path", "POST", "/v1/payments/A-1.p1/captures",
+       R"({"amount":{"value":1,"value":2,"currency":"EUR"}})", base, 400, "urn:once:problem:invalid-request",
+       "amount.value"},
+      {"invalid UTF-8", "POST", "/v1/payments",
+       "{\"account_id\":\"A-1\",\"amount\":{\"value\":1,\"currency\":\"EUR\"},\"description\":\"\xc0\xaf\"}", base, 400,
+       "urn:once:problem:malformed-json", ""},
+      {"an SQL-like id", "POST", "/v1/accounts",
+       R"({"account_id":"A'; DROP TABLE once_intents; --","currency":"EUR","credit_limit":1})", base, 400,
+       "urn:once:problem:invalid-request", "account_id"},
+      {"an SQL-like key", "POST", "/v1/payments", good, with(base, "idempotency-key", "x' OR '1'='1"), 400,
+       "urn:once:problem:malformed-idempotency-key", ""},
+      {"a key with a control character", "POST", "/v1/payments", good, with(base, "idempotency-key", "\"a\tb\""), 400,
+       "urn:once:problem:malformed-idempotency-key", ""},
+      {"a path that climbs out", "POST", "/v1/payments/..%2F..%2Fetc/captures",
+       R"({"amount":{"value":1,"currency":"EUR"}})", base, 404, "urn:once:problem:not-found", ""},
+      {"a control character in a path id", "POST", "/v1/payments/A-1%0D%0AX:%20y/captures",
+       R"({"amount":{"value":1,"currency":"EUR"}})", base, 400, "urn:once:problem:invalid-request", "payment_id"},
       {"an unknown route", "POST", "/v1/refunds", good, base, 404, "urn:once:problem:not-found", ""},
       {"a method the route lacks", "DELETE", "/v1/payments", good, base, 405, "urn:once:problem:method-not-allowed",
        ""},
@@ -354,11 +389,33 @@ TEST_F(PaymentsServiceOnPostgres, BadInputGetsAPreciseProblemWritesNothingAndThe
   auto const too_large = big.receive();
   EXPECT_EQ(too_large.status, 413);
   EXPECT_EQ(problem_type(too_large), "urn:once:problem:payload-too-large");
-  // Oversized headers are cut off.
+  // Oversized headers are cut off, and so are ten thousand small ones.
   EXPECT_EQ(
       send("GET", "/v1/accounts/A-1", {}, {{"authorization", "Bearer token-a"}, {"x-pad", std::string(20000, 'p')}})
           .status,
       431);
+  std::string many = "GET /v1/accounts/A-1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\n";
+  for (int i = 0; i < 10000; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  http_client crowded{service.port()};
+  crowded.try_send_raw(many + "\r\n");  // the server stops reading at its header limit
+  EXPECT_EQ(crowded.receive().status, 431);
+  // A header line split by a bare line feed does not smuggle a second header in.
+  http_client smuggled{service.port()};
+  smuggled.send_raw(
+      "POST /v1/payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\nContent-Type: application/json\r\n"
+      "Idempotency-Key: a\nX-Evil: b\r\nContent-Length: " +
+      std::to_string(good.size()) + "\r\n\r\n" + good);
+  EXPECT_EQ(smuggled.receive().status, 400);
+  // A chunked body that never ends is refused at the body limit, not read forever.
+  http_client endless{service.port()};
+  endless.send_raw(
+      "POST /v1/payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\nIdempotency-Key: endless\r\n"
+      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+  std::string const chunk = "400\r\n" + std::string(1024, ' ') + "\r\n";
+  for (int i = 0; i < 1100 && endless.try_send_raw(chunk); ++i) {
+  }
+  auto const cut = endless.receive();
+  EXPECT_EQ(cut.status, 413);
 
   EXPECT_EQ(rows("once_intents"), intents);
   EXPECT_EQ(rows("once_aggregates"), aggregates);

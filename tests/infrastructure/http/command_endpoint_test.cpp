@@ -276,8 +276,14 @@ TEST_F(CommandRoute, TellsAMalformedBodyFromARefusedFieldOnARouteWithoutPathPara
   EXPECT_EQ(nlohmann::json::parse(wrong_type.body).at("field"), "amount");
   auto const missing = post("/v1/deposits", R"( {"ledger_id":"L-1","deposit_id":"D"} )", "k");
   EXPECT_EQ(nlohmann::json::parse(missing.body).at("field"), "amount");
+  // A field the command does not have, or one given twice, is refused: the client meant something the route cannot do.
+  auto const unknown = post("/v1/deposits", R"({"ledger_id":"L-1","deposit_id":"D","amount":5,"note":"x"})", "k");
+  EXPECT_EQ(nlohmann::json::parse(unknown.body).at("field"), "note");
+  EXPECT_EQ(nlohmann::json::parse(unknown.body).at("detail"), "note: is not a known field");
+  auto const twice = post("/v1/deposits", R"({"ledger_id":"L-1","deposit_id":"D","amount":5,"amount":50})", "k");
+  EXPECT_EQ(nlohmann::json::parse(twice.body).at("detail"), "amount: appears twice");
   EXPECT_EQ(store.intent_count(), 0U) << "no refused request may claim or store anything";
-  auto const applied = post("/v1/deposits", R"({"ledger_id":"L-1","deposit_id":"D","amount":5,"note":"ignored"})", "k");
+  auto const applied = post("/v1/deposits", R"({"ledger_id":"L-1","deposit_id":"D","amount":5})", "k");
   EXPECT_EQ(applied.status, 201);
   EXPECT_EQ(nlohmann::json::parse(applied.body).at("balance"), 5);
 }

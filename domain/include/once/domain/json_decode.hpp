@@ -2,8 +2,9 @@
 /// Decoding reflected structs from JSON, with an error that names the field
 /// ("amount.value: expected an integer"). Used to validate request bodies and
 /// to read stored results back. Members missing from the JSON are an error
-/// unless they are std::optional; unknown members are ignored, as they are not
-/// part of the type's meaning.
+/// unless they are std::optional; a member given twice is an error; unknown
+/// members are ignored (stored forms and events may gain members) unless the
+/// caller refuses them, as the HTTP adapter does for request bodies.
 #pragma once
 
 #include <string>
@@ -147,11 +148,15 @@ template <class T>
   return value;
 }
 
+/// What decoding does with a member the type does not have.
+enum class unknown_members { ignored, refused };
+
 /// Decodes text straight into T from the parser's events (no DOM in between).
 template <class T>
-[[nodiscard]] expected<T, decode_error> decode_json(std::string_view text) {
+[[nodiscard]] expected<T, decode_error> decode_json(std::string_view text,
+                                                    unknown_members unknown = unknown_members::ignored) {
   T value{};
-  detail::json_reader reader{detail::slot_of(value)};
+  detail::json_reader reader{detail::slot_of(value), unknown == unknown_members::refused};
   if (!nlohmann::json::sax_parse(text, &reader)) return unexpected{decode_error{reader.field, reader.problem}};
   return value;
 }

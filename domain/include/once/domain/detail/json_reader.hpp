@@ -175,7 +175,8 @@ type_ops const& ops_for() {
 /// The SAX handler. On failure, `field` and `problem` say where and what.
 class json_reader : public nlohmann::json_sax<nlohmann::json> {
  public:
-  explicit json_reader(slot root) : next_(root) {}
+  /// refuse_unknown: a member the type does not have fails ("is not a known field") instead of being skipped.
+  explicit json_reader(slot root, bool refuse_unknown = false) : next_(root), refuse_unknown_(refuse_unknown) {}
 
   bool null() override { return put(scalar{scalar::kind::null}); }
   bool boolean(bool value) override {
@@ -213,6 +214,9 @@ class json_reader : public nlohmann::json_sax<nlohmann::json> {
     } else {
       std::uint64_t bit = 0;
       next_ = top.target.ops->member(top.target.object, name, bit);
+      if (next_.ops == nullptr && refuse_unknown_) return fail(nullptr, "is not a known field");
+      // A member given twice names no one value (a parser would silently keep one of them).
+      if ((top.seen & bit) != 0) return fail(nullptr, "appears twice");
       top.seen |= bit;
     }
     return true;
@@ -335,6 +339,7 @@ class json_reader : public nlohmann::json_sax<nlohmann::json> {
 
   std::vector<frame> frames_;
   slot next_;
+  bool refuse_unknown_ = false;
   int skipping_ = 0;
 };
 

@@ -154,12 +154,24 @@ inline response invalid_field_answer(domain::decode_error const& error) {
 /// all is told so rather than blamed on a field.
 template <class Command>
 domain::expected<Command, response> command_from_body(std::string const& body) {
-  auto command = domain::decode_json<Command>(body);
+  auto command = domain::decode_json<Command>(body, domain::unknown_members::refused);
   if (command.has_value()) return std::move(*command);
   if (!nlohmann::json::accept(body)) return domain::unexpected{malformed_json_answer()};
   auto const first = body.find_first_not_of(" \t\r\n");
   if (first == std::string::npos || body[first] != '{') return domain::unexpected{not_an_object_answer()};
   return domain::unexpected{invalid_field_answer(command.error())};
+}
+
+/// The dotted path of the first member an object of TEXT gives twice, if any.
+[[nodiscard]] std::optional<std::string> member_given_twice(std::string const& text);
+
+/// The command from request fields gathered into one object: a field the
+/// command does not have is refused, like one of the wrong type.
+template <class Command>
+domain::expected<Command, response> strictly_decoded(nlohmann::json const& fields) {
+  auto command = domain::decode_json<Command>(fields.dump(), domain::unknown_members::refused);
+  if (!command.has_value()) return domain::unexpected{invalid_field_answer(command.error())};
+  return std::move(*command);
 }
 
 /// The command from the body and the route's path parameters: the path names
@@ -169,6 +181,10 @@ domain::expected<Command, response> command_from_body_and_path(request const& in
   auto body = nlohmann::json::parse(incoming.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return domain::unexpected{malformed_json_answer()};
   if (!body.is_object()) return domain::unexpected{not_an_object_answer()};
+  // The parser keeps one of two equal members silently: they are looked for in the text first.
+  if (auto const twice = member_given_twice(incoming.body)) {
+    return domain::unexpected{problem_response({problem_kind::invalid_request, *twice + ": appears twice", *twice})};
+  }
   for (auto const& [name, value] : incoming.params) {
     if (auto const given = body.find(name); given != body.end() && *given != value) {
       return domain::unexpected{
@@ -176,9 +192,7 @@ domain::expected<Command, response> command_from_body_and_path(request const& in
     }
     body[name] = value;
   }
-  auto command = domain::decode_json_value<Command>(body);
-  if (!command.has_value()) return domain::unexpected{invalid_field_answer(command.error())};
-  return std::move(*command);
+  return strictly_decoded<Command>(body);
 }
 
 /// The query string's parameters as a JSON object of strings; a parameter
@@ -198,9 +212,7 @@ domain::expected<Command, response> command_from_path_and_query(request const& i
     }
     (*fields)[name] = value;
   }
-  auto command = domain::decode_json_value<Command>(*fields);
-  if (!command.has_value()) return domain::unexpected{invalid_field_answer(command.error())};
-  return std::move(*command);
+  return strictly_decoded<Command>(*fields);
 }
 
 }  // namespace detail

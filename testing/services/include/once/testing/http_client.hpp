@@ -43,6 +43,12 @@ class http_client {
 
   /// Raw bytes, for requests a well-behaved client would not send.
   void send_raw(std::string const& bytes) { boost::asio::write(socket_, boost::asio::buffer(bytes)); }
+  /// Sends BYTES while the server reads them; false once it has closed the connection (its answer may be waiting).
+  bool try_send_raw(std::string const& bytes) {
+    boost::system::error_code failed;
+    boost::asio::write(socket_, boost::asio::buffer(bytes), failed);
+    return !failed;
+  }
 
   http_answer receive() {
     namespace http = boost::beast::http;
