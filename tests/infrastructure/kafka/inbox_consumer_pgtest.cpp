@@ -28,7 +28,7 @@ constexpr char const* requests = "test.deposit_requests";
 
 // Produces one message with the contract's headers, waiting for its acknowledgement.
 void send(kafka_cluster const& cluster, std::string const& event_id, std::string const& value,
-          std::string const& key = "L-1") {
+          std::string const& key = "L-1", std::string const& tenant = "tenant-a") {
   std::string problem;
   std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
   (void)conf->set("bootstrap.servers", cluster.bootstrap_servers(), problem);
@@ -37,7 +37,7 @@ void send(kafka_cluster const& cluster, std::string const& event_id, std::string
   auto* headers = RdKafka::Headers::create();
   headers->add("event-id", event_id);
   headers->add("event-type", "test.deposit_requested");
-  headers->add("tenant", "tenant-a");
+  headers->add("tenant", tenant);
   // One partition for the test topic, so "later messages of the same partition" is every later message.
   (void)producer->produce(requests, 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()), value.size(),
                           key.data(), key.size(), 0, headers, nullptr);
@@ -111,6 +111,25 @@ TEST(InboxConsumer, HandlesAMessageDeliveredTwiceOnceAndCountsTheCopy) {
   EXPECT_EQ(consumer->counters().duplicates.load(), 1);
   EXPECT_EQ(world.balance(), 42);
   EXPECT_EQ(world.schema.scalar("SELECT count(*) FROM ${schema}.once_inbox WHERE consumer = 'ledger-keeper'"), 2);
+}
+
+// The tenant header names whose intent a message is: the same business key in
+// two tenants is two intents on two aggregates, and neither replays the other.
+TEST(InboxConsumer, KeepsTenantsApartByTheMessagesTenantHeader) {
+  consuming_ledgers world;
+  send(world.cluster, "evt-a", deposit_json("D-1", 40), "L-1", "tenant-a");
+  send(world.cluster, "evt-b", deposit_json("D-1", 2), "L-1", "tenant-b");
+  auto consumer = world.consumer("ledger-keeper");
+  poll_until(*consumer, [&] { return consumer->counters().handled + consumer->counters().duplicates == 2; });
+  EXPECT_EQ(consumer->counters().handled.load(), 2);
+  EXPECT_EQ(consumer->counters().duplicates.load(), 0);
+  auto const balance_of = [&](std::string const& tenant) {
+    return world.schema.scalar("SELECT (state->>'balance')::bigint FROM ${schema}.once_aggregates WHERE tenant = '" +
+                               tenant + "'");
+  };
+  EXPECT_EQ(balance_of("tenant-a"), 40);
+  EXPECT_EQ(balance_of("tenant-b"), 2) << "tenant-b's deposit D-1 is its own, not a replay of tenant-a's";
+  EXPECT_EQ(world.schema.scalar("SELECT count(DISTINCT tenant) FROM ${schema}.once_intents"), 2);
 }
 
 TEST(InboxConsumer, ReadingTheWholeTopicAgainWithANewGroupHasNoNewEffects) {

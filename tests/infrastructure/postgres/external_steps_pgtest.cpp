@@ -96,6 +96,12 @@ TEST_F(PostgresExternalSteps, OnceAdminListsShowsAndResolvesTheExceptionQueue) {
   auto const listed = output_of(admin("list --open"));
   EXPECT_NE(listed.find("double_booking"), std::string::npos) << listed;
   EXPECT_NE(listed.find("1 exception(s)"), std::string::npos) << listed;
+  // Scoped to a tenant, the queue shows that tenant's entries and no other's.
+  auto const own = output_of(admin("list --tenant tenant-a"));
+  EXPECT_NE(own.find("1 exception(s)"), std::string::npos) << own;
+  auto const other = output_of(admin("list --tenant tenant-b"));
+  EXPECT_EQ(other.find("double_booking"), std::string::npos) << other;
+  EXPECT_NE(other.find("0 exception(s)"), std::string::npos) << other;
   auto const shown = output_of(admin("show " + id));
   EXPECT_NE(shown.find("\"records\""), std::string::npos) << shown;
   EXPECT_EQ(WEXITSTATUS(std::system((admin("resolve " + id + " --note 'reversed booking 2'") + " >/dev/null").c_str())),
