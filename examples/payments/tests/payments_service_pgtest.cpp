@@ -2,6 +2,12 @@
 // 127.0.0.1, on a real PostgreSQL (a fresh schema per test). Every rule of
 // the Idempotency-Key contract, tenant isolation, bad input, and a SIGKILL
 // under load followed by client retries.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <latch>
@@ -422,6 +428,39 @@ TEST_F(PaymentsServiceOnPostgres, BadInputGetsAPreciseProblemWritesNothingAndThe
   EXPECT_EQ(rows("once_outbox"), outbox);
   EXPECT_EQ(get("/healthz").status, 200);
   EXPECT_EQ(post("/v1/payments", payment("A-1", 100), "bad-1").status, 201) << "the key is still free";
+}
+
+// Connections that say nothing cost the service a descriptor each, up to its
+// cap; past it the longest idle is closed. Ten thousand of them neither stop it
+// from answering nor leave it unable to answer once they are gone.
+TEST_F(PaymentsServiceOnPostgres, TenThousandIdleConnectionsNeitherStopItAnsweringNorOutliveTheirWelcome) {
+  constexpr int idle_count = 10000;
+  rlimit descriptors{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &descriptors), 0);
+  descriptors.rlim_cur = std::max<rlim_t>(descriptors.rlim_cur, std::min<rlim_t>(descriptors.rlim_max, 2 * idle_count));
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &descriptors), 0);
+  ASSERT_GE(descriptors.rlim_cur, rlim_t{idle_count + 100}) << "this test needs 10,100 descriptors";
+
+  std::vector<int> idle;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(service.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < idle_count; ++i) {
+    int const fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_GE(fd, 0);
+    // Non-blocking: connections past the listen backlog wait in the kernel like any crowd.
+    (void)::connect(fd, reinterpret_cast<sockaddr const*>(&address), sizeof address);
+    idle.push_back(fd);
+  }
+  auto const crowded = send_until_answered(service.port(), "POST", "/v1/accounts",
+                                           R"({"account_id":"A-9","currency":"EUR","credit_limit":1})",
+                                           write_headers("open-while-crowded"));
+  ASSERT_TRUE(crowded.has_value());
+  EXPECT_EQ(crowded->status, 201) << crowded->body;
+  for (int fd : idle) ::close(fd);
+  EXPECT_EQ(get("/healthz").status, 200);
+  EXPECT_EQ(authorized_total("A-9"), 0);
 }
 
 TEST_F(PaymentsServiceOnPostgres, ProbesAndMetricsAnswerWithoutAToken) {
