@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (CLI::CallForHelp const& help) {
     return app.exit(help);
+  } catch (CLI::CallForVersion const& version) {
+    return app.exit(version);
   } catch (CLI::ParseError const& wrong) {
     std::fprintf(stderr, "once-new-service: %s\n", wrong.what());
     return 2;

@@ -23,6 +23,9 @@ refused() {  # refused WHAT ARGS...: exit status 2 and one line on stderr
   [ "$(wc -l <"$scratch/err.log")" = 1 ] || fail "$what: expected one line, got: $(cat "$scratch/err.log")"
   echo "ok: $what is refused: $(cat "$scratch/err.log")"
 }
+version=$("$generator" --version) || fail "--version exits non-zero"
+[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "--version says '$version'"
+echo "ok: once-new-service $version"
 mkdir -p "$scratch/taken/shipping"
 echo mine >"$scratch/taken/shipping/notes.txt"
 refused "a directory that is not empty" --from payments --name shipping --out "$scratch/taken"
