@@ -1,6 +1,7 @@
 // The server bounded against clients that hold connections: the cap on open
 // connections, closing the connection idle longest to admit a new one, the
-// idle timeout, and running out of descriptors. Over real sockets on
+// idle timeout, slow readers of large answers, and running out of
+// descriptors. Over real sockets on
 // 127.0.0.1; the descriptor-limit cases run the server in a process of its
 // own with RLIMIT_NOFILE at 48.
 #include <arpa/inet.h>
@@ -9,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <future>
 #include <string>
@@ -20,6 +23,7 @@
 #include <once/http/server.hpp>
 
 #include <once/testing/child_process.hpp>
+#include <once/testing/eventually.hpp>
 #include <once/testing/http_client.hpp>
 #include "support/proc_stat.hpp"
 
@@ -182,6 +186,66 @@ TEST(HttpServerTimeouts, ClosesASilentConnectionAfterTheIdleTimeoutButLetsAStart
   std::this_thread::sleep_for(600ms);  // three idle timeouts
   slow.send_raw("Host: x\r\n\r\n");
   EXPECT_EQ(slow.receive().status, 200);
+  server->stop();
+}
+
+// Connections that ask for a large answer and never read it: each write
+// holds its bytes until read_timeout, then the server gives the connection
+// up; meanwhile the I/O threads serve others and do not spin.
+TEST(HttpServerTimeouts, GivesUpOnSlowReadersOfLargeAnswersAfterTheReadTimeoutAndServesOthersMeanwhile) {
+  std::string const large(16 * 1024 * 1024, 'x');
+  once::http::server_options options;
+  options.read_timeout = 1s;
+  options.threads = 2;
+  auto routes = healthz_only();
+  routes.add("GET", "/large", [&large](request const&) { return response{200, {}, large}; });
+  auto server = start_server(options, std::move(routes));
+
+  std::vector<int> readers;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server->port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < 10; ++i) {
+    int const fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    readers.push_back(fd);
+    int const small = 4096;  // a reader that takes little at a time
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr const*>(&address), sizeof address), 0);
+    std::string const ask = "GET /large HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL), static_cast<ssize_t>(ask.size()));
+  }
+  auto const cpu_before = cpu_time(::getpid());
+  EXPECT_EQ(healthz_within(server->port(), 1000ms), 200) << "slow readers hold up the I/O threads";
+
+  // Each connection ends (end of stream or a reset) before its answer is whole.
+  std::vector<std::size_t> received(readers.size(), 0);
+  std::vector<bool> ended(readers.size(), false);
+  std::vector<char> chunk(65536);
+  auto const all_ended = [&] {
+    for (std::size_t i = 0; i < readers.size(); ++i) {
+      while (!ended[i]) {
+        auto const got = ::recv(readers[i], chunk.data(), chunk.size(), MSG_DONTWAIT);
+        if (got > 0) {
+          received[i] += static_cast<std::size_t>(got);
+        } else {
+          if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) ended[i] = true;
+          break;
+        }
+      }
+    }
+    return std::all_of(ended.begin(), ended.end(), [](bool e) { return e; });
+  };
+  // Read slowly at first, so that the writes are still waiting when read_timeout runs out.
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_LT((cpu_time(::getpid()) - cpu_before).count(), 1.0) << "the server spins on slow readers";
+  EXPECT_TRUE(once::testing::eventually(all_ended, 20s, 50ms)) << "a slow reader was never given up";
+  for (std::size_t i = 0; i < readers.size(); ++i) {
+    EXPECT_LT(received[i], large.size()) << "reader " << i << " got the whole answer: nothing was given up";
+    ::close(readers[i]);
+  }
+  EXPECT_EQ(healthz_within(server->port(), 1000ms), 200);
   server->stop();
 }
 
