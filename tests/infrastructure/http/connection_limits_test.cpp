@@ -1,9 +1,8 @@
 // The server bounded against clients that hold connections: the cap on open
 // connections, closing the connection idle longest to admit a new one, the
 // idle timeout, slow readers of large answers, and running out of
-// descriptors. Over real sockets on
-// 127.0.0.1; the descriptor-limit cases run the server in a process of its
-// own with RLIMIT_NOFILE at 48.
+// descriptors. Over real sockets on 127.0.0.1; the descriptor-limit cases run
+// the server in a process of its own with RLIMIT_NOFILE at 48.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
