@@ -2,7 +2,8 @@
 // inventory-service, claims-service with its relay and fraud-screening on the
 // Kafka mock cluster, legacy-facade-service in front of legacy-core — on one
 // throwaway PostgreSQL, with clients sending intents, retries and deliberate
-// duplicates, while faults land at random: SIGKILL of a service or the
+// duplicates over HTTP, and a Kafka client sending copies of published events
+// and messages that cannot be decoded, while faults land at random: SIGKILL of a service or the
 // consumer, PostgreSQL restarted, backends terminated, the brokers taken down
 // and brought back, the legacy core's faults. Then every intent is asked
 // again, the books are read, and a ledger is printed. Exit status 1 names
@@ -29,8 +30,10 @@
 #include <thread>
 #include <vector>
 
+#include <librdkafka/rdkafkacpp.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include <once/testing/child_process.hpp>
 #include <once/testing/eventually.hpp>
@@ -200,6 +203,8 @@ class world {
     return duplicates_harvested_ + count_events(*screening_, "duplicate");
   }
 
+  [[nodiscard]] std::string const& brokers() const noexcept { return brokers_; }
+
   once::testing::pg_schema payments_schema;
   once::testing::pg_schema inventory_schema;
   once::testing::pg_schema claims_schema;
@@ -248,6 +253,135 @@ class world {
   std::unique_ptr<once::testing::child_process> screening_;
   std::int64_t duplicates_harvested_ = 0;
 };
+
+// A Kafka producer of the chaos's own beside claims-service's relay.
+class kafka_client {
+ public:
+  explicit kafka_client(std::string const& brokers) {
+    std::string problem;
+    std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
+    for (auto const& [name, value] : std::map<std::string, std::string>{{"bootstrap.servers", brokers},
+                                                                        {"enable.idempotence", "true"},
+                                                                        {"acks", "all"},
+                                                                        {"message.timeout.ms", "30000"},
+                                                                        {"log_level", "0"}}) {
+      if (conf->set(name, value, problem) != RdKafka::Conf::CONF_OK) throw std::runtime_error(problem);
+    }
+    if (conf->set("dr_cb", &reports_, problem) != RdKafka::Conf::CONF_OK) throw std::runtime_error(problem);
+    producer_.reset(RdKafka::Producer::create(conf.get(), problem));
+    if (!producer_) throw std::runtime_error("the chaos's Kafka producer: " + problem);
+  }
+
+  // Produces one message to claims.events and waits for the broker's answer: true once acknowledged.
+  bool send(std::string const& key, std::string const& value, headers const& with) {
+    auto* kafka_headers = RdKafka::Headers::create();
+    for (auto const& [name, text] : with) kafka_headers->add(name, text);
+    int answer = pending;
+    auto const queued = producer_->produce("claims.events", RdKafka::Topic::PARTITION_UA,
+                                           RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                                           value.size(), key.data(), key.size(), 0, kafka_headers, &answer);
+    if (queued != RdKafka::ERR_NO_ERROR) {
+      delete kafka_headers;  // owned by the message only once it was queued
+      return false;
+    }
+    while (answer == pending) producer_->poll(100);  // answered within message.timeout.ms
+    return answer == acknowledged;
+  }
+
+ private:
+  static constexpr int pending = -1;
+  static constexpr int acknowledged = 1;
+  struct delivery_reports : RdKafka::DeliveryReportCb {
+    void dr_cb(RdKafka::Message& message) override {
+      *static_cast<int*>(message.msg_opaque()) = message.err() == RdKafka::ERR_NO_ERROR ? acknowledged : 0;
+    }
+  };
+  delivery_reports reports_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+};
+
+// What the Kafka client sent and the brokers acknowledged.
+struct kafka_sent {
+  std::int64_t copies = 0;
+  std::set<std::string> poison;  // event ids of messages that cannot be decoded
+};
+
+// Until the deadline, now and then: a copy of a ClaimSubmitted the relay
+// published (the same event-id, as a redelivery carries it), or a message
+// fraud-screening cannot decode, which it must dead-letter.
+void run_kafka_client(world& w, kafka_sent& sent, clock_type::time_point deadline) {
+  kafka_client kafka{w.brokers()};
+  std::mt19937 random{20261202};
+  static constexpr char const* undecodable[] = {R"({"claim_id": )", R"({"claim_id": 7, "amount": "lots"})",
+                                                "\xff\xfe not UTF-8", "[]"};
+  for (int n = 0; clock_type::now() < deadline; ++n) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{200 + random() % 600});
+    if (random() % 3 != 0) {
+      std::optional<pqxx::row> event;
+      try {
+        pqxx::connection connection{w.claims_schema.url()};
+        pqxx::nontransaction query{connection};
+        auto const rows =
+            query.exec("SELECT message_id, tenant, message_key, payload::text FROM " + w.claims_schema.name() +
+                       ".once_outbox WHERE event_type = 'ClaimSubmitted' AND published_at IS NOT NULL ORDER BY "
+                       "random() LIMIT 1");
+        if (!rows.empty()) event = rows[0];
+      } catch (std::exception const&) {
+        continue;  // PostgreSQL is being restarted
+      }
+      if (!event) continue;
+      if (kafka.send(event->at(2).c_str(), event->at(3).c_str(),
+                     {{"event-id", event->at(0).c_str()},
+                      {"event-type", "ClaimSubmitted"},
+                      {"tenant", event->at(1).c_str()}})) {
+        ++sent.copies;
+      }
+    } else {
+      auto const id = "chaos-poison-" + std::to_string(n);
+      if (kafka.send(id, undecodable[static_cast<std::size_t>(n) % std::size(undecodable)],
+                     {{"event-id", id}, {"event-type", "ClaimSubmitted"}, {"tenant", "tenant-chaos"}})) {
+        sent.poison.insert(id);
+      }
+    }
+  }
+}
+
+// The event ids on claims.events.dlq that carry an `error` header, read from the beginning.
+std::set<std::string> dead_letters_on_the_topic(std::string const& brokers) {
+  std::string problem;
+  std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
+  for (auto const& [name, value] : std::map<std::string, std::string>{{"bootstrap.servers", brokers},
+                                                                      {"group.id", "chaos-dead-letter-audit"},
+                                                                      {"enable.auto.commit", "false"},
+                                                                      {"enable.partition.eof", "true"},
+                                                                      {"log_level", "0"}}) {
+    if (conf->set(name, value, problem) != RdKafka::Conf::CONF_OK) throw std::runtime_error(problem);
+  }
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer{RdKafka::KafkaConsumer::create(conf.get(), problem)};
+  if (!consumer) throw std::runtime_error("the dead-letter audit: " + problem);
+  constexpr int partitions = 6;  // as once-kafka-mock creates claims.events.dlq
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (int p = 0; p < partitions; ++p) {
+    assignment.push_back(RdKafka::TopicPartition::create("claims.events.dlq", p, RdKafka::Topic::OFFSET_BEGINNING));
+  }
+  (void)consumer->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  std::set<std::string> found;
+  std::set<int> at_end;
+  auto const until = clock_type::now() + 60s;
+  while (at_end.size() < partitions && clock_type::now() < until) {
+    std::unique_ptr<RdKafka::Message> message{consumer->consume(200)};
+    if (message->err() == RdKafka::ERR__PARTITION_EOF) at_end.insert(message->partition());
+    if (message->err() != RdKafka::ERR_NO_ERROR || message->headers() == nullptr) continue;
+    auto const event_id = message->headers()->get_last("event-id");
+    auto const error = message->headers()->get_last("error");
+    if (event_id.err() == RdKafka::ERR_NO_ERROR && error.err() == RdKafka::ERR_NO_ERROR) {
+      found.insert(std::string{static_cast<char const*>(event_id.value()), event_id.value_size()});
+    }
+  }
+  (void)consumer->close();
+  return found;
+}
 
 once::testing::service_process& service_of(world& w, std::string const& service) {
   if (service == "payments") return *w.payments;
@@ -402,6 +536,14 @@ int main(int argc, char** argv) {
   for (int c = 0; c < clients; ++c) {
     running.emplace_back([&, c] { run_client(w, c, intents[static_cast<std::size_t>(c)], deadline, books); });
   }
+  kafka_sent over_kafka;
+  running.emplace_back([&] {
+    try {
+      run_kafka_client(w, over_kafka, deadline);
+    } catch (std::exception const& failed) {
+      books.problem(std::string{"the Kafka client stopped: "} + failed.what());
+    }
+  });
   for (auto& client : running) client.join();
   faulting = false;
   faults.join();
@@ -479,6 +621,40 @@ int main(int argc, char** argv) {
       }
     }
   }
+  // Kafka: each undecodable message acknowledged by the brokers is dead-lettered once, on the
+  // topic and in the exceptions table; nothing else is (copies of events are skipped, not refused).
+  auto const dead_lettered = [&] {
+    return w.claims_schema.scalar("SELECT count(*) FROM ${schema}.once_inbox_exceptions") >=
+           static_cast<std::int64_t>(over_kafka.poison.size());
+  };
+  if (!once::testing::eventually(dead_lettered, 120s, 500ms)) {
+    books.problem("fraud-screening: not every undecodable message was dead-lettered within 120 s");
+  }
+  {
+    pqxx::connection connection{w.claims_schema.url()};
+    pqxx::nontransaction query{connection};
+    std::map<std::string, int> letters;
+    for (auto const& row : query.exec("SELECT coalesce(message_id, ''), error FROM " + w.claims_schema.name() +
+                                      ".once_inbox_exceptions")) {
+      auto const id = row[0].as<std::string>();
+      ++letters[id];
+      if (!over_kafka.poison.contains(id)) {
+        books.problem("fraud-screening dead-lettered " + id +
+                      ", which was not sent undecodable: " + row[1].as<std::string>());
+      }
+    }
+    for (auto const& id : over_kafka.poison) {
+      if (letters[id] != 1) books.problem(id + ": " + std::to_string(letters[id]) + " exception records, not 1");
+    }
+  }
+  books.add("event copies sent (Kafka)", over_kafka.copies);
+  books.add("undecodable messages sent (Kafka)", static_cast<std::int64_t>(over_kafka.poison.size()));
+  auto const on_the_topic = dead_letters_on_the_topic(w.brokers());
+  books.add("dead letters on claims.events.dlq", static_cast<std::int64_t>(on_the_topic.size()));
+  for (auto const& id : over_kafka.poison) {
+    if (!on_the_topic.contains(id)) books.problem(id + ": not on claims.events.dlq with an error header");
+  }
+
   // Transfers: settled by recovery without an operator, one booking each on the core.
   std::map<std::string, std::string> reference_of;
   (void)once::testing::eventually(
@@ -530,8 +706,9 @@ int main(int argc, char** argv) {
   auto const rows = books.rows();
   for (auto const* row :
        {"intents sent", "acknowledged", "acknowledged only when asked again", "applied exactly once", "duplicates sent",
-        "duplicates absorbed by policy", "outbox rows published (claims)", "inbox duplicates skipped (fraud-screening)",
-        "dead-lettered", "recovered (transfers taken over by recovery)", "lost", "doubled"}) {
+        "duplicates absorbed by policy", "outbox rows published (claims)", "event copies sent (Kafka)",
+        "undecodable messages sent (Kafka)", "inbox duplicates skipped (fraud-screening)", "dead-lettered",
+        "dead letters on claims.events.dlq", "recovered (transfers taken over by recovery)", "lost", "doubled"}) {
     std::printf("| %s | %lld |\n", row, static_cast<long long>(books.get(row)));
   }
   for (auto const& [row, count] : rows) {
