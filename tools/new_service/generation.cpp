@@ -28,12 +28,12 @@ void write_file(fs::path const& path, std::string const& text, fs::perms permiss
   fs::permissions(path, permissions);
 }
 
+// A CMake build tree (it holds a CMakeCache.txt, whatever its name) or a hidden directory (.git, .cache).
 bool is_build_output(fs::path const& directory) {
-  auto const name = directory.filename().string();
-  return name.starts_with("build") || name.starts_with(".");
+  return directory.filename().string().starts_with(".") || fs::exists(directory / "CMakeCache.txt");
 }
 
-// The example's files, relative to it, in a stable order; build trees left inside an example are not its sources.
+// The example's files, relative to it, in a stable order; build trees and hidden directories are not its sources.
 std::vector<fs::path> files_of(fs::path const& example) {
   std::vector<fs::path> files;
   for (auto entry = fs::recursive_directory_iterator{example}; entry != fs::recursive_directory_iterator{}; ++entry) {

@@ -125,5 +125,29 @@ TEST_F(Generation, MayKeepTheExamplesOwnName) {
   EXPECT_TRUE(fs::exists(project.root / "service/payments_routes.cpp"));
 }
 
+// A build tree left inside an example is recognised by its CMakeCache.txt, not by its name:
+// a source folder called builders/ is the example's, a build tree called out/ is not.
+TEST_F(Generation, LeavesOutBuildTreesAndHiddenDirectoriesButNotSourcesNamedLikeThem) {
+  auto const data = scratch_ / "copied" / "share" / "once";
+  fs::create_directories(data / "examples");
+  fs::copy(ONCE_SOURCE_DIR "/examples/inventory", data / "examples" / "inventory", fs::copy_options::recursive);
+  fs::copy(ONCE_SOURCE_DIR "/tools/new_service/skeleton", data / "new-service", fs::copy_options::recursive);
+  auto const example = data / "examples" / "inventory";
+  fs::create_directories(example / "builders");
+  std::ofstream{example / "builders" / "inventory_builder.hpp"} << "// inventory test data\n";
+  fs::create_directories(example / "out" / "CMakeFiles");
+  std::ofstream{example / "out" / "CMakeCache.txt"} << "CMAKE_BUILD_TYPE:STRING=Release\n";
+  std::ofstream{example / "out" / "CMakeFiles" / "inventory.cpp"} << "// generated\n";
+  fs::create_directories(example / ".cache");
+  std::ofstream{example / ".cache" / "inventory.idx"} << "index\n";
+
+  auto with_copy = request("inventory", "shipping");
+  with_copy.data_dir = data;
+  auto const project = generate(with_copy);
+  EXPECT_TRUE(fs::exists(project.root / "builders" / "shipping_builder.hpp"));
+  EXPECT_FALSE(fs::exists(project.root / "out"));
+  EXPECT_FALSE(fs::exists(project.root / ".cache"));
+}
+
 }  // namespace
 }  // namespace once::new_service
