@@ -384,6 +384,62 @@ TEST_F(LegacyFacade, AReconciliationRunOverAPlantedListingFindsExactlyThePlanted
       << metrics;
 }
 
+// Two tenants send the same key and the same body: two intents, two references. A listing that holds
+// only the first tenant's booking matches it, and the second tenant's transfer is reported missing in the
+// second tenant's queue alone: reconciliation never takes one tenant's record for another's intent.
+TEST_F(LegacyFacade, AReconciliationRunMatchesEachTenantsTransfersOnlyWithItsOwnReferences) {
+  start_core();
+  start_facade();
+  auto const body = transfer_body("ACC-1", 100);
+  auto const of_a = send_transfer("R-1", body);
+  auto const of_b = send_transfer("R-1", body, "other");
+  ASSERT_TRUE(of_a && of_a->status == 201 && of_b && of_b->status == 201);
+  auto const reference_of_a = json::parse(of_a->body).at("reference").get<std::string>();
+  auto const reference_of_b = json::parse(of_b->body).at("reference").get<std::string>();
+  ASSERT_NE(reference_of_a, reference_of_b);
+
+  once::testing::child_process planted{LEGACY_CORE, {"--listen", "127.0.0.1:0"}};
+  auto const listening = once::testing::await_log_event(planted, "listening", 10s);
+  ASSERT_TRUE(listening.has_value());
+  auto const address = listening->at("address").get<std::string>();
+  auto const planted_port = static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
+  auto const booked = once::testing::http_client{planted_port}.send(
+      "POST", "/legacy/transfers",
+      json{{"reference", reference_of_a}, {"from_account", "ACC-1"}, {"to_account", "ACC-2"}, {"amount_cents", 100}}
+          .dump());
+  ASSERT_EQ(booked.status, 200);
+  (void)schema.scalar(
+      "WITH changed AS (UPDATE ${schema}.once_reconciliation_jobs SET listing_url = "
+      "'http://127.0.0.1:" +
+      std::to_string(planted_port) +
+      "/legacy/transfers?since={from}' WHERE name = 'legacy-transfers' RETURNING 1) "
+      "SELECT count(*) FROM changed");
+
+  auto const now = std::chrono::system_clock::now();
+  auto const [summary, ran] =
+      run_admin("reconcile --database-url '" + schema.url() + "' --schema " + schema.name() +
+                " --job legacy-transfers --from " + iso_utc(now - 1h) + " --to " + iso_utc(now + 1h));
+  ASSERT_TRUE(ran) << summary;
+  EXPECT_NE(summary.find("matched          1"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("missing_theirs   1"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("missing_ours     0"), std::string::npos) << summary;
+
+  EXPECT_TRUE(json::parse(get("/v1/exceptions").body).at("exceptions").empty());
+  auto const seen_by_b = json::parse(get("/v1/exceptions", "other").body).at("exceptions");
+  ASSERT_EQ(seen_by_b.size(), 1U);
+  EXPECT_EQ(seen_by_b[0].at("subject"), reference_of_b);
+  EXPECT_EQ(seen_by_b[0].at("reason"), "missing_on_their_side");
+  auto const [listed_for_a, listed] =
+      run_admin("exceptions list --tenant tenant-a --database-url '" + schema.url() + "' --schema " + schema.name());
+  ASSERT_TRUE(listed) << listed_for_a;
+  EXPECT_NE(listed_for_a.find("0 exception(s)"), std::string::npos) << listed_for_a;
+  auto const [listed_for_b, listed_b] =
+      run_admin("exceptions list --tenant tenant-b --database-url '" + schema.url() + "' --schema " + schema.name());
+  ASSERT_TRUE(listed_b) << listed_for_b;
+  EXPECT_NE(listed_for_b.find(reference_of_b), std::string::npos) << listed_for_b;
+  EXPECT_NE(listed_for_b.find("1 exception(s)"), std::string::npos) << listed_for_b;
+}
+
 TEST_F(LegacyFacade, ARefusalByTheCoreIsAnsweredAndReplayedAs422WithTheFailedTransfersLocation) {
   start_core();
   start_facade();

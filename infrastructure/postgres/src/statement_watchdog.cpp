@@ -43,8 +43,10 @@ void statement_watchdog::watch() {
       continue;
     }
     auto const next = armed_.begin();
-    if (clock::now() < next->first.first) {
-      changed_.wait_until(lock, next->first.first);
+    // A copy: the wait releases the lock, and the statement's guard may erase this entry meanwhile.
+    auto const deadline = next->first.first;
+    if (clock::now() < deadline) {
+      changed_.wait_until(lock, deadline);
       continue;
     }
     // Under the lock: the statement's thread cannot disarm, give its
