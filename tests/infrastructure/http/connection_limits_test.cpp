@@ -215,6 +215,13 @@ TEST(HttpServerTimeouts, GivesUpOnSlowReadersOfLargeAnswersAfterTheReadTimeoutAn
     std::string const ask = "GET /large HTTP/1.1\r\nHost: x\r\n\r\n";
     ASSERT_EQ(::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL), static_cast<ssize_t>(ask.size()));
   }
+  // Measured once every answer is being written (its first bytes arrived): making them is work, not spinning.
+  auto const all_writing = [&] {
+    char byte;
+    return std::all_of(readers.begin(), readers.end(),
+                       [&](int fd) { return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1; });
+  };
+  ASSERT_TRUE(once::testing::eventually(all_writing, 20s, 10ms));
   auto const cpu_before = cpu_time(::getpid());
   EXPECT_EQ(healthz_within(server->port(), 1000ms), 200) << "slow readers hold up the I/O threads";
 

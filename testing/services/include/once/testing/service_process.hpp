@@ -5,6 +5,7 @@
 /// and started again on the same port as a supervisor would.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -49,14 +50,15 @@ class service_process {
     start(listen);
   }
 
-  [[nodiscard]] unsigned short port() const noexcept { return port_; }
+  /// Safe to read from client threads while another restarts the service.
+  [[nodiscard]] unsigned short port() const noexcept { return port_.load(); }
 
   void kill_hard() {
     process_->kill_hard();
     (void)process_->wait_for_exit();
   }
   /// Starts it again on the same port, as a supervisor would after a crash.
-  void restart() { start("127.0.0.1:" + std::to_string(port_)); }
+  void restart() { start("127.0.0.1:" + std::to_string(port_.load())); }
 
   /// Every JSON log line written so far.
   [[nodiscard]] std::vector<nlohmann::json> log_lines() const {
@@ -76,13 +78,13 @@ class service_process {
     auto const listening = await_log_event(*process_, "listening", std::chrono::seconds{20});
     if (!listening) throw std::runtime_error(program_ + " did not start listening");
     auto const address = listening->at("address").get<std::string>();
-    port_ = static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
+    port_.store(static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1))));
   }
 
   std::string program_;
   std::vector<std::string> arguments_;
   std::unique_ptr<child_process> process_;
-  unsigned short port_ = 0;
+  std::atomic<unsigned short> port_{0};
 };
 
 }  // namespace once::testing
