@@ -16,6 +16,7 @@
 // its own fault queue and never killed: its bookings are the other side's
 // books that the ledger checks.
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
@@ -38,6 +39,7 @@
 #include <once/testing/child_process.hpp>
 #include <once/testing/eventually.hpp>
 #include <once/testing/http_client.hpp>
+#include <once/testing/kafka_topic.hpp>
 #include <once/testing/pg_schema.hpp>
 #include <once/testing/retrying_http_client.hpp>
 #include <once/testing/service_process.hpp>
@@ -346,40 +348,14 @@ void run_kafka_client(world& w, kafka_sent& sent, clock_type::time_point deadlin
   }
 }
 
-// The event ids on claims.events.dlq that carry an `error` header, read from the beginning.
+// The event ids on claims.events.dlq that carry an `error` header, read from the beginning until it is quiet.
 std::set<std::string> dead_letters_on_the_topic(std::string const& brokers) {
-  std::string problem;
-  std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
-  for (auto const& [name, value] : std::map<std::string, std::string>{{"bootstrap.servers", brokers},
-                                                                      {"group.id", "chaos-dead-letter-audit"},
-                                                                      {"enable.auto.commit", "false"},
-                                                                      {"enable.partition.eof", "true"},
-                                                                      {"log_level", "0"}}) {
-    if (conf->set(name, value, problem) != RdKafka::Conf::CONF_OK) throw std::runtime_error(problem);
-  }
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer{RdKafka::KafkaConsumer::create(conf.get(), problem)};
-  if (!consumer) throw std::runtime_error("the dead-letter audit: " + problem);
-  constexpr int partitions = 6;  // as once-kafka-mock creates claims.events.dlq
-  std::vector<RdKafka::TopicPartition*> assignment;
-  for (int p = 0; p < partitions; ++p) {
-    assignment.push_back(RdKafka::TopicPartition::create("claims.events.dlq", p, RdKafka::Topic::OFFSET_BEGINNING));
-  }
-  (void)consumer->assign(assignment);
-  RdKafka::TopicPartition::destroy(assignment);
   std::set<std::string> found;
-  std::set<int> at_end;
-  auto const until = clock_type::now() + 60s;
-  while (at_end.size() < partitions && clock_type::now() < until) {
-    std::unique_ptr<RdKafka::Message> message{consumer->consume(200)};
-    if (message->err() == RdKafka::ERR__PARTITION_EOF) at_end.insert(message->partition());
-    if (message->err() != RdKafka::ERR_NO_ERROR || message->headers() == nullptr) continue;
-    auto const event_id = message->headers()->get_last("event-id");
-    auto const error = message->headers()->get_last("error");
-    if (event_id.err() == RdKafka::ERR_NO_ERROR && error.err() == RdKafka::ERR_NO_ERROR) {
-      found.insert(std::string{static_cast<char const*>(event_id.value()), event_id.value_size()});
+  for (auto const& letter : once::testing::read_topic(brokers, "claims.events.dlq", 6, SIZE_MAX, 5s)) {
+    if (letter.headers.contains("event-id") && letter.headers.contains("error")) {
+      found.insert(letter.headers.at("event-id"));
     }
   }
-  (void)consumer->close();
   return found;
 }
 

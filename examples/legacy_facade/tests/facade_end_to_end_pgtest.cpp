@@ -312,6 +312,45 @@ std::string iso_utc(std::chrono::system_clock::time_point at) {
   return text;
 }
 
+// A second legacy-core whose listing a test plants, with the facade's reconciliation job pointed at it.
+class planted_listing {
+ public:
+  explicit planted_listing(once::testing::pg_schema const& schema) : schema_(schema) {
+    auto const listening = once::testing::await_log_event(core_, "listening", 10s);
+    if (!listening) throw std::runtime_error("the planted legacy-core did not start");
+    auto const address = listening->at("address").get<std::string>();
+    port_ = static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
+    (void)schema_.scalar(
+        "WITH changed AS (UPDATE ${schema}.once_reconciliation_jobs SET listing_url = "
+        "'http://127.0.0.1:" +
+        std::to_string(port_) +
+        "/legacy/transfers?since={from}' WHERE name = 'legacy-transfers' RETURNING 1) "
+        "SELECT count(*) FROM changed");
+  }
+
+  /// A booking of `reference` on the planted core; its HTTP status.
+  int book(std::string const& reference, std::int64_t amount) const {
+    return once::testing::http_client{port_}
+        .send(
+            "POST", "/legacy/transfers",
+            json{{"reference", reference}, {"from_account", "ACC-1"}, {"to_account", "ACC-2"}, {"amount_cents", amount}}
+                .dump())
+        .status;
+  }
+
+  /// `once-admin reconcile` over the two hours around now: its output, and whether it exited 0.
+  std::pair<std::string, bool> reconcile() const {
+    auto const now = std::chrono::system_clock::now();
+    return run_admin("reconcile --database-url '" + schema_.url() + "' --schema " + schema_.name() +
+                     " --job legacy-transfers --from " + iso_utc(now - 1h) + " --to " + iso_utc(now + 1h));
+  }
+
+ private:
+  once::testing::pg_schema const& schema_;
+  once::testing::child_process core_{LEGACY_CORE, {"--listen", "127.0.0.1:0"}};
+  unsigned short port_ = 0;
+};
+
 TEST_F(LegacyFacade, AReconciliationRunOverAPlantedListingFindsExactlyThePlantedDifferences) {
   start_core();
   start_facade();
@@ -324,32 +363,12 @@ TEST_F(LegacyFacade, AReconciliationRunOverAPlantedListingFindsExactlyThePlanted
     reference_of[key] = json::parse(answer->body).at("reference").get<std::string>();
   }
   // The planted listing: another core that holds R-1 as booked, R-2 with another amount, no R-3, and a stranger.
-  once::testing::child_process planted{LEGACY_CORE, {"--listen", "127.0.0.1:0"}};
-  auto const listening = once::testing::await_log_event(planted, "listening", 10s);
-  ASSERT_TRUE(listening.has_value());
-  auto const address = listening->at("address").get<std::string>();
-  auto const planted_port = static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
-  auto const plant = [&](std::string const& reference, std::int64_t amount) {
-    auto const booked = once::testing::http_client{planted_port}.send(
-        "POST", "/legacy/transfers",
-        json{{"reference", reference}, {"from_account", "ACC-1"}, {"to_account", "ACC-2"}, {"amount_cents", amount}}
-            .dump());
-    ASSERT_EQ(booked.status, 200);
-  };
-  plant(reference_of["R-1"], 100);
-  plant(reference_of["R-2"], 250);
-  plant("stranger-reference", 999);
-  (void)schema.scalar(
-      "WITH changed AS (UPDATE ${schema}.once_reconciliation_jobs SET listing_url = "
-      "'http://127.0.0.1:" +
-      std::to_string(planted_port) +
-      "/legacy/transfers?since={from}' WHERE name = 'legacy-transfers' RETURNING 1) "
-      "SELECT count(*) FROM changed");
+  planted_listing planted{schema};
+  ASSERT_EQ(planted.book(reference_of["R-1"], 100), 200);
+  ASSERT_EQ(planted.book(reference_of["R-2"], 250), 200);
+  ASSERT_EQ(planted.book("stranger-reference", 999), 200);
 
-  auto const now = std::chrono::system_clock::now();
-  auto const [summary, ran] =
-      run_admin("reconcile --database-url '" + schema.url() + "' --schema " + schema.name() +
-                " --job legacy-transfers --from " + iso_utc(now - 1h) + " --to " + iso_utc(now + 1h));
+  auto const [summary, ran] = planted.reconcile();
   ASSERT_TRUE(ran) << summary;
   EXPECT_NE(summary.find("matched          1"), std::string::npos) << summary;
   EXPECT_NE(summary.find("mismatched       1"), std::string::npos) << summary;
@@ -398,27 +417,10 @@ TEST_F(LegacyFacade, AReconciliationRunMatchesEachTenantsTransfersOnlyWithItsOwn
   auto const reference_of_b = json::parse(of_b->body).at("reference").get<std::string>();
   ASSERT_NE(reference_of_a, reference_of_b);
 
-  once::testing::child_process planted{LEGACY_CORE, {"--listen", "127.0.0.1:0"}};
-  auto const listening = once::testing::await_log_event(planted, "listening", 10s);
-  ASSERT_TRUE(listening.has_value());
-  auto const address = listening->at("address").get<std::string>();
-  auto const planted_port = static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
-  auto const booked = once::testing::http_client{planted_port}.send(
-      "POST", "/legacy/transfers",
-      json{{"reference", reference_of_a}, {"from_account", "ACC-1"}, {"to_account", "ACC-2"}, {"amount_cents", 100}}
-          .dump());
-  ASSERT_EQ(booked.status, 200);
-  (void)schema.scalar(
-      "WITH changed AS (UPDATE ${schema}.once_reconciliation_jobs SET listing_url = "
-      "'http://127.0.0.1:" +
-      std::to_string(planted_port) +
-      "/legacy/transfers?since={from}' WHERE name = 'legacy-transfers' RETURNING 1) "
-      "SELECT count(*) FROM changed");
+  planted_listing planted{schema};
+  ASSERT_EQ(planted.book(reference_of_a, 100), 200);
 
-  auto const now = std::chrono::system_clock::now();
-  auto const [summary, ran] =
-      run_admin("reconcile --database-url '" + schema.url() + "' --schema " + schema.name() +
-                " --job legacy-transfers --from " + iso_utc(now - 1h) + " --to " + iso_utc(now + 1h));
+  auto const [summary, ran] = planted.reconcile();
   ASSERT_TRUE(ran) << summary;
   EXPECT_NE(summary.find("matched          1"), std::string::npos) << summary;
   EXPECT_NE(summary.find("missing_theirs   1"), std::string::npos) << summary;
