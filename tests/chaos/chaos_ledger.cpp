@@ -3,11 +3,11 @@
 // Kafka mock cluster, legacy-facade-service in front of legacy-core — on one
 // throwaway PostgreSQL, with clients sending intents, retries and deliberate
 // duplicates over HTTP, and a Kafka client sending copies of published events
-// and messages that cannot be decoded, while faults land at random: SIGKILL of a service or the
-// consumer, PostgreSQL restarted, backends terminated, the brokers taken down
-// and brought back, the legacy core's faults. Then every intent is asked
-// again, the books are read, and a ledger is printed. Exit status 1 names
-// every intent lost or doubled.
+// and messages that cannot be decoded, while faults land at random: SIGKILL
+// of a service or the consumer, PostgreSQL restarted, backends terminated,
+// the brokers taken down and brought back, the legacy core's faults. Then
+// every intent is asked again, the books are read, and a ledger is printed.
+// Exit status 1 names every intent lost or doubled.
 //
 //   once_chaos_ledger --seconds N --postgres-dir DIR     (scripts/chaos runs it)
 //
