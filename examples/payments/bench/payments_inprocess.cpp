@@ -5,13 +5,19 @@
 // or two configurations.
 //
 //   payments-inprocess-bench --database-url URL --schema NAME [--seconds 10] [--clients 16,64]
-//                            [--replay-cache 100000] [--scenarios new,replay] [--run-id ID]
+//                            [--replay-cache 100000] [--scenarios new,replay,history] [--run-id ID]
+//                            [--history 100000] [--history-commands 20]
 //
 // new:     payments.open_account with a new key and a new account per command (what
 //          bench/http/payments.lua sends as "new");
 // replays: payments.authorize_payment repeats of 1000 payments made beforehand, one per
 //          account (what it sends as "replay"); from memory with the replay
 //          cache, one PostgreSQL round trip each with --replay-cache 0.
+// history: what a new payments.authorize_payment costs on an account that holds --history
+//          payments against one that holds 10: --history-commands commands on each, one at
+//          a time, alternating between the two; the ratio of the medians. The two accounts
+//          are written as those authorizations leave them, through the store port in one
+//          commit each (dispatching 100,000 commands first would cost what is measured).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -23,9 +29,11 @@
 #include <CLI/CLI.hpp>
 
 #include <once/application/command_dispatcher.hpp>
+#include <once/domain/canonical_json.hpp>
 #include <once/service/service.hpp>
 #include <once/testing/client_threads.hpp>
 #include <payments/domain/account.hpp>
+#include <payments/domain/ids.hpp>
 
 namespace {
 
@@ -51,6 +59,31 @@ cell measure(int clients, std::chrono::seconds duration, One const& one) {
   return {run.per_second, run.percentile_ms(0.99), failed.load()};
 }
 
+// Writes account `id` as opening it and authorizing `payments` payments of 1 EUR leaves it.
+bool seed_account(once::application::command_store& store, std::string const& id, int payments) {
+  using namespace once::application;
+  std::optional<payments::domain::account_state> state;
+  once::domain::evolve<account>(state, payments::domain::account_opened{id, "EUR", 1'000'000'000'000});
+  for (int n = 1; n <= payments; ++n) {
+    once::domain::evolve<account>(
+        state, payments::domain::payment_authorized{payments::domain::payment_id_for(id, n), id, {1, "EUR"}, "bench"});
+  }
+  aggregate_ref const ref{std::string{account::type_name}, id, "bench"};
+  intent_claim const claim{{"bench", "seed", id}, "bench.seed", "", ref, std::chrono::system_clock::now(), {}, true};
+  auto claimed = store.claim(claim, {});
+  if (!claimed || claimed->state != claim_result::status::claimed) return false;
+  command_effects effects;
+  effects.new_state = stored_aggregate{ref, 1, once::domain::canonical_json(*state)};
+  effects.record =
+      intent_record{claim.intent, claim.command_type, "", ref, 1, intent_status::applied, "{}", claim.requested_at, {}};
+  return claimed->claim->commit(std::move(effects)).has_value();
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -61,6 +94,8 @@ int main(int argc, char** argv) {
   int seconds = 10;
   std::vector<int> client_counts{16, 64};
   std::string scenarios = "new,replay";
+  int history = 100'000;
+  int history_commands = 20;
   app.add_option("--database-url", options.postgres.database_url)->required();
   app.add_option("--schema", options.postgres.schema)->required();
   app.add_option("--run-id", run_id, "prefix of keys and account ids")->capture_default_str();
@@ -70,6 +105,9 @@ int main(int argc, char** argv) {
                  "settled intents remembered in memory, 0: none (as payments-service)")
       ->capture_default_str();
   app.add_option("--scenarios", scenarios)->capture_default_str();
+  app.add_option("--history", history, "payments held by the long-lived account of the history scenario")
+      ->capture_default_str();
+  app.add_option("--history-commands", history_commands, "commands timed on each account")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   options.postgres.pool_size = static_cast<std::size_t>(*std::max_element(client_counts.begin(), client_counts.end()));
 
@@ -121,6 +159,36 @@ int main(int argc, char** argv) {
                   static_cast<long long>(replays.failed));
     }
     std::fflush(stdout);
+  }
+  if (wants("history")) {
+    constexpr int short_history = 10;
+    auto const long_lived = run_id + "-H-" + std::to_string(history);
+    auto const fresh = run_id + "-H-" + std::to_string(short_history);
+    if (!seed_account((*stack)->commands(), long_lived, history) ||
+        !seed_account((*stack)->commands(), fresh, short_history)) {
+      std::fprintf(stderr, "payments-inprocess-bench: could not write the history scenario's accounts\n");
+      return 1;
+    }
+    std::vector<double> long_ms;
+    std::vector<double> short_ms;
+    std::int64_t failed = 0;
+    auto const authorize = [&](std::string const& id, int n, std::vector<double>& times) {
+      auto const started = std::chrono::steady_clock::now();
+      auto const outcome = accounts.dispatch(payments::domain::authorize_payment{id, {1, "EUR"}, "bench"},
+                                             envelope_for(id + "-pay-" + std::to_string(n)));
+      times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+      if (!outcome.has_value() || outcome->kind() != once::domain::outcome_kind::applied) ++failed;
+    };
+    for (int n = 0; n < history_commands; ++n) {
+      authorize(long_lived, n, long_ms);
+      authorize(fresh, n, short_ms);
+    }
+    std::printf("\n| new authorization on an account holding | commands | median ms | failed |\n|---|---|---|---|\n");
+    std::printf("| %d payments | %d | %.3f | %lld |\n", history, history_commands, median(long_ms),
+                static_cast<long long>(failed));
+    std::printf("| %d payments | %d | %.3f | |\n", short_history, history_commands, median(short_ms));
+    std::printf("history ratio (%d payments held / %d): %.2fx\n", history, short_history,
+                median(long_ms) / median(short_ms));
   }
   return 0;
 }
