@@ -60,6 +60,10 @@ class recent_intents_store::remembering_claim final : public claimed_intent {
 
   [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return inner_->current(); }
 
+  [[nodiscard]] result<std::optional<std::string>> entity(std::string_view collection, std::string const& id) override {
+    return inner_->entity(collection, id);
+  }
+
   [[nodiscard]] result<void> commit(command_effects effects) override {
     auto record = effects.record;  // the effects move into the store
     auto committed = inner_->commit(std::move(effects));
@@ -99,6 +103,12 @@ result<claim_result> recent_intents_store::claim(intent_claim const& claim, clai
 
 result<std::optional<stored_aggregate>> recent_intents_store::read(aggregate_ref const& ref) {
   return inner_->read(ref);
+}
+
+result<std::optional<std::string>> recent_intents_store::read_entity(aggregate_ref const& ref,
+                                                                     std::string_view collection,
+                                                                     std::string const& id) {
+  return inner_->read_entity(ref, collection, id);
 }
 
 result<std::optional<intent_record>> recent_intents_store::find(domain::intent_key const& intent) {

@@ -9,6 +9,8 @@
 #include <barrier>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -237,7 +239,80 @@ TYPED_TEST_P(CommandStoreContract, AnOptimisticCommitOnAMovedAggregateIsAbortedA
   EXPECT_EQ(this->store->read(one.target)->value().version, 1);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(CommandStoreContract, OfTwoOptimisticClaimsOfOneIntentOnlyOneCommitSucceeds,
+// Effects that also write entries of the aggregate's entities: (collection, id, JSON).
+inline app::command_effects contract_effects_with_entries(app::intent_claim const& claim, std::int64_t expected_version,
+                                                          std::vector<app::stored_entity> entries) {
+  auto effects = contract_effects(claim, expected_version);
+  effects.new_state->entities = std::move(entries);
+  return effects;
+}
+
+// A stored entry as parsed JSON (stores may normalise spacing), or null when there is none.
+inline nlohmann::json entry_json(app::result<std::optional<std::string>> const& read) {
+  if (!read.has_value()) return "error: " + read.error().message;
+  if (!read->has_value()) return nullptr;
+  return nlohmann::json::parse(**read);
+}
+
+TYPED_TEST_P(CommandStoreContract, EntriesAreWrittenWithTheirRootAndReadOneAtATime) {
+  auto const first = contract_claim("entries-1", "basket");
+  {
+    auto claimed = this->store->claim(first, contract_waits());
+    ASSERT_TRUE(claimed->claim->commit(
+        contract_effects_with_entries(first, 0, {{"lines", "L1", R"({"q":1})"}, {"lines", "L2", R"({"q":2})"}})));
+  }
+  EXPECT_EQ(entry_json(this->store->read_entity(first.target, "lines", "L1")), nlohmann::json::parse(R"({"q":1})"));
+  EXPECT_EQ(entry_json(this->store->read_entity(first.target, "lines", "L3")), nullptr);
+  EXPECT_EQ(entry_json(this->store->read_entity(first.target, "notes", "L1")), nullptr) << "collections are apart";
+  EXPECT_TRUE(this->store->read(first.target)->value().entities.empty()) << "a read carries the root only";
+
+  auto const second = contract_claim("entries-2", "basket");
+  auto claimed = this->store->claim(second, contract_waits());
+  ASSERT_EQ(claimed->state, app::claim_result::status::claimed);
+  EXPECT_EQ(entry_json(claimed->claim->entity("lines", "L2")), nlohmann::json::parse(R"({"q":2})"));
+  EXPECT_EQ(entry_json(claimed->claim->entity("lines", "L9")), nullptr);
+  ASSERT_TRUE(claimed->claim->commit(contract_effects_with_entries(second, 1, {{"lines", "L1", R"({"q":5})"}})));
+  EXPECT_EQ(entry_json(this->store->read_entity(first.target, "lines", "L1")), nlohmann::json::parse(R"({"q":5})"));
+  EXPECT_EQ(entry_json(this->store->read_entity(first.target, "lines", "L2")), nlohmann::json::parse(R"({"q":2})"))
+      << "an entry the commit did not carry stays as it was";
+}
+
+TYPED_TEST_P(CommandStoreContract, EntriesOfACommitThatLosesItsVersionCheckAreNotWritten) {
+  auto const one = optimistic(contract_claim("entries-one", "contested"));
+  auto const two = optimistic(contract_claim("entries-two", "contested"));
+  {
+    auto first = this->store->claim(one, contract_waits());
+    ASSERT_TRUE(first->claim->commit(contract_effects_with_entries(one, 0, {{"lines", "L1", R"({"q":1})"}})));
+  }
+  auto second = this->store->claim(two, contract_waits());
+  ASSERT_EQ(second->state, app::claim_result::status::claimed);
+  auto const stale = second->claim->commit(
+      contract_effects_with_entries(two, 0, {{"lines", "L1", R"({"q":7})"}, {"lines", "L9", R"({"q":9})"}}));
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, app::error_code::aborted);
+  second->claim.reset();
+  EXPECT_EQ(entry_json(this->store->read_entity(one.target, "lines", "L1")), nlohmann::json::parse(R"({"q":1})"));
+  EXPECT_EQ(entry_json(this->store->read_entity(one.target, "lines", "L9")), nullptr);
+}
+
+TYPED_TEST_P(CommandStoreContract, EntriesBelongToTheirAggregateAndItsTenant) {
+  auto const claim = contract_claim("entries-own", "owner");
+  {
+    auto claimed = this->store->claim(claim, contract_waits());
+    ASSERT_TRUE(claimed->claim->commit(contract_effects_with_entries(claim, 0, {{"lines", "L1", R"({"q":1})"}})));
+  }
+  auto other_aggregate = claim.target;
+  other_aggregate.id = "neighbour";
+  auto other_tenant = claim.target;
+  other_tenant.tenant = "tenant-d";
+  EXPECT_EQ(entry_json(this->store->read_entity(other_aggregate, "lines", "L1")), nullptr);
+  EXPECT_EQ(entry_json(this->store->read_entity(other_tenant, "lines", "L1")), nullptr);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(CommandStoreContract, EntriesAreWrittenWithTheirRootAndReadOneAtATime,
+                            EntriesOfACommitThatLosesItsVersionCheckAreNotWritten,
+                            EntriesBelongToTheirAggregateAndItsTenant,
+                            OfTwoOptimisticClaimsOfOneIntentOnlyOneCommitSucceeds,
                             AnOptimisticCommitOnAMovedAggregateIsAbortedAndWritesNothing,
                             ANewIntentIsClaimedWithoutAnAggregate, ACommittedIntentIsARepeatCarryingItsRecord,
                             TheCommittedStateIsWhatTheNextClaimSees, ADroppedClaimRollsBackAndFreesTheIntent,

@@ -21,6 +21,10 @@ class remembering_memory_store final : public app::command_store {
   app::result<std::optional<app::stored_aggregate>> read(app::aggregate_ref const& ref) override {
     return front_.read(ref);
   }
+  app::result<std::optional<std::string>> read_entity(app::aggregate_ref const& ref, std::string_view collection,
+                                                      std::string const& id) override {
+    return front_.read_entity(ref, collection, id);
+  }
   app::result<std::optional<app::intent_record>> find(once::domain::intent_key const& intent) override {
     return front_.find(intent);
   }

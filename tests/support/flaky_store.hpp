@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include <once/application/command_store.hpp>
@@ -36,6 +38,11 @@ class flaky_store final : public once::application::command_store {
       once::application::aggregate_ref const& ref) override {
     return inner_->read(ref);
   }
+  once::application::result<std::optional<std::string>> read_entity(once::application::aggregate_ref const& ref,
+                                                                    std::string_view collection,
+                                                                    std::string const& id) override {
+    return inner_->read_entity(ref, collection, id);
+  }
   once::application::result<std::optional<once::application::intent_record>> find(
       once::domain::intent_key const& intent) override {
     return inner_->find(intent);
@@ -47,6 +54,10 @@ class flaky_store final : public once::application::command_store {
     flaky_claim(flaky_store& owner, std::unique_ptr<once::application::claimed_intent> inner)
         : owner_(&owner), inner_(std::move(inner)) {}
     std::optional<once::application::stored_aggregate> const& current() const override { return inner_->current(); }
+    once::application::result<std::optional<std::string>> entity(std::string_view collection,
+                                                                 std::string const& id) override {
+      return inner_->entity(collection, id);
+    }
     once::application::result<void> commit(once::application::command_effects effects) override {
       if (owner_->failing_commits_ <= 0) return inner_->commit(std::move(effects));
       --owner_->failing_commits_;

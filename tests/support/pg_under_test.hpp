@@ -79,6 +79,11 @@ class pg_contract_store final : public once::application::command_store {
       once::application::aggregate_ref const& ref) override {
     return under_test_.store().read(ref);
   }
+  once::application::result<std::optional<std::string>> read_entity(once::application::aggregate_ref const& ref,
+                                                                    std::string_view collection,
+                                                                    std::string const& id) override {
+    return under_test_.store().read_entity(ref, collection, id);
+  }
   once::application::result<std::optional<once::application::intent_record>> find(
       once::domain::intent_key const& intent) override {
     return under_test_.store().find(intent);

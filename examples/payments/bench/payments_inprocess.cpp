@@ -29,6 +29,7 @@
 #include <CLI/CLI.hpp>
 
 #include <once/application/command_dispatcher.hpp>
+#include <once/application/entity_reading.hpp>
 #include <once/domain/canonical_json.hpp>
 #include <once/service/service.hpp>
 #include <once/testing/client_threads.hpp>
@@ -73,7 +74,7 @@ bool seed_account(once::application::command_store& store, std::string const& id
   auto claimed = store.claim(claim, {});
   if (!claimed || claimed->state != claim_result::status::claimed) return false;
   command_effects effects;
-  effects.new_state = stored_aggregate{ref, 1, once::domain::canonical_json(*state)};
+  effects.new_state = stored_aggregate{ref, 1, once::domain::canonical_json(*state), changed_entities(*state)};
   effects.record =
       intent_record{claim.intent, claim.command_type, "", ref, 1, intent_status::applied, "{}", claim.requested_at, {}};
   return claimed->claim->commit(std::move(effects)).has_value();

@@ -83,9 +83,9 @@ int main() {
   for (auto const& [kind, count] : kinds) std::cout << "  " << count << " x " << once::domain::to_string(kind) << '\n';
   auto const stored = must(store.read({std::string{account::type_name}, "A-1", "merchant-42"}));
   auto const state = once::domain::decode_json<account_state>((*stored)->state);
-  std::cout << "  account A-1: " << state->payments.size() << " payments, authorized total " << state->authorized_total
-            << " (25.00 + 40.00, each once), version " << (*stored)->version << ", outbox " << store.outbox_size()
-            << " events\n\n";
+  std::cout << "  account A-1: " << state->payments_authorized << " payments, authorized total "
+            << state->authorized_total << " (25.00 + 40.00, each once), version " << (*stored)->version << ", outbox "
+            << store.outbox_size() << " events\n\n";
 
   std::cout << "6. Authorize 2000.00 EUR (key pay-003): over the credit limit, rejected\n";
   authorize_payment const car{"A-1", {200000, "EUR"}, "car"};

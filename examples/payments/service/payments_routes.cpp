@@ -4,8 +4,8 @@
 #include <optional>
 #include <string>
 
+#include <once/application/entity_reading.hpp>
 #include <once/domain/canonical_json.hpp>
-#include <once/domain/json_decode.hpp>
 #include <once/http/command_endpoint.hpp>
 #include <once/http/problem.hpp>
 #include <once/http/responses.hpp>
@@ -53,23 +53,20 @@ std::string payment_location(payment_view const& view) {
 }
 
 // The caller's account state, or the response that says why there is none.
+// Its payments are read from the store when looked at.
 std::optional<account_state> load_account(once::application::command_store& store, std::string const& tenant,
                                           std::string const& account_id, response& failure) {
-  auto const stored = store.read({std::string{account::type_name}, account_id, tenant});
-  if (!stored.has_value()) {
-    failure = once::http::error_response(stored.error());
+  auto state =
+      once::application::read_state<account_state>(store, {std::string{account::type_name}, account_id, tenant});
+  if (!state.has_value()) {
+    failure = once::http::error_response(state.error());
     return std::nullopt;
   }
-  if (!stored->has_value()) {
+  if (!state->has_value()) {
     failure = problem_response({problem_kind::not_found, "no account " + account_id});
     return std::nullopt;
   }
-  auto state = once::domain::decode_json<account_state>((*stored)->state);
-  if (!state.has_value()) {
-    failure = problem_response({problem_kind::internal_error, ""});
-    return std::nullopt;
-  }
-  return std::move(*state);
+  return std::move(**state);
 }
 
 }  // namespace
@@ -157,9 +154,13 @@ void add_routes(once::service::host& host) {
       if (failure.status == 404) return problem_response({problem_kind::not_found, "no payment " + payment_id});
       return failure;
     }
-    auto const view = view_of_payment(*state, payment_id);
-    if (!view) return problem_response({problem_kind::not_found, "no payment " + payment_id});
-    return once::http::json_response(200, once::domain::canonical_json(*view));
+    try {
+      auto const view = view_of_payment(*state, payment_id);
+      if (!view) return problem_response({problem_kind::not_found, "no payment " + payment_id});
+      return once::http::json_response(200, once::domain::canonical_json(*view));
+    } catch (once::application::entity_unavailable const& unavailable) {
+      return once::http::error_response(unavailable.why);
+    }
   });
 }
 

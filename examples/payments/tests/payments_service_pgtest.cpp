@@ -224,6 +224,43 @@ TEST_F(PaymentsServiceOnPostgres, ARefundIsMadeOnceByItsRefundIdAndOneBeyondTheC
   EXPECT_EQ(events("payments.payment_refunded"), 2);
 }
 
+TEST_F(PaymentsServiceOnPostgres, KeepsEachPaymentBesideItsAccountAndReadsOnlyThePaymentACommandNames) {
+  open_account("A-1", 100000);
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_EQ(post("/v1/payments", payment("A-1", 100), "pay-" + std::to_string(i)).status, 201);
+  auto const root = schema.text("SELECT state::text FROM ${schema}.once_aggregates WHERE aggregate_id = 'A-1'");
+  EXPECT_EQ(json::parse(root).count("payments"), 0U) << root;
+  EXPECT_EQ(rows("once_entities WHERE aggregate_id = 'A-1' AND collection = 'payments'"), 3);
+  ASSERT_EQ(post("/v1/payments/A-1.p2/captures", {{"amount", {{"value", 100}, {"currency", "EUR"}}}}, "cap-2").status,
+            201);
+  EXPECT_EQ(json::parse(get("/v1/payments/A-1.p2").body).at("status"), "captured");
+  EXPECT_EQ(json::parse(get("/v1/payments/A-1.p3").body).at("status"), "authorized");
+  EXPECT_EQ(get("/v1/payments/A-1.p4").status, 404);
+}
+
+TEST_F(PaymentsServiceOnPostgres, AnAccountStoredWithItsPaymentsInsideKeepsWorkingAndHasThemMovedOutByItsNextCommand) {
+  // An account as it was stored before payments were kept beside the account: all of them in its state.
+  schema.exec(
+      "INSERT INTO ${schema}.once_aggregates (tenant, aggregate_type, aggregate_id, version, state) VALUES "
+      "('tenant-a', 'payments.account', 'A-9', 3, '{\"account_id\":\"A-9\",\"authorized_total\":300,"
+      "\"captured_total\":0,\"credit_limit\":1000,\"currency\":\"EUR\",\"paid_out_total\":0,"
+      "\"payments\":{\"A-9.p1\":{\"amount\":100,\"captured\":0,\"description\":\"one\"},"
+      "\"A-9.p2\":{\"amount\":200,\"captured\":0,\"description\":\"two\"}},"
+      "\"payments_authorized\":2,\"payouts_made\":0}')");
+  EXPECT_EQ(json::parse(get("/v1/payments/A-9.p2").body).at("description"), "two");
+  auto const captured =
+      post("/v1/payments/A-9.p1/captures", {{"amount", {{"value", 100}, {"currency", "EUR"}}}}, "cap-legacy");
+  ASSERT_EQ(captured.status, 201) << captured.body;
+  auto const root = schema.text("SELECT state::text FROM ${schema}.once_aggregates WHERE aggregate_id = 'A-9'");
+  EXPECT_EQ(json::parse(root).count("payments"), 0U) << root;
+  EXPECT_EQ(json::parse(root).at("captured_total"), 100);
+  EXPECT_EQ(rows("once_entities WHERE aggregate_id = 'A-9'"), 2);
+  EXPECT_EQ(json::parse(get("/v1/payments/A-9.p1").body).at("status"), "captured");
+  EXPECT_EQ(json::parse(get("/v1/payments/A-9.p2").body).at("description"), "two");
+  EXPECT_EQ(post("/v1/payments", payment("A-9", 700), "pay-3").status, 201);
+  EXPECT_EQ(post("/v1/payments", payment("A-9", 1), "pay-4").status, 422) << "the credit limit still holds";
+}
+
 TEST_F(PaymentsServiceOnPostgres, ADomainRejectionIsStoredAndReplayedLikeASuccess) {
   open_account("A-1", 10000);
   auto const refused = post("/v1/payments", payment("A-1", 20000), "pay-big");

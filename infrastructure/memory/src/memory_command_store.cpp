@@ -35,6 +35,11 @@ class memory_command_store::memory_claim final : public application::claimed_int
   // The aggregate is locked by this claim, so nobody else writes it meanwhile.
   [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return aggregate_->second.stored; }
 
+  [[nodiscard]] result<std::optional<std::string>> entity(std::string_view collection, std::string const& id) override {
+    std::lock_guard lock(store_->mutex_);
+    return aggregate_->second.entity(collection, id);
+  }
+
   [[nodiscard]] result<void> commit(application::command_effects effects) override {
     if (finished_) return fail(error_code::internal, "this claim was already committed");
     return store_->commit(*this, std::move(effects));
@@ -104,7 +109,7 @@ result<void> memory_command_store::commit(memory_claim& claim, application::comm
       return fail(error_code::aborted,
                   "aggregate " + claim.aggregate().first.id + " moved to version " + std::to_string(version));
     }
-    aggregate.stored = std::move(effects.new_state);
+    aggregate.write(std::move(*effects.new_state));
   }
   auto& intent = claim.intent().second;
   if (effects.step.has_value()) {
@@ -188,7 +193,7 @@ result<bool> memory_command_store::conclude(application::step_conclusion const& 
     if (version != effects.expected_version) {
       return fail(error_code::aborted, "aggregate " + effects.record.target.id + " moved");
     }
-    aggregate.stored = effects.new_state;
+    aggregate.write(*effects.new_state);
   }
   auto& record = *intent->second.record;
   record.status = effects.record.status;
@@ -358,7 +363,30 @@ result<std::optional<intent_record>> memory_command_store::find(domain::intent_k
 void memory_command_store::seed(stored_aggregate aggregate) {
   std::lock_guard lock(mutex_);
   auto ref = aggregate.ref;
-  aggregates_[std::move(ref)].stored = std::move(aggregate);
+  aggregates_[std::move(ref)].write(std::move(aggregate));
+}
+
+void memory_command_store::aggregate_slot::write(stored_aggregate written) {
+  for (auto& entry : written.entities)
+    entities[{std::move(entry.collection), std::move(entry.id)}] = std::move(entry.state);
+  written.entities.clear();
+  stored = std::move(written);
+}
+
+std::optional<std::string> memory_command_store::aggregate_slot::entity(std::string_view collection,
+                                                                        std::string const& id) const {
+  auto const found = entities.find(std::pair{std::string{collection}, id});
+  if (found == entities.end()) return std::nullopt;
+  return found->second;
+}
+
+result<std::optional<std::string>> memory_command_store::read_entity(aggregate_ref const& ref,
+                                                                     std::string_view collection,
+                                                                     std::string const& id) {
+  std::lock_guard lock(mutex_);
+  auto const found = aggregates_.find(ref);
+  if (found == aggregates_.end()) return std::optional<std::string>{};
+  return found->second.entity(collection, id);
 }
 
 std::size_t memory_command_store::intent_count() const {

@@ -178,7 +178,23 @@ struct pg_command_store::impl {
                    options.schema + ".once_claim("),
         commit_call("SELECT " + options.schema + ".once_commit("),
         read_call("SELECT * FROM " + options.schema + ".once_read_aggregate("),
-        find_call("SELECT * FROM " + options.schema + ".once_find_intent(") {}
+        find_call("SELECT * FROM " + options.schema + ".once_find_intent("),
+        entity_call("SELECT * FROM " + options.schema + ".once_read_entity(") {}
+
+  // once_read_entity's call for one entry.
+  std::string entity_statement(pqxx::connection& connection, aggregate_ref const& ref, std::string_view collection,
+                               std::string const& id) const {
+    return entity_call + literal(connection, ref.tenant) + ',' + literal(connection, ref.type) + ',' +
+           literal(connection, ref.id) + ',' + literal(connection, std::string{collection}) + ',' +
+           literal(connection, id) + ')';
+  }
+  // once_write_entities' call for what a write carries; empty when it carries no entries.
+  std::string entities_statement(pqxx::connection& connection, application::stored_aggregate const& written) const {
+    if (written.entities.empty()) return {};
+    return options.schema + ".once_write_entities(" + literal(connection, written.ref.tenant) + ',' +
+           literal(connection, written.ref.type) + ',' + literal(connection, written.ref.id) + ',' +
+           literal(connection, detail::entities_json(written.entities)) + ')';
+  }
 
   // Runs a read-only statement; one retry on a fresh connection if the pooled one was lost.
   result<pqxx::result> read_only(std::function<std::string(pqxx::connection&)> const& build) {
@@ -238,6 +254,7 @@ struct pg_command_store::impl {
   std::string commit_call;
   std::string read_call;
   std::string find_call;
+  std::string entity_call;
 };
 
 // One claimed intent and the leased connection it commits on. Serialising:
@@ -246,10 +263,11 @@ struct pg_command_store::impl {
 // statement that takes the locks and checks everything itself.
 class pg_command_store::pg_claim final : public application::claimed_intent {
  public:
-  pg_claim(impl& store, connection_pool::lease lease, std::optional<stored_aggregate> current,
+  pg_claim(impl& store, connection_pool::lease lease, aggregate_ref target, std::optional<stored_aggregate> current,
            application::claim_waits waits, bool in_transaction)
       : store_(&store),
         lease_(std::move(lease)),
+        target_(std::move(target)),
         current_(std::move(current)),
         waits_(waits),
         in_transaction_(in_transaction) {}
@@ -260,6 +278,22 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
   }
 
   [[nodiscard]] std::optional<stored_aggregate> const& current() const override { return current_; }
+
+  // On the claim's connection: inside its transaction when it serialises.
+  [[nodiscard]] result<std::optional<std::string>> entity(std::string_view collection, std::string const& id) override {
+    if (finished_) return fail(error_code::internal, "this claim was already committed");
+    try {
+      auto const rows =
+          run(store_->watchdog, lease_, store_->entity_statement(lease_.connection(), target_, collection, id),
+              store_->options.statement_timeout);
+      if (rows.empty() || rows[0][0].is_null()) return std::optional<std::string>{};
+      return std::optional<std::string>{rows[0][0].c_str()};
+    } catch (std::exception const& failure) {
+      auto error = detail::translate(failure, phase::before_commit);
+      if (detail::connection_is_lost(error)) lease_.discard();
+      return domain::unexpected{std::move(error)};  // the caller drops the claim, which rolls back
+    }
+  }
 
   [[nodiscard]] result<void> commit(application::command_effects effects) override {
     if (finished_) return fail(error_code::internal, "this claim was already committed");
@@ -302,6 +336,12 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
     sql += ',' + std::to_string(effects.expected_version) + ',';
     sql += effects.outbox.empty() ? std::string{"NULL"} : literal(connection, detail::outbox_json(effects.outbox));
     sql += ',' + milliseconds(waits_.in_flight) + ',' + milliseconds(waits_.aggregate) + ')';
+    // The entries it changed, in the same statement, after once_commit has checked the root's version.
+    if (effects.new_state.has_value()) {
+      if (auto entities = store_->entities_statement(connection, *effects.new_state); !entities.empty()) {
+        sql += ", " + entities;
+      }
+    }
     // The message it came from, in the same statement: recorded exactly when the effects are.
     if (effects.inbox.has_value()) {
       sql += ", " + store_->options.schema + ".once_record_receipt(" + literal(connection, effects.inbox->consumer) +
@@ -323,6 +363,7 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
 
   impl* store_;
   connection_pool::lease lease_;
+  aggregate_ref target_;
   std::optional<stored_aggregate> current_;
   application::claim_waits waits_;
   bool in_transaction_;
@@ -391,10 +432,10 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
       return fail(error_code::internal, std::string{"unexpected answer from the claim: "} + failure.what());
     }
     if (answer.outcome == "claimed" || answer.outcome == "absent") {
-      return claim_result{
-          claim_result::status::claimed,
-          std::make_unique<pg_claim>(*impl_, std::move(*lease), std::move(answer.current), waits, claim.serialise),
-          std::nullopt};
+      return claim_result{claim_result::status::claimed,
+                          std::make_unique<pg_claim>(*impl_, std::move(*lease), claim.target, std::move(answer.current),
+                                                     waits, claim.serialise),
+                          std::nullopt};
     }
     // A serialising claim's transaction holds the intent lock that twins queue
     // on, and relation locks that would block DDL: end it now.
@@ -417,6 +458,15 @@ result<std::optional<stored_aggregate>> pg_command_store::read(aggregate_ref con
   } catch (std::exception const& failure) {
     return fail(error_code::internal, std::string{"unexpected answer from once_read_aggregate: "} + failure.what());
   }
+}
+
+result<std::optional<std::string>> pg_command_store::read_entity(aggregate_ref const& ref, std::string_view collection,
+                                                                 std::string const& id) {
+  auto rows = impl_->read_only(
+      [&](pqxx::connection& connection) { return impl_->entity_statement(connection, ref, collection, id); });
+  if (!rows) return domain::unexpected{std::move(rows).error()};
+  if (rows->empty() || rows->at(0).at(0).is_null()) return std::optional<std::string>{};
+  return std::optional<std::string>{rows->at(0).at(0).c_str()};
 }
 
 result<std::optional<intent_record>> pg_command_store::find(domain::intent_key const& intent) {
@@ -470,9 +520,12 @@ result<bool> pg_command_store::conclude(application::step_conclusion const& conc
   auto const& effects = conclusion.effects;
   auto const& record = effects.record;
   auto rows = impl_->read_only([&](pqxx::connection& c) {
-    std::string sql = "SELECT " + schema + ".once_conclude_step(" + literal(c, record.intent.tenant) + ',' +
-                      literal(c, record.intent.scope) + ',' + literal(c, record.intent.key) + ',' +
-                      std::to_string(conclusion.attempt) + ",'" +
+    // Entries go with the root: written only when the conclusion was (once_conclude_step answered true).
+    auto const entities =
+        effects.new_state.has_value() ? impl_->entities_statement(c, *effects.new_state) : std::string{};
+    std::string sql = "SELECT " + std::string{entities.empty() ? "" : "CASE WHEN "} + schema + ".once_conclude_step(" +
+                      literal(c, record.intent.tenant) + ',' + literal(c, record.intent.scope) + ',' +
+                      literal(c, record.intent.key) + ',' + std::to_string(conclusion.attempt) + ",'" +
                       std::string{application::to_string(conclusion.status)} + "','" +
                       detail::iso_utc(conclusion.next_check_at) + "','" + std::string{to_sql(record.status)} + "'," +
                       literal(c, record.stored_result) + ',' + std::to_string(record.aggregate_version) + ',' +
@@ -487,6 +540,7 @@ result<bool> pg_command_store::conclude(application::step_conclusion const& conc
       sql += "NULL,NULL";
     }
     sql += ',' + milliseconds(impl_->options.statement_timeout) + ')';
+    if (!entities.empty()) sql += " THEN " + entities + " ELSE false END";
     return sql;
   });
   if (!rows) return domain::unexpected{std::move(rows).error()};

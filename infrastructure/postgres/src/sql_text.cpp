@@ -28,6 +28,21 @@ application::time_point from_epoch_us(std::int64_t microseconds) {
       std::chrono::duration_cast<application::time_point::duration>(std::chrono::microseconds{microseconds})};
 }
 
+std::string entities_json(std::vector<application::stored_entity> const& entities) {
+  using domain::detail::write_json_string;
+  std::string out = "[";
+  for (auto const& entity : entities) {
+    if (out.size() > 1) out += ',';
+    out += "{\"collection\":";
+    write_json_string(out, entity.collection);
+    out += ",\"id\":";
+    write_json_string(out, entity.id);
+    out += ",\"state\":" + entity.state + '}';  // already JSON
+  }
+  out += ']';
+  return out;
+}
+
 std::string outbox_json(std::vector<application::outbox_message> const& messages) {
   using domain::detail::write_json_string;
   std::string out = "[";

@@ -21,16 +21,20 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <typeindex>
 #include <unordered_map>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include <once/application/clock.hpp>
 #include <once/application/command_store.hpp>
 #include <once/application/contention_hints.hpp>
+#include <once/application/entity_reading.hpp>
 #include <once/application/error.hpp>
 #include <once/application/external_steps.hpp>
 #include <once/application/fingerprint.hpp>
@@ -100,6 +104,7 @@ class step_recoverer {
 
 namespace detail {
 clock const& default_clock();
+
 id_generator& default_ids();
 metrics& default_metrics();
 }  // namespace detail
@@ -264,7 +269,11 @@ class command_dispatcher final : public step_recoverer {
       case claim_result::status::claimed:
         break;
     }
-    return execute(command, env, claim, *claimed->claim);
+    try {
+      return execute(command, env, claim, *claimed->claim);
+    } catch (entity_unavailable const& unavailable) {
+      return domain::unexpected{unavailable.why};  // the claim was rolled back as it went out of scope
+    }
   }
 
   template <class Command>
@@ -278,6 +287,8 @@ class command_dispatcher final : public step_recoverer {
       state = std::move(*decoded);
       version = stored->version;
     }
+    read_entities_through(
+        state, [&holder](std::string_view collection, std::string const& id) { return holder.entity(collection, id); });
 
     domain::decision_context context{claim.requested_at, claim.target.id, {}};
     if constexpr (domain::has_external_step<Command>) context.external_reference = external_reference(claim.intent);
@@ -292,7 +303,8 @@ class command_dispatcher final : public step_recoverer {
     if (!decision.events().empty()) {
       for (auto const& event : decision.events()) domain::evolve<A>(state, event);
       ++version;
-      effects.new_state = stored_aggregate{claim.target, version, domain::canonical_json(*state)};
+      effects.new_state =
+          stored_aggregate{claim.target, version, domain::canonical_json(*state), changed_entities(*state)};
       effects.outbox.reserve(decision.events().size());
       for (auto const& event : decision.events()) effects.outbox.push_back(outbox_entry(event, claim, env, version));
     }
@@ -377,6 +389,17 @@ class command_dispatcher final : public step_recoverer {
   template <class Command>
   result<outcome_of<Command>> conclude(Command const& command, step_in_hand const& step,
                                        domain::external_outcome<typename Command::external_answer> const& outcome) {
+    try {
+      return conclude_on_current_state(command, step, outcome);
+    } catch (entity_unavailable const& unavailable) {
+      return domain::unexpected{unavailable.why};
+    }
+  }
+
+  template <class Command>
+  result<outcome_of<Command>> conclude_on_current_state(
+      Command const& command, step_in_hand const& step,
+      domain::external_outcome<typename Command::external_answer> const& outcome) {
     for (int attempt = 1;; ++attempt) {
       auto stored = store_->read(step.target);
       if (!stored) return domain::unexpected{std::move(stored).error()};
@@ -388,6 +411,9 @@ class command_dispatcher final : public step_recoverer {
         state = std::move(*decoded);
         version = (*stored)->version;
       }
+      read_entities_through(state, [this, &step](std::string_view collection, std::string const& id) {
+        return store_->read_entity(step.target, collection, id);
+      });
       auto const now = clock_->now();
       auto decision = A::conclude(std::as_const(state), command, outcome,
                                   domain::decision_context{now, step.target.id, step.reference});
@@ -405,7 +431,8 @@ class command_dispatcher final : public step_recoverer {
       if (!decision.events().empty()) {
         for (auto const& event : decision.events()) domain::evolve<A>(state, event);
         ++version;
-        effects.new_state = stored_aggregate{step.target, version, domain::canonical_json(*state)};
+        effects.new_state =
+            stored_aggregate{step.target, version, domain::canonical_json(*state), changed_entities(*state)};
         domain::envelope env;
         env.tenant = step.intent.tenant;
         intent_claim origin{step.intent, std::string{Command::type_name}, {}, step.target, now, std::nullopt};
@@ -556,9 +583,17 @@ class command_dispatcher final : public step_recoverer {
       if (!stored->has_value()) {
         return fail(error_code::internal, "the aggregate " + claim.target.id + " of an applied intent is missing");
       }
-      auto state = decode_state(**stored);
-      if (!state) return domain::unexpected{std::move(state).error()};
-      return outcome_of<Command>::no_op(claim.intent, declaration.current_of(*state, command), (*stored)->version);
+      auto decoded = decode_state(**stored);
+      if (!decoded) return domain::unexpected{std::move(decoded).error()};
+      std::optional<state_type> state{std::move(*decoded)};
+      read_entities_through(state, [this, &claim](std::string_view collection, std::string const& id) {
+        return store_->read_entity(claim.target, collection, id);
+      });
+      try {
+        return outcome_of<Command>::no_op(claim.intent, declaration.current_of(*state, command), (*stored)->version);
+      } catch (entity_unavailable const& unavailable) {
+        return domain::unexpected{unavailable.why};
+      }
     } else {
       return outcome_of<Command>::duplicate_rejected(claim.intent, std::move(first));
     }

@@ -21,13 +21,18 @@
 ///   the intent: a crash never leaves it "in progress";
 /// - commit fails with error_code::aborted when the aggregate's version moved,
 ///   and with outcome_unknown when it cannot tell whether the commit happened;
-/// - a record whose expires_at has passed is treated as absent by claim.
+/// - a record whose expires_at has passed is treated as absent by claim;
+/// - an aggregate's entities are written only with its root (new_state), so
+///   the root's version check covers them: an entry read before a commit that
+///   changed it belongs to a version that commit moved.
 /// Implementations are thread-safe; a claimed_intent belongs to one thread.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include <once/application/error.hpp>
 #include <once/application/records.hpp>
@@ -41,6 +46,10 @@ class claimed_intent {
   virtual ~claimed_intent() = default;
   /// The target aggregate as it is now, or none if it does not exist yet.
   [[nodiscard]] virtual std::optional<stored_aggregate> const& current() const = 0;
+  /// An entry of the target's entities, as this claim sees it (JSON), or none.
+  [[nodiscard]] virtual result<std::optional<std::string>> entity(std::string_view collection,
+                                                                  std::string const& id) = 0;
+  /// Writes the effects; the entries in new_state->entities replace (or add to) the stored ones.
   [[nodiscard]] virtual result<void> commit(command_effects effects) = 0;
 };
 
@@ -65,6 +74,10 @@ class command_store {
   [[nodiscard]] virtual result<claim_result> claim(intent_claim const& claim, claim_waits const& waits) = 0;
   /// The aggregate as last committed, without locking it.
   [[nodiscard]] virtual result<std::optional<stored_aggregate>> read(aggregate_ref const& ref) = 0;
+  /// An entry of the aggregate's entities as last committed (JSON), without locking, or none.
+  [[nodiscard]] virtual result<std::optional<std::string>> read_entity(aggregate_ref const& ref,
+                                                                       std::string_view collection,
+                                                                       std::string const& id) = 0;
   /// The intent record, if one exists and has not expired.
   [[nodiscard]] virtual result<std::optional<intent_record>> find(domain::intent_key const& intent) = 0;
 };

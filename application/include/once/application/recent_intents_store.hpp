@@ -30,6 +30,8 @@ class recent_intents_store final : public command_store {
 
   [[nodiscard]] result<claim_result> claim(intent_claim const& claim, claim_waits const& waits) override;
   [[nodiscard]] result<std::optional<stored_aggregate>> read(aggregate_ref const& ref) override;
+  [[nodiscard]] result<std::optional<std::string>> read_entity(aggregate_ref const& ref, std::string_view collection,
+                                                               std::string const& id) override;
   [[nodiscard]] result<std::optional<intent_record>> find(domain::intent_key const& intent) override;
 
   /// How many repeats were answered from memory.

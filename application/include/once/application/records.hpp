@@ -29,10 +29,20 @@ struct aggregate_ref {
   friend auto operator<=>(aggregate_ref const&, aggregate_ref const&) = default;
 };
 
+/// An entry of an aggregate's entities (once/domain/entities.hpp): a record of its own beside the root.
+struct stored_entity {
+  std::string collection;  // the state's member that holds it
+  std::string id;
+  std::string state;  // JSON of the entry
+};
+
 struct stored_aggregate {
   aggregate_ref ref;
   std::int64_t version = 0;  // 1 after the first applied command; 0 never stored
-  std::string state;         // JSON of the aggregate's state (a store may normalise spacing and key order)
+  std::string state;         // JSON of the aggregate's root (a store may normalise spacing and key order)
+  /// Written with the root: the entries the command put or changed. Never
+  /// filled by a read; entries are read one at a time (claimed_intent::entity, command_store::read_entity).
+  std::vector<stored_entity> entities;
 };
 
 enum class intent_status {

@@ -1,7 +1,8 @@
 /// \file
 /// Canonical JSON of reflected structs (BOOST_HANA_DEFINE_STRUCT): object
 /// members sorted by name, no insignificant whitespace, integers only, absent
-/// optionals omitted (so "field": null and a missing field encode the same).
+/// optionals omitted (so "field": null and a missing field encode the same),
+/// entities<T> members omitted (stored beside the root, entry by entry).
 /// The same value always yields the same bytes, which is what makes the
 /// fingerprint stable; it is also the stored form of results and events.
 ///
@@ -80,11 +81,15 @@ void write_json_object(std::string& out, T const& value) {
     if constexpr (is_optional<member_type>) {
       if (!member.has_value()) return;
     }
-    if (!first) out += ',';
-    first = false;
-    write_json_string(out, std::remove_cvref_t<decltype(boost::hana::first(field))>::c_str());
-    out += ':';
-    write_json(out, member);
+    if constexpr (is_entities<member_type>) {
+      return;  // stored beside the root, one record per entry
+    } else {
+      if (!first) out += ',';
+      first = false;
+      write_json_string(out, std::remove_cvref_t<decltype(boost::hana::first(field))>::c_str());
+      out += ':';
+      write_json(out, member);
+    }
   };
   out += '{';
   [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -132,6 +137,8 @@ void write_json(std::string& out, T const& value) {
       write_json(out, element);
     }
     out += '}';
+  } else if constexpr (is_entities<T>) {
+    static_assert(always_false<T>, "once: entities are stored beside the aggregate's root, never as JSON of their own");
   } else if constexpr (is_reflected<T>) {
     write_json_object(out, value);
   } else {

@@ -2,7 +2,7 @@
 /// Decoding reflected structs from JSON, with an error that names the field
 /// ("amount.value: expected an integer"). Used to validate request bodies and
 /// to read stored results back. Members missing from the JSON are an error
-/// unless they are std::optional; a member given twice is an error; unknown
+/// unless they are std::optional or entities<T> (stored beside the root); a member given twice is an error; unknown
 /// members are ignored (stored forms and events may gain members) unless the
 /// caller refuses them, as the HTTP adapter does for request bodies.
 #pragma once
@@ -53,6 +53,8 @@ bool read_json_object(nlohmann::json const& json, T& out, std::string const& pat
     if (found == json.end() || found->is_null()) {
       if constexpr (is_optional<member_type>) {
         member.reset();
+      } else if constexpr (is_entities<member_type>) {
+        // stored beside the root
       } else {
         error = {join_path(path, name), "is required"};
         ok = false;
@@ -129,6 +131,19 @@ bool read_json(nlohmann::json const& json, T& out, std::string const& path, deco
         return false;
       }
       if (!read_json(element, out[name], join_path(path, name), error)) return false;
+    }
+  } else if constexpr (is_entities<T>) {
+    // Only a root written before the member became entities<T> holds them (inline, as an object).
+    if (!json.is_object()) {
+      error = {path, "expected an object"};
+      return false;
+    }
+    for (auto const& [name, element] : json.items()) {
+      if (char const* unstorable = unstorable_text_reason(name)) {
+        error = {join_path(path, name), unstorable};
+        return false;
+      }
+      if (!read_json(element, out.adopt_inline(name), join_path(path, name), error)) return false;
     }
   } else if constexpr (is_reflected<T>) {
     return read_json_object(json, out, path, error);

@@ -86,23 +86,23 @@ void account::apply(account_state& account, account_opened const& event) {
 void account::apply(account_state& account, payment_authorized const& event) {
   account.authorized_total += event.amount.value;
   account.payments_authorized += 1;
-  account.payments[event.payment_id] = payment_state{event.amount.value, 0, event.description};
+  account.payments.put(event.payment_id, payment_state{event.amount.value, 0, event.description});
 }
 
 void account::apply(account_state& account, payment_captured const& event) {
   account.captured_total += event.amount.value;
-  account.payments[event.payment_id].captured += event.amount.value;
+  account.payments.at(event.payment_id).captured += event.amount.value;
 }
 
 void account::apply(account_state& account, payment_description_set const& event) {
-  account.payments[event.payment_id].description = event.description;
+  account.payments.at(event.payment_id).description = event.description;
 }
 
 account::decision<> account::decide(current const& account, refund_payment const& command, context const&) {
-  auto const payment = account->payments.find(command.payment_id);
-  if (payment == account->payments.end()) return no_such_payment(command.payment_id);
+  auto const* payment = account->payments.find(command.payment_id);
+  if (payment == nullptr) return no_such_payment(command.payment_id);
   if (auto refused = check_amount(*account, command.amount)) return *refused;
-  if (command.amount.value > payment->second.captured - payment->second.refunded.value_or(0)) {
+  if (command.amount.value > payment->captured - payment->refunded.value_or(0)) {
     return reject("refund_exceeds_capture", "the refund exceeds what was captured and not yet refunded");
   }
   return emit(payment_refunded{command.payment_id, command.refund_id, command.amount});
@@ -110,7 +110,7 @@ account::decision<> account::decide(current const& account, refund_payment const
 
 void account::apply(account_state& account, payment_refunded const& event) {
   account.refunded_total = account.refunded_total.value_or(0) + event.amount.value;
-  auto& payment = account.payments[event.payment_id];
+  auto& payment = account.payments.at(event.payment_id);
   payment.refunded = payment.refunded.value_or(0) + event.amount.value;
 }
 

@@ -15,9 +15,9 @@ account_view view_of(account_state const& account) {
 }
 
 std::optional<payment_view> view_of_payment(account_state const& account, std::string const& payment_id) {
-  auto const found = account.payments.find(payment_id);
-  if (found == account.payments.end()) return std::nullopt;
-  auto const& payment = found->second;
+  auto const* found = account.payments.find(payment_id);
+  if (found == nullptr) return std::nullopt;
+  auto const& payment = *found;
   std::string status = payment.captured == 0               ? "authorized"
                        : payment.captured < payment.amount ? "partially_captured"
                                                            : "captured";

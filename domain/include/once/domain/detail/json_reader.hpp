@@ -92,10 +92,15 @@ constexpr std::uint64_t required_members() {
   std::size_t index = 0;
   boost::hana::for_each(boost::hana::accessors<T>(), [&](auto const& field) {
     using member = std::remove_cvref_t<decltype(boost::hana::second(field)(std::declval<T&>()))>;
-    if (!is_optional<member>) mask |= std::uint64_t{1} << index;
+    if (!is_optional<member> && !is_entities<member>) mask |= std::uint64_t{1} << index;
     ++index;
   });
   return mask;
+}
+
+/// The operations of a JSON object read entry by entry, each entry's slot from `entry`.
+constexpr type_ops map_ops(slot (*entry)(void* object, std::string const& key)) {
+  return {type_ops::shape::map, nullptr, nullptr, nullptr, nullptr, entry, nullptr, nullptr, "expected an object"};
 }
 
 template <class T>
@@ -125,16 +130,13 @@ type_ops const& ops_for() {
                                   "expected an array"};
     return ops;
   } else if constexpr (is_string_map<T>) {
-    static constexpr type_ops ops{
-        type_ops::shape::map,
-        nullptr,
-        nullptr,
-        nullptr,
-        nullptr,
-        [](void* object, std::string const& key) { return slot_of((*static_cast<T*>(object))[key]); },
-        nullptr,
-        nullptr,
-        "expected an object"};
+    static constexpr type_ops ops =
+        map_ops([](void* object, std::string const& key) { return slot_of((*static_cast<T*>(object))[key]); });
+    return ops;
+  } else if constexpr (is_entities<T>) {
+    // Only a root written before the member became entities<T> holds them (inline, as an object).
+    static constexpr type_ops ops = map_ops(
+        [](void* object, std::string const& key) { return slot_of(static_cast<T*>(object)->adopt_inline(key)); });
     return ops;
   } else if constexpr (is_reflected<T>) {
     static_assert(field_names<T>().size() <= 64, "once: reflected structs have at most 64 members");

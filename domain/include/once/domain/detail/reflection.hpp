@@ -21,10 +21,21 @@
 #include <boost/hana/second.hpp>
 #include <boost/hana/unpack.hpp>
 
+namespace once::domain {
+template <class T>
+class entities;
+}  // namespace once::domain
+
 namespace once::domain::detail {
 
 template <class T>
 inline constexpr bool always_false = false;
+
+/// Entities kept beside the root (once/domain/entities.hpp): never part of the root's JSON.
+template <class T>
+inline constexpr bool is_entities = false;
+template <class T>
+inline constexpr bool is_entities<entities<T>> = true;
 
 template <class T>
 inline constexpr bool is_optional = false;

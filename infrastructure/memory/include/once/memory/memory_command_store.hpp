@@ -36,6 +36,9 @@ class memory_command_store final : public application::command_store,
                                                                      application::claim_waits const& waits) override;
   [[nodiscard]] application::result<std::optional<application::stored_aggregate>> read(
       application::aggregate_ref const& ref) override;
+  [[nodiscard]] application::result<std::optional<std::string>> read_entity(application::aggregate_ref const& ref,
+                                                                            std::string_view collection,
+                                                                            std::string const& id) override;
   [[nodiscard]] application::result<std::optional<application::intent_record>> find(
       domain::intent_key const& intent) override;
 
@@ -79,8 +82,12 @@ class memory_command_store final : public application::command_store,
     bool in_flight = false;
   };
   struct aggregate_slot {
-    std::optional<application::stored_aggregate> stored;
+    std::optional<application::stored_aggregate> stored;  // the root (its entities field stays empty)
+    std::map<std::pair<std::string, std::string>, std::string, std::less<>> entities;  // (collection, id) -> JSON
     bool locked = false;  // a claim holds it from claim to commit or rollback
+    /// Takes a written aggregate: the root, and its entries beside it.
+    void write(application::stored_aggregate written);
+    [[nodiscard]] std::optional<std::string> entity(std::string_view collection, std::string const& id) const;
   };
   using intent_map = std::unordered_map<domain::intent_key, intent_slot>;
   using aggregate_map = std::map<application::aggregate_ref, aggregate_slot>;

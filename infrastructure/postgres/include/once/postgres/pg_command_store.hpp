@@ -48,6 +48,9 @@ class pg_command_store final : public application::command_store,
                                                                      application::claim_waits const& waits) override;
   [[nodiscard]] application::result<std::optional<application::stored_aggregate>> read(
       application::aggregate_ref const& ref) override;
+  [[nodiscard]] application::result<std::optional<std::string>> read_entity(application::aggregate_ref const& ref,
+                                                                            std::string_view collection,
+                                                                            std::string const& id) override;
   [[nodiscard]] application::result<std::optional<application::intent_record>> find(
       domain::intent_key const& intent) override;
 

@@ -64,16 +64,21 @@ class pg_schema {
   [[nodiscard]] std::string const& url() const noexcept { return url_; }
 
   /// The first column of the first row of a query; "${schema}" stands for this schema.
-  [[nodiscard]] std::int64_t scalar(std::string sql) const {
+  [[nodiscard]] std::int64_t scalar(std::string const& sql) const { return run(sql).at(0).at(0).as<std::int64_t>(); }
+  /// The same, as text.
+  [[nodiscard]] std::string text(std::string const& sql) const { return run(sql).at(0).at(0).c_str(); }
+  /// Runs statements, for a test's set-up; "${schema}" as above.
+  void exec(std::string const& sql) const { (void)run(sql); }
+
+ private:
+  pqxx::result run(std::string sql) const {
     for (auto at = sql.find("${schema}"); at != std::string::npos; at = sql.find("${schema}")) {
       sql.replace(at, 9, name_);
     }
     pqxx::connection connection{url_};
     pqxx::nontransaction statement{connection};
-    return statement.exec(sql).at(0).at(0).as<std::int64_t>();
+    return statement.exec(sql);
   }
-
- private:
   static std::string unique_name() {
     static std::atomic<int> counter{0};
     std::random_device entropy;
