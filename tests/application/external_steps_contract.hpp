@@ -94,6 +94,17 @@ TYPED_TEST_P(ExternalSteps, ANewIntentCallsOnceAndARepeatIsAnsweredWithoutCallin
   EXPECT_EQ(this->desk.bookings_of(this->reference_of("k-1")), 1U);
 }
 
+TYPED_TEST_P(ExternalSteps, AConclusionWritesTheEntriesItsEventsPutBesideTheRoot) {
+  auto first = this->send("T-1", 100, "k-1");
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  once::application::aggregate_ref const ref{std::string{transfer::type_name}, "T-1", "tenant-a"};
+  auto const entry = this->under_test->store().read_entity(ref, "bookings", "1");
+  ASSERT_TRUE(entry.has_value()) << entry.error().message;
+  ASSERT_TRUE(entry->has_value()) << "the conclusion's entry was not written";
+  EXPECT_NE(entry->value().find(this->reference_of("k-1")), std::string::npos) << entry->value();
+  EXPECT_FALSE(this->under_test->store().read_entity(ref, "bookings", "2")->has_value());
+}
+
 TYPED_TEST_P(ExternalSteps, ACallWhoseAnswerIsLostLeavesTheIntentUnknownUntilRecoveryFindsTheBooking) {
   this->desk.next(transfer_desk::fault::book_and_lose_the_answer);
   auto first = this->send("T-1", 100, "k-1");
@@ -259,7 +270,8 @@ TYPED_TEST_P(ExternalSteps, CallsThatKeepEndingUnknownGoToTheExceptionQueueInste
   EXPECT_EQ(this->desk.bookings_of(this->reference_of("k-1")), 0U);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(ExternalSteps, TheExceptionQueueShowsAndResolvesATenantsOwnEntriesOnly,
+REGISTER_TYPED_TEST_SUITE_P(ExternalSteps, AConclusionWritesTheEntriesItsEventsPutBesideTheRoot,
+                            TheExceptionQueueShowsAndResolvesATenantsOwnEntriesOnly,
                             CallsThatKeepEndingUnknownGoToTheExceptionQueueInsteadOfBeingRepeatedForever,
                             ANewIntentCallsOnceAndARepeatIsAnsweredWithoutCalling,
                             ACallWhoseAnswerIsLostLeavesTheIntentUnknownUntilRecoveryFindsTheBooking,

@@ -18,6 +18,7 @@
 
 #include <once/application/external_steps.hpp>
 #include <once/domain/aggregate.hpp>
+#include <once/domain/entities.hpp>
 #include <once/domain/external.hpp>
 
 namespace once_tests {
@@ -39,9 +40,15 @@ struct transfer_view {
   friend bool operator==(transfer_view const&, transfer_view const&) = default;
 };
 
+struct booking_entry {
+  BOOST_HANA_DEFINE_STRUCT(booking_entry, (std::string, reference));
+};
+
 struct transfer_state {
   BOOST_HANA_DEFINE_STRUCT(transfer_state, (std::string, transfer_id), (std::string, status), (std::string, reference),
-                           (std::int64_t, booking_no), (std::int64_t, amount));
+                           (std::int64_t, booking_no), (std::int64_t, amount),
+                           // beside the root: what a conclusion writes besides it
+                           (once::domain::entities<booking_entry>, bookings));
 };
 
 struct money_requested {
@@ -105,6 +112,7 @@ struct transfer
   static void apply(state& s, money_sent const& e) {
     s.status = "completed";
     s.booking_no = e.booking_no;
+    s.bookings.put(std::to_string(e.booking_no), booking_entry{s.reference});
   }
   static void apply(state& s, money_refused const&) { s.status = "failed"; }
   static void apply(state& s, money_in_doubt const& e) { s.status = e.status; }
