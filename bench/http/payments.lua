@@ -3,9 +3,8 @@
 --                                                  request (its own Idempotency-Key and account id)
 --   wrk ... -s payments.lua -- replay RUN_ID KEYS  POST /v1/payments: repeats of KEYS payments created
 --                                                  beforehand as "RUN_ID-replay-i" on account "B-(i mod 1000)"
--- New intents open accounts rather than add payments because the example's
--- account holds its payments: thousands of payments on one account make each
--- command carry a large state, which is the domain's cost, not the HTTP path's.
+--   wrk ... -s payments.lua -- pay RUN_ID N        POST /v1/payments: a new payment per request (its own
+--                                                  Idempotency-Key) on one of the N accounts B-0 .. B-(N-1)
 -- wrk shares the cores with the service it measures, so requests are built by
 -- concatenating constant parts (wrk.format walks a header table per call), and
 -- there is no response() callback (with one, wrk parses every answer's headers
@@ -42,6 +41,11 @@ function request()
   if mode == "new" then
     local id = key_prefix .. sent
     return post(accounts, id, '{"account_id":"' .. id .. '","currency":"EUR","credit_limit":1000}')
+  end
+  if mode == "pay" then
+    local account = (sent * 7919 + thread_number * 104729) % spread
+    return post(payments, key_prefix .. sent,
+                '{"account_id":"B-' .. account .. '","amount":{"value":1,"currency":"EUR"},"description":"bench"}')
   end
   local i = (sent * 7919 + thread_number * 104729) % spread
   return post(payments, run_id .. "-replay-" .. i,

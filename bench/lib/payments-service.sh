@@ -29,6 +29,7 @@ prepare_replays() {  # prepare_replays RUN_ID: accounts B-0..B-999 with one paym
   seq 0 999 | xargs -P 8 -I{} bash -c 'post "'"$1"'-replay-{}" "{\"account_id\":\"B-{}\",\"amount\":{\"value\":1,\"currency\":\"EUR\"},\"description\":\"bench\"}" /v1/payments >/dev/null'
 }
 
-wrk_payments() {  # wrk_payments MODE CONNECTIONS SECONDS KEY_PREFIX: wrk's report (modes: bench/http/payments.lua)
-  wrk -t 2 -c "$2" -d "${3}s" --latency -s "$root/bench/http/payments.lua" "$base" -- "$1" "$4" 1000
+# wrk_payments MODE CONNECTIONS SECONDS KEY_PREFIX [SPREAD]: wrk's report (modes: bench/http/payments.lua)
+wrk_payments() {
+  wrk -t 2 -c "$2" -d "${3}s" --latency -s "$root/bench/http/payments.lua" "$base" -- "$1" "$4" "${5:-1000}"
 }

@@ -5,7 +5,7 @@
 // or two configurations.
 //
 //   payments-inprocess-bench --database-url URL --schema NAME [--seconds 10] [--clients 16,64]
-//                            [--replay-cache 100000] [--scenarios new,replay,history] [--run-id ID]
+//                            [--replay-cache 100000] [--scenarios new,replay,pay,history] [--run-id ID]
 //                            [--history 100000] [--history-commands 20]
 //
 // new:     payments.open_account with a new key and a new account per command (what
@@ -13,6 +13,8 @@
 // replays: payments.authorize_payment repeats of 1000 payments made beforehand, one per
 //          account (what it sends as "replay"); from memory with the replay
 //          cache, one PostgreSQL round trip each with --replay-cache 0.
+// pay:     payments.authorize_payment with a new key per command on one of 256 accounts
+//          opened beforehand (what bench/http/payments.lua sends as "pay");
 // history: what a new payments.authorize_payment costs on an account that holds --history
 //          payments against one that holds 10: --history-commands commands on each, one at
 //          a time, alternating between the two; the ratio of the medians. The two accounts
@@ -136,6 +138,12 @@ int main(int argc, char** argv) {
                             envelope_for(run_id + "-replay-" + std::to_string(i)));
   }
 
+  constexpr int paying_accounts = 256;
+  for (int i = 0; wants("pay") && i < paying_accounts; ++i) {
+    auto const id = run_id + "-P-" + std::to_string(i);
+    (void)accounts.dispatch(payments::domain::open_account{id, "EUR", 1'000'000'000'000}, envelope_for("open-" + id));
+  }
+
   std::printf("| scenario | clients | commands/s | p99 ms | failed |\n|---|---|---|---|---|\n");
   std::fflush(stdout);  // scripts sampling CPU wait for this line: the preparation is over
   for (int clients : client_counts) {
@@ -147,6 +155,18 @@ int main(int argc, char** argv) {
       });
       std::printf("| payments new intents | %d | %.0f | %.3f | %lld |\n", clients, fresh.per_second, fresh.p99_ms,
                   static_cast<long long>(fresh.failed));
+    }
+    if (wants("pay")) {
+      auto const paid = measure(clients, std::chrono::seconds{seconds}, [&](int c, std::int64_t n) {
+        auto const account = run_id + "-P-" + std::to_string((n * 7919 + c * 104729) % paying_accounts);
+        auto const key =
+            run_id + "-pay-" + std::to_string(clients) + "-t" + std::to_string(c) + "-" + std::to_string(n);
+        auto const outcome =
+            accounts.dispatch(payments::domain::authorize_payment{account, {1, "EUR"}, "bench"}, envelope_for(key));
+        return outcome.has_value() && outcome->kind() == once::domain::outcome_kind::applied;
+      });
+      std::printf("| payments on existing accounts | %d | %.0f | %.3f | %lld |\n", clients, paid.per_second,
+                  paid.p99_ms, static_cast<long long>(paid.failed));
     }
     if (wants("replay")) {
       auto const replays = measure(clients, std::chrono::seconds{seconds}, [&](int c, std::int64_t n) {
