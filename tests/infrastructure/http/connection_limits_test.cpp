@@ -119,11 +119,8 @@ TEST(HttpServerConnectionCap, AnswersANewConnectionWhileAThousandIdleOnesPressOn
   int const status = answered_at.get();
   EXPECT_EQ(status, 200) << "a new connection was not answered within a second";
   // The cap held: all but 256 of the idle connections were closed to make room.
-  auto const deadline = std::chrono::steady_clock::now() + 10s;
-  while (idle.closed_by_server() < 1000 - 256 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_GE(idle.closed_by_server(), 1000 - 256);
+  EXPECT_TRUE(once::testing::eventually([&] { return idle.closed_by_server() >= 1000 - 256; }, 10s))
+      << idle.closed_by_server() << " closed by the server";
   server->stop();
 }
 
@@ -134,7 +131,7 @@ TEST(HttpServerConnectionCap, ClosesTheConnectionIdleLongestToAdmitANewOne) {
   auto server = start_server(options, healthz_only());
   http_client longest{server->port()};
   ASSERT_EQ(longest.send("GET", "/healthz").status, 200);
-  std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(20ms);  // so that the two connections' idle times differ
   http_client recent{server->port()};
   ASSERT_EQ(recent.send("GET", "/healthz").status, 200);
   http_client newcomer{server->port()};
@@ -260,15 +257,13 @@ class probe_server {
  public:
   probe_server(rlim_t descriptor_limit, std::size_t max_connections)
       : process_(ONCE_HTTP_PROBE_SERVER, {std::to_string(max_connections)}, descriptor_limit) {
-    auto const deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
+    auto const announced = [&] {
       for (auto const& line : process_.output_lines()) {
         if (line.rfind("port ", 0) == 0) port_ = static_cast<unsigned short>(std::stoul(line.substr(5)));
       }
-      if (port_ != 0) return;
-      std::this_thread::sleep_for(10ms);
-    }
-    throw std::runtime_error("the probe server did not start");
+      return port_ != 0;
+    };
+    if (!once::testing::eventually(announced, 10s, 10ms)) throw std::runtime_error("the probe server did not start");
   }
   [[nodiscard]] unsigned short port() const noexcept { return port_; }
 

@@ -16,6 +16,7 @@
 #include <once/postgres/pg_command_store.hpp>
 
 #include <once/testing/child_process.hpp>
+#include <once/testing/eventually.hpp>
 #include "application/command_store_contract.hpp"
 #include "support/ledger.hpp"
 #include "support/pg_under_test.hpp"
@@ -92,11 +93,8 @@ TEST(BoundedWaitsOnPostgres, AClaimLeftOpenIsEndedByTheServerAfterTheClaimTimeou
 TEST(BoundedWaitsOnPostgres, AWorkerStoppedWhileHoldingAClaimHoldsItNoLongerThanTheClaimTimeout) {
   pg_schema schema;
   child_process holder{ONCE_PG_CLAIM_HOLDER, {database_url(), schema.name(), "held-by-a-stopped-worker", "1000"}};
-  auto const deadline = std::chrono::steady_clock::now() + 20s;
-  while (process_state(holder.pid()) != 'T' && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-  ASSERT_EQ(process_state(holder.pid()), 'T') << "the worker did not claim and stop";
+  ASSERT_TRUE(once::testing::eventually([&] { return process_state(holder.pid()) == 'T'; }, 20s, 10ms))
+      << "the worker did not claim and stop";
   ASSERT_EQ(holder.output_lines(), std::vector<std::string>{"claimed"});
 
   auto other = once::postgres::pg_command_store::open(schema.options(1));
