@@ -16,17 +16,24 @@ CREATE TABLE ${schema}.once_entities (
   PRIMARY KEY (tenant, aggregate_type, aggregate_id, collection, entity_id)
 );
 
--- Writes (adds or replaces) the entries of p_entities, a JSON array of
--- {"collection", "id", "state"}. Called beside once_commit in the same
--- statement, or after once_conclude_step when that wrote the root. True.
+-- Writes the entries of p_entities, a JSON array of {"collection", "id",
+-- "state"}: adds or replaces each, or deletes it when its state is null.
+-- Called beside once_commit in the same statement, or after
+-- once_conclude_step when that wrote the root. True.
 CREATE FUNCTION ${schema}.once_write_entities(p_tenant text, p_aggregate_type text, p_aggregate_id text,
                                               p_entities json)
   RETURNS boolean
   LANGUAGE plpgsql AS $$
 BEGIN
+  DELETE FROM ${schema}.once_entities e
+   USING json_array_elements(p_entities) AS item
+   WHERE json_typeof(item->'state') = 'null'
+     AND e.tenant = p_tenant AND e.aggregate_type = p_aggregate_type AND e.aggregate_id = p_aggregate_id
+     AND e.collection = item->>'collection' AND e.entity_id = item->>'id';
   INSERT INTO ${schema}.once_entities AS e (tenant, aggregate_type, aggregate_id, collection, entity_id, state)
   SELECT p_tenant, p_aggregate_type, p_aggregate_id, item->>'collection', item->>'id', (item->'state')::jsonb
     FROM json_array_elements(p_entities) AS item
+   WHERE json_typeof(item->'state') <> 'null'
   ON CONFLICT (tenant, aggregate_type, aggregate_id, collection, entity_id)
   DO UPDATE SET state = excluded.state, updated_at = now();
   RETURN true;

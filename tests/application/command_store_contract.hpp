@@ -277,6 +277,20 @@ TYPED_TEST_P(CommandStoreContract, EntriesAreWrittenWithTheirRootAndReadOneAtATi
       << "an entry the commit did not carry stays as it was";
 }
 
+TYPED_TEST_P(CommandStoreContract, ARemovedEntryIsDeletedWithItsRootsCommitAndTheOthersStay) {
+  auto const first = contract_claim("removal-1", "shrinking");
+  {
+    auto claimed = this->store->claim(first, contract_waits());
+    ASSERT_TRUE(claimed->claim->commit(
+        contract_effects_with_entries(first, 0, {{"lines", "L1", R"({"q":1})"}, {"lines", "L2", R"({"q":2})"}})));
+  }
+  auto const second = contract_claim("removal-2", "shrinking");
+  auto claimed = this->store->claim(second, contract_waits());
+  ASSERT_TRUE(claimed->claim->commit(contract_effects_with_entries(second, 1, {{"lines", "L1", "", true}})));
+  EXPECT_EQ(entry_json(this->store->read_entity(first.target, "lines", "L1")), nullptr);
+  EXPECT_EQ(entry_json(this->store->read_entity(first.target, "lines", "L2")), nlohmann::json::parse(R"({"q":2})"));
+}
+
 TYPED_TEST_P(CommandStoreContract, EntriesOfACommitThatLosesItsVersionCheckAreNotWritten) {
   auto const one = optimistic(contract_claim("entries-one", "contested"));
   auto const two = optimistic(contract_claim("entries-two", "contested"));
@@ -309,16 +323,14 @@ TYPED_TEST_P(CommandStoreContract, EntriesBelongToTheirAggregateAndItsTenant) {
   EXPECT_EQ(entry_json(this->store->read_entity(other_tenant, "lines", "L1")), nullptr);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(CommandStoreContract, EntriesAreWrittenWithTheirRootAndReadOneAtATime,
-                            EntriesOfACommitThatLosesItsVersionCheckAreNotWritten,
-                            EntriesBelongToTheirAggregateAndItsTenant,
-                            OfTwoOptimisticClaimsOfOneIntentOnlyOneCommitSucceeds,
-                            AnOptimisticCommitOnAMovedAggregateIsAbortedAndWritesNothing,
-                            ANewIntentIsClaimedWithoutAnAggregate, ACommittedIntentIsARepeatCarryingItsRecord,
-                            TheCommittedStateIsWhatTheNextClaimSees, ADroppedClaimRollsBackAndFreesTheIntent,
-                            SimultaneousClaimsOfOneIntentYieldExactlyOneExecution,
-                            ADuplicateOfAnInFlightIntentReportsInFlightAfterTheBound,
-                            ACommitOnAStaleVersionIsAbortedAndWritesNothing, AnExpiredRecordIsTreatedAsAbsent,
-                            CommandsOnOneAggregateAreSerialised);
+REGISTER_TYPED_TEST_SUITE_P(
+    CommandStoreContract, EntriesAreWrittenWithTheirRootAndReadOneAtATime,
+    ARemovedEntryIsDeletedWithItsRootsCommitAndTheOthersStay, EntriesOfACommitThatLosesItsVersionCheckAreNotWritten,
+    EntriesBelongToTheirAggregateAndItsTenant, OfTwoOptimisticClaimsOfOneIntentOnlyOneCommitSucceeds,
+    AnOptimisticCommitOnAMovedAggregateIsAbortedAndWritesNothing, ANewIntentIsClaimedWithoutAnAggregate,
+    ACommittedIntentIsARepeatCarryingItsRecord, TheCommittedStateIsWhatTheNextClaimSees,
+    ADroppedClaimRollsBackAndFreesTheIntent, SimultaneousClaimsOfOneIntentYieldExactlyOneExecution,
+    ADuplicateOfAnInFlightIntentReportsInFlightAfterTheBound, ACommitOnAStaleVersionIsAbortedAndWritesNothing,
+    AnExpiredRecordIsTreatedAsAbsent, CommandsOnOneAggregateAreSerialised);
 
 }  // namespace once_tests

@@ -30,6 +30,14 @@ struct change_quantity {
   static constexpr std::string_view type_name = "test.change_quantity";
   BOOST_HANA_DEFINE_STRUCT(change_quantity, (std::string, basket_id), (std::string, line_id), (std::int64_t, quantity));
 };
+struct remove_line {
+  static constexpr std::string_view type_name = "test.remove_line";
+  BOOST_HANA_DEFINE_STRUCT(remove_line, (std::string, basket_id), (std::string, line_id));
+};
+struct line_removed {
+  static constexpr std::string_view type_name = "test.line_removed";
+  BOOST_HANA_DEFINE_STRUCT(line_removed, (std::string, line_id));
+};
 struct line_added {
   static constexpr std::string_view type_name = "test.line_added";
   BOOST_HANA_DEFINE_STRUCT(line_added, (std::string, line_id), (std::string, sku), (std::int64_t, quantity));
@@ -69,9 +77,17 @@ inline constexpr auto basket_commands = once::domain::command_table(
         .result([](basket_state const& s, change_quantity const& c) {
           return line_view{c.line_id, s.lines.find(c.line_id)->quantity, s.items};
         })
+        .repeat(once::domain::return_prior),
+    once::domain::on<remove_line>()
+        .key(once::domain::client_key)
+        .target(&remove_line::basket_id)
+        .only_if_exists([](remove_line const& c) { return reject("no_basket", "no basket " + c.basket_id); })
+        .result([](basket_state const& s, remove_line const& c) {
+          return line_view{c.line_id, 0, s.items};
+        })
         .repeat(once::domain::return_prior));
 
-struct basket : once::domain::aggregate_types<basket_state, std::variant<line_added, quantity_changed>> {
+struct basket : once::domain::aggregate_types<basket_state, std::variant<line_added, quantity_changed, line_removed>> {
   static constexpr std::string_view type_name = "test.basket";
   static constexpr auto const& commands = basket_commands;
   static decision<> decide(current const& s, add_line const& c, context const&) {
@@ -81,6 +97,14 @@ struct basket : once::domain::aggregate_types<basket_state, std::variant<line_ad
     auto const* line = s->lines.find(c.line_id);
     if (line == nullptr) return reject("no_line", "no line " + c.line_id);
     return emit(quantity_changed{c.line_id, c.quantity});
+  }
+  static decision<> decide(current const& s, remove_line const& c, context const&) {
+    if (s->lines.find(c.line_id) == nullptr) return reject("no_line", "no line " + c.line_id);
+    return emit(line_removed{c.line_id});
+  }
+  static void apply(state& s, line_removed const& e) {
+    s.items -= s.lines.find(e.line_id)->quantity;
+    s.lines.erase(e.line_id);
   }
   static void apply(state& s, line_added const& e) {
     s.lines_added += 1;
@@ -169,6 +193,21 @@ TEST(Entities, ACommandReadsOnlyTheEntryItLooksAtAndWritesOnlyWhatItChanged) {
   EXPECT_EQ(store.entries_written.load(), 1);
   EXPECT_EQ(memory.read(basket_ref("B-1"))->value().state, R"({"items":54,"lines_added":50})")
       << "the root stays small, whatever the number of lines";
+}
+
+TEST(Entities, ARemovedEntryIsDeletedFromTheStoreAndItsRepeatIsAnsweredFromTheRecord) {
+  once::memory::memory_command_store store;
+  app::command_dispatcher<basket> baskets{store};
+  ASSERT_TRUE(baskets.dispatch(add_line{"B-1", "SKU-1", 2}, keyed("add-1")));
+  ASSERT_TRUE(baskets.dispatch(add_line{"B-1", "SKU-2", 3}, keyed("add-2")));
+  auto const removed = baskets.dispatch(remove_line{"B-1", "L1"}, keyed("remove-1"));
+  ASSERT_TRUE(removed.has_value()) << removed.error().message;
+  EXPECT_EQ(removed->result().items, 3);
+  EXPECT_FALSE(store.read_entity(basket_ref("B-1"), "lines", "L1")->has_value());
+  EXPECT_TRUE(store.read_entity(basket_ref("B-1"), "lines", "L2")->has_value());
+  EXPECT_EQ(baskets.dispatch(remove_line{"B-1", "L1"}, keyed("remove-1"))->kind(),
+            once::domain::outcome_kind::replayed);
+  EXPECT_EQ(baskets.dispatch(remove_line{"B-1", "L1"}, keyed("remove-again"))->refusal().code, "no_line");
 }
 
 TEST(Entities, AnEntryThatDoesNotExistIsADomainAnswerNotAnError) {

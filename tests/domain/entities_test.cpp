@@ -73,6 +73,19 @@ TEST(Entities, CountsAsChangedOnlyWhatWasPutOrChanged) {
   EXPECT_EQ(changed_ids(basket.lines), (std::vector<std::string>{"B", "C"}));
 }
 
+TEST(Entities, AnErasedEntryIsGoneAndCountsAsErasedNotAsChanged) {
+  basket_state basket;
+  basket.lines.load_with([](std::string const& id) -> std::optional<line> { return line{"SKU-" + id, 1}; });
+  basket.lines.erase("A");
+  basket.lines.at("B").quantity = 2;
+  EXPECT_EQ(basket.lines.find("A"), nullptr) << "not read again from the store";
+  EXPECT_THROW(basket.lines.at("A"), std::out_of_range);
+  std::vector<std::string> erased;
+  basket.lines.for_each_erased([&](std::string const& id) { erased.push_back(id); });
+  EXPECT_EQ(erased, (std::vector<std::string>{"A"}));
+  EXPECT_EQ(changed_ids(basket.lines), (std::vector<std::string>{"B"}));
+}
+
 TEST(Entities, AreNeverPartOfTheRootsJson) {
   basket_state basket;
   basket.basket_id = "B-1";

@@ -367,8 +367,14 @@ void memory_command_store::seed(stored_aggregate aggregate) {
 }
 
 void memory_command_store::aggregate_slot::write(stored_aggregate written) {
-  for (auto& entry : written.entities)
-    entities[{std::move(entry.collection), std::move(entry.id)}] = std::move(entry.state);
+  for (auto& entry : written.entities) {
+    std::pair key{std::move(entry.collection), std::move(entry.id)};
+    if (entry.removed) {
+      entities.erase(key);
+    } else {
+      entities[std::move(key)] = std::move(entry.state);
+    }
+  }
   written.entities.clear();
   stored = std::move(written);
 }

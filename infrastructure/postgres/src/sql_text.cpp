@@ -37,7 +37,7 @@ std::string entities_json(std::vector<application::stored_entity> const& entitie
     write_json_string(out, entity.collection);
     out += ",\"id\":";
     write_json_string(out, entity.id);
-    out += ",\"state\":" + entity.state + '}';  // already JSON
+    out += ",\"state\":" + (entity.removed ? std::string{"null"} : entity.state) + '}';  // already JSON
   }
   out += ']';
   return out;

@@ -25,7 +25,8 @@ namespace once::postgres::detail {
 // The outbox messages as a JSON array for once_commit's p_outbox (payloads are embedded as JSON).
 [[nodiscard]] std::string outbox_json(std::vector<application::outbox_message> const& messages);
 
-// The entries of a write as a JSON array for once_write_entities' p_entities (states embedded as JSON).
+// The entries of a write as a JSON array for once_write_entities' p_entities (states embedded as JSON,
+// null for a removed entry).
 [[nodiscard]] std::string entities_json(std::vector<application::stored_entity> const& entities);
 
 }  // namespace once::postgres::detail

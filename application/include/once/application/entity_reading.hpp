@@ -54,7 +54,7 @@ void read_entities_through(std::optional<State>& state, Read read) {
   }
 }
 
-/// The entries of the state's entities that were put or changed, to be written with its root.
+/// The entries of the state's entities that were put, changed or erased, to be written with its root.
 template <class State>
 std::vector<stored_entity> changed_entities(State const& state) {
   std::vector<stored_entity> changed;
@@ -62,6 +62,9 @@ std::vector<stored_entity> changed_entities(State const& state) {
     domain::for_each_entity_collection(state, [&changed](std::string_view name, auto const& collection) {
       collection.for_each_changed([&](std::string const& id, auto const& entry) {
         changed.push_back(stored_entity{std::string{name}, id, domain::canonical_json(entry)});
+      });
+      collection.for_each_erased([&](std::string const& id) {
+        changed.push_back(stored_entity{std::string{name}, id, {}, true});
       });
     });
   }

@@ -33,14 +33,15 @@ struct aggregate_ref {
 struct stored_entity {
   std::string collection;  // the state's member that holds it
   std::string id;
-  std::string state;  // JSON of the entry
+  std::string state;     // JSON of the entry; empty when removed
+  bool removed = false;  // on a write: delete the entry
 };
 
 struct stored_aggregate {
   aggregate_ref ref;
   std::int64_t version = 0;  // 1 after the first applied command; 0 never stored
   std::string state;         // JSON of the aggregate's root (a store may normalise spacing and key order)
-  /// Written with the root: the entries the command put or changed. Never
+  /// Written with the root: the entries the command put, changed or removed. Never
   /// filled by a read; entries are read one at a time (claimed_intent::entity, command_store::read_entity).
   std::vector<stored_entity> entities;
 };

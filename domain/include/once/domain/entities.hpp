@@ -14,6 +14,7 @@
 ///   decide:  auto const* payment = account->payments.find(command.payment_id);  // nullptr: none
 ///   apply:   account.payments.put(event.payment_id, payment_state{...});        // a new entry
 ///            account.payments.at(event.payment_id).captured += ...;           // an existing one
+///            account.payments.erase(event.payment_id);                         // gone
 ///
 /// Entries are read on demand. In a unit test the state that apply built holds
 /// them all; under the dispatcher the first look at an id asks the store
@@ -77,6 +78,12 @@ class entities {
     return entries_.find(id)->second.value();
   }
 
+  /// Removes the entry, if there is one: the commit deletes its record.
+  void erase(std::string const& id) {
+    changed_.insert(id);
+    entries_.insert_or_assign(id, std::nullopt);
+  }
+
   // --- what the framework uses ---
 
   /// Entries not in memory are read through `load` from now on.
@@ -87,6 +94,14 @@ class entities {
   void for_each_changed(F&& f) const {
     for (auto const& id : changed_) {
       if (auto const& entry = entries_.at(id); entry.has_value()) f(id, *entry);
+    }
+  }
+
+  /// Calls f(id) for each entry erased since the state was read.
+  template <class F>
+  void for_each_erased(F&& f) const {
+    for (auto const& id : changed_) {
+      if (!entries_.at(id).has_value()) f(id);
     }
   }
 
