@@ -24,12 +24,17 @@ CREATE FUNCTION ${schema}.once_write_entities(p_tenant text, p_aggregate_type te
                                               p_entities json)
   RETURNS boolean
   LANGUAGE plpgsql AS $$
+DECLARE
+  removed json;
 BEGIN
-  DELETE FROM ${schema}.once_entities e
-   USING json_array_elements(p_entities) AS item
-   WHERE json_typeof(item->'state') = 'null'
-     AND e.tenant = p_tenant AND e.aggregate_type = p_aggregate_type AND e.aggregate_id = p_aggregate_id
-     AND e.collection = item->>'collection' AND e.entity_id = item->>'id';
+  -- One primary-key lookup per removed entry: a join with the array could be
+  -- planned as a scan of all the aggregate's entries, which is what entities avoid.
+  FOR removed IN SELECT item FROM json_array_elements(p_entities) AS item WHERE json_typeof(item->'state') = 'null'
+  LOOP
+    DELETE FROM ${schema}.once_entities e
+     WHERE e.tenant = p_tenant AND e.aggregate_type = p_aggregate_type AND e.aggregate_id = p_aggregate_id
+       AND e.collection = removed->>'collection' AND e.entity_id = removed->>'id';
+  END LOOP;
   INSERT INTO ${schema}.once_entities AS e (tenant, aggregate_type, aggregate_id, collection, entity_id, state)
   SELECT p_tenant, p_aggregate_type, p_aggregate_id, item->>'collection', item->>'id', (item->'state')::jsonb
     FROM json_array_elements(p_entities) AS item
