@@ -15,6 +15,8 @@
 #include <once/domain/entities.hpp>
 #include <once/memory/memory_command_store.hpp>
 
+#include "support/flaky_store.hpp"
+
 namespace once_tests {
 namespace {
 
@@ -246,46 +248,11 @@ TEST(Entities, ARootThatHeldItsEntriesInlineMovesThemOutOnItsNextCommit) {
   EXPECT_EQ(store.read_entity(basket_ref("B-old"), "lines", "L2")->value(), R"({"quantity":4,"sku":"B"})");
 }
 
-// Fails every entry read with the store's error.
-class unreadable_entries final : public app::command_store {
- public:
-  explicit unreadable_entries(app::command_store& inner) : inner_(&inner) {}
-  app::result<app::claim_result> claim(app::intent_claim const& claim, app::claim_waits const& waits) override {
-    auto claimed = inner_->claim(claim, waits);
-    if (claimed && claimed->claim) claimed->claim = std::make_unique<unreadable_claim>(std::move(claimed->claim));
-    return claimed;
-  }
-  app::result<std::optional<app::stored_aggregate>> read(app::aggregate_ref const& ref) override {
-    return inner_->read(ref);
-  }
-  app::result<std::optional<std::string>> read_entity(app::aggregate_ref const&, std::string_view,
-                                                      std::string const&) override {
-    return app::fail(app::error_code::unavailable, "injected: entries unreachable");
-  }
-  app::result<std::optional<app::intent_record>> find(once::domain::intent_key const& intent) override {
-    return inner_->find(intent);
-  }
-
- private:
-  class unreadable_claim final : public app::claimed_intent {
-   public:
-    explicit unreadable_claim(std::unique_ptr<app::claimed_intent> inner) : inner_(std::move(inner)) {}
-    std::optional<app::stored_aggregate> const& current() const override { return inner_->current(); }
-    app::result<std::optional<std::string>> entity(std::string_view, std::string const&) override {
-      return app::fail(app::error_code::unavailable, "injected: entries unreachable");
-    }
-    app::result<void> commit(app::command_effects effects) override { return inner_->commit(std::move(effects)); }
-
-   private:
-    std::unique_ptr<app::claimed_intent> inner_;
-  };
-  app::command_store* inner_;
-};
-
 TEST(Entities, AnEntryTheStoreCannotGiveFailsTheCommandWithTheStoresErrorAndWritesNothing) {
   once::memory::memory_command_store memory;
   app::command_dispatcher<basket>{memory}.dispatch(add_line{"B-1", "SKU-1", 1}, keyed("add")).value();
-  unreadable_entries store{memory};
+  flaky_store store{memory};
+  store.fail_entity_reads(true);
   app::command_dispatcher<basket> baskets{store};
   auto const failed = baskets.dispatch(change_quantity{"B-1", "L1", 3}, keyed("change"));
   ASSERT_FALSE(failed.has_value());

@@ -1,10 +1,11 @@
 // A command store that wraps a real one and fails on purpose: the next N
 // commits answer a chosen error (after rolling back, as a database would), or
-// the next claims fail. It proves what the dispatcher does with store errors.
+// the next claims fail, or reads of entities' entries fail. It proves what the dispatcher does with store errors.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +24,7 @@ class flaky_store final : public once::application::command_store {
     fail_after_commit_ = after_commit;
   }
   void fail_next_claims(int count) { failing_claims_ = count; }
+  void fail_entity_reads(bool failing) { failing_entity_reads_ = failing; }
 
   once::application::result<once::application::claim_result> claim(
       once::application::intent_claim const& claim, once::application::claim_waits const& waits) override {
@@ -41,6 +43,7 @@ class flaky_store final : public once::application::command_store {
   once::application::result<std::optional<std::string>> read_entity(once::application::aggregate_ref const& ref,
                                                                     std::string_view collection,
                                                                     std::string const& id) override {
+    if (failing_entity_reads_) return entity_read_failure();
     return inner_->read_entity(ref, collection, id);
   }
   once::application::result<std::optional<once::application::intent_record>> find(
@@ -56,6 +59,7 @@ class flaky_store final : public once::application::command_store {
     std::optional<once::application::stored_aggregate> const& current() const override { return inner_->current(); }
     once::application::result<std::optional<std::string>> entity(std::string_view collection,
                                                                  std::string const& id) override {
+      if (owner_->failing_entity_reads_) return entity_read_failure();
       return inner_->entity(collection, id);
     }
     once::application::result<void> commit(once::application::command_effects effects) override {
@@ -75,7 +79,12 @@ class flaky_store final : public once::application::command_store {
     std::unique_ptr<once::application::claimed_intent> inner_;
   };
 
+  static once::application::result<std::optional<std::string>> entity_read_failure() {
+    return once::application::fail(once::application::error_code::unavailable, "injected: entries unreachable");
+  }
+
   once::application::command_store* inner_;
+  std::atomic<bool> failing_entity_reads_{false};
   std::atomic<int> failing_commits_{0};
   std::atomic<int> failing_claims_{0};
   once::application::error_code commit_code_ = once::application::error_code::aborted;

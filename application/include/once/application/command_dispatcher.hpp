@@ -104,7 +104,6 @@ class step_recoverer {
 
 namespace detail {
 clock const& default_clock();
-
 id_generator& default_ids();
 metrics& default_metrics();
 }  // namespace detail
@@ -272,7 +271,7 @@ class command_dispatcher final : public step_recoverer {
     try {
       return execute(command, env, claim, *claimed->claim);
     } catch (entity_unavailable const& unavailable) {
-      return domain::unexpected{unavailable.why};  // the claim was rolled back as it went out of scope
+      return domain::unexpected{unavailable.why};  // the claim rolls back when `claimed` goes out of scope
     }
   }
 
