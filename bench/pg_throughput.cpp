@@ -5,11 +5,17 @@
 // result; COMMIT: 7 round trips, optimistic retry on a lost race).
 //
 //   bench/pg-bench            (starts a durable throwaway PostgreSQL, builds, runs this)
-//   once_pg_bench --database-url URL [--seconds 5] [--clients 1,4,16,64] [--scenarios new,replay,hot]
+//   once_pg_bench --database-url URL [--seconds 5] [--clients 1,4,16,64] [--scenarios new,cold,hot,replay]
+//
+// "once" decides a new intent on the aggregate as it last saw it and commits
+// in one statement; "once, claim then commit" is the dispatcher with
+// commit_in_one_step off (once_look, then once_commit). The last column is
+// the CPU of this machine's PostgreSQL processes per command (from /proc).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -17,6 +23,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <pqxx/connection>
@@ -44,7 +52,36 @@ struct cell {
   double p50_ms = 0;
   double p99_ms = 0;
   std::int64_t rolled_back = 0;
+  double server_cpu_us = 0;  // CPU of this machine's PostgreSQL processes per command; 0 when none run here
 };
+
+// The CPU time (user + system) of this machine's processes named postgres, in seconds.
+double postgres_cpu_seconds() {
+  double total = 0;
+  for (auto const& entry : std::filesystem::directory_iterator{"/proc"}) {
+    std::ifstream stat{entry.path() / "stat"};
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    auto const open = line.find('(');
+    auto const close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos ||
+        line.substr(open + 1, close - open - 1) != "postgres")
+      continue;
+    std::istringstream fields{line.substr(close + 2)};
+    std::string field;
+    long long user = 0;
+    long long system = 0;
+    for (int index = 3; fields >> field; ++index) {  // field 3 is the state; 14 and 15 are utime and stime
+      if (index == 14) user = std::stoll(field);
+      if (index == 15) {
+        system = std::stoll(field);
+        break;
+      }
+    }
+    total += static_cast<double>(user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  return total;
+}
 
 std::string replace_schema(std::string text, std::string const& schema) {
   for (auto at = text.find("${schema}"); at != std::string::npos; at = text.find("${schema}")) {
@@ -58,6 +95,7 @@ std::string replace_schema(std::string text, std::string const& schema) {
 cell measure(std::string scenario, std::string implementation, int clients, std::chrono::seconds duration,
              std::function<bool(int, std::mt19937&, std::int64_t&)> const& one) {
   std::atomic<std::int64_t> rolled_back{0};
+  auto const cpu_before = postgres_cpu_seconds();
   auto const run = once::testing::run_clients(clients, duration, [&](int c) {
     return [&one, &rolled_back, c, rng = std::mt19937{static_cast<unsigned>(c * 7919 + 1)}]() mutable {
       std::int64_t retries = 0;
@@ -66,8 +104,10 @@ cell measure(std::string scenario, std::string implementation, int clients, std:
       return done;
     };
   });
-  return {std::move(scenario),     std::move(implementation), clients,           run.per_second,
-          run.percentile_ms(0.50), run.percentile_ms(0.99),   rolled_back.load()};
+  auto const commands = run.per_second * static_cast<double>(duration.count());
+  auto const cpu_us = commands > 0 ? (postgres_cpu_seconds() - cpu_before) * 1e6 / commands : 0.0;
+  return {std::move(scenario),     std::move(implementation), clients, run.per_second, run.percentile_ms(0.50),
+          run.percentile_ms(0.99), rolled_back.load(),        cpu_us};
 }
 
 // The naive hand-written transaction; returns false (and counts a retry) when it lost a race.
@@ -126,7 +166,7 @@ int main(int argc, char** argv) {
   std::string url;
   int seconds = 5;
   std::string clients_text = "1,4,16,64";
-  std::string scenarios_text = "new,replay,hot";
+  std::string scenarios_text = "new,cold,hot,replay";
   app.add_option("--database-url", url)->required();
   app.add_option("--seconds", seconds, "per measurement")->capture_default_str();
   app.add_option("--clients", clients_text)->capture_default_str();
@@ -153,17 +193,37 @@ int main(int argc, char** argv) {
   auto store = once::postgres::pg_command_store::open(options);
   if (!store) return 1;
   once::application::command_dispatcher<counter> dispatcher{**store};
+  // Today's other path, measured beside it: claim (once_look), decide, commit (once_commit).
+  once::application::dispatcher_options two_step_options;
+  two_step_options.commit_in_one_step = false;
+  once::application::command_dispatcher<counter> two_step{**store, {}, two_step_options};
   once::domain::envelope env;
   env.tenant = "tenant-bench";
 
   std::vector<cell> cells;
   std::atomic<std::int64_t> sequence{0};
-  auto framework_command = [&](std::string const& aggregate, std::int64_t& retries) {
+  auto command_through = [&](once::application::command_dispatcher<counter>& through, std::string const& aggregate,
+                             std::int64_t& retries) {
     auto const key = "F-" + std::to_string(sequence++);
-    auto const answer = dispatcher.dispatch(add{aggregate, key, 1}, env);
+    auto const answer = through.dispatch(add{aggregate, key, 1}, env);
     if (!answer.has_value()) ++retries;
     return answer.has_value();
   };
+  auto framework_command = [&](std::string const& aggregate, std::int64_t& retries) {
+    return command_through(dispatcher, aggregate, retries);
+  };
+  constexpr char const* two_step_name = "once, claim then commit";
+  if (wants("cold")) {
+    // Aggregates that exist but that no dispatcher has seen: C-<n> for the one-step path, K-<n> for the other.
+    pqxx::connection connection{url};
+    pqxx::nontransaction statement{connection};
+    for (char const* prefix : {"C-", "K-"}) {
+      statement.exec("INSERT INTO " + schema +
+                     ".once_aggregates (tenant, aggregate_type, aggregate_id, version, state) "
+                     "SELECT 'tenant-bench', 'bench.counter', '" +
+                     prefix + "' || n, 1, '{\"total\":0,\"additions\":0}' FROM generate_series(0, 99999) AS n");
+    }
+  }
   std::vector<std::unique_ptr<pqxx::connection>> naive_connections;
   for (int i = 0; i < *std::max_element(client_counts.begin(), client_counts.end()); ++i) {
     naive_connections.push_back(std::make_unique<pqxx::connection>(url));
@@ -181,6 +241,22 @@ int main(int argc, char** argv) {
                               [&](int, std::mt19937& rng, std::int64_t& retries) {
                                 return framework_command("A-" + std::to_string(rng() % 100000), retries);
                               }));
+      cells.push_back(measure("new intents, 100k aggregates", two_step_name, clients, duration,
+                              [&](int, std::mt19937& rng, std::int64_t& retries) {
+                                return command_through(two_step, "A-" + std::to_string(rng() % 100000), retries);
+                              }));
+    }
+    if (wants("cold")) {
+      // A fresh dispatcher each time: it has seen none of them.
+      once::application::command_dispatcher<counter> unseen{**store};
+      cells.push_back(measure("new intents, 100k existing aggregates not seen before", "once", clients, duration,
+                              [&](int, std::mt19937& rng, std::int64_t& retries) {
+                                return command_through(unseen, "C-" + std::to_string(rng() % 100000), retries);
+                              }));
+      cells.push_back(measure("new intents, 100k existing aggregates not seen before", two_step_name, clients, duration,
+                              [&](int, std::mt19937& rng, std::int64_t& retries) {
+                                return command_through(two_step, "K-" + std::to_string(rng() % 100000), retries);
+                              }));
     }
     if (wants("hot")) {
       cells.push_back(measure(
@@ -191,6 +267,10 @@ int main(int argc, char** argv) {
       cells.push_back(measure("hot set of 10 aggregates", "once", clients, duration,
                               [&](int, std::mt19937& rng, std::int64_t& retries) {
                                 return framework_command("H-" + std::to_string(rng() % 10), retries);
+                              }));
+      cells.push_back(measure("hot set of 10 aggregates", two_step_name, clients, duration,
+                              [&](int, std::mt19937& rng, std::int64_t& retries) {
+                                return command_through(two_step, "H-" + std::to_string(rng() % 10), retries);
                               }));
     }
   }
@@ -220,12 +300,14 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("| scenario | implementation | clients | committed/s | p50 ms | p99 ms | rolled back |\n");
-  std::printf("|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| scenario | implementation | clients | committed/s | p50 ms | p99 ms | rolled back | PostgreSQL CPU µs per "
+      "command |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
   std::map<std::string, double> rate;
   for (auto const& c : cells) {
-    std::printf("| %s | %s | %d | %.0f | %.2f | %.2f | %lld |\n", c.scenario.c_str(), c.implementation.c_str(),
-                c.clients, c.per_second, c.p50_ms, c.p99_ms, static_cast<long long>(c.rolled_back));
+    std::printf("| %s | %s | %d | %.0f | %.2f | %.2f | %lld | %.0f |\n", c.scenario.c_str(), c.implementation.c_str(),
+                c.clients, c.per_second, c.p50_ms, c.p99_ms, static_cast<long long>(c.rolled_back), c.server_cpu_us);
     rate[c.scenario + "/" + c.implementation + "/" + std::to_string(c.clients)] = c.per_second;
   }
   std::printf("\nratios (same run):\n");
@@ -236,11 +318,16 @@ int main(int argc, char** argv) {
       auto const y = rate.find(b + key);
       return x == rate.end() || y == rate.end() || y->second == 0 ? 0.0 : x->second / y->second;
     };
+    std::string const two_step_of = std::string{"/"} + two_step_name;
     std::printf(
-        "  %2d clients: new once/naive %.2fx | hot once/naive %.2fx | replay once / new once %.2fx | "
-        "replay once / bare SELECT %.2fx\n",
+        "  %2d clients: new once/naive %.2fx | new once/two-step %.2fx | cold once/two-step %.2fx | hot once/naive "
+        "%.2fx | hot once/two-step %.2fx | replay once / new once %.2fx | replay once / bare SELECT %.2fx\n",
         clients, ratio("new intents, 100k aggregates/once", "new intents, 100k aggregates/naive"),
+        ratio("new intents, 100k aggregates/once", "new intents, 100k aggregates" + two_step_of),
+        ratio("new intents, 100k existing aggregates not seen before/once",
+              "new intents, 100k existing aggregates not seen before" + two_step_of),
         ratio("hot set of 10 aggregates/once", "hot set of 10 aggregates/naive"),
+        ratio("hot set of 10 aggregates/once", "hot set of 10 aggregates" + two_step_of),
         ratio("replays/once", "new intents, 100k aggregates/once"),
         ratio("replays/once", "replays/naive (bare SELECT)"));
   }

@@ -47,6 +47,9 @@ struct recent_intents_store::memory {
     }
   }
 
+  // The remembered record of the claimed intent, if it is still live at the claim's time.
+  std::optional<intent_record> recall(intent_claim const& claim);
+
   std::size_t per_shard;
   std::array<shard, shard_count> shards;
   std::atomic<std::size_t> hits{0};
@@ -81,15 +84,18 @@ recent_intents_store::recent_intents_store(command_store& inner, std::size_t cap
 
 recent_intents_store::~recent_intents_store() = default;
 
+std::optional<intent_record> recent_intents_store::memory::recall(intent_claim const& claim) {
+  auto& shard = shard_of(claim.intent);
+  std::lock_guard lock(shard.mutex);
+  auto const found = shard.records.find(claim.intent);
+  if (found == shard.records.end() || !live_at(found->second, claim.requested_at)) return std::nullopt;
+  hits.fetch_add(1, std::memory_order_relaxed);
+  return found->second;
+}
+
 result<claim_result> recent_intents_store::claim(intent_claim const& claim, claim_waits const& waits) {
-  {
-    auto& shard = memory_->shard_of(claim.intent);
-    std::lock_guard lock(shard.mutex);
-    if (auto const found = shard.records.find(claim.intent);
-        found != shard.records.end() && live_at(found->second, claim.requested_at)) {
-      memory_->hits.fetch_add(1, std::memory_order_relaxed);
-      return claim_result{claim_result::status::repeat, nullptr, found->second};
-    }
+  if (auto remembered = memory_->recall(claim); remembered.has_value()) {
+    return claim_result{claim_result::status::repeat, nullptr, std::move(remembered)};
   }
   auto answer = inner_->claim(claim, waits);
   if (!answer) return answer;
@@ -97,6 +103,22 @@ result<claim_result> recent_intents_store::claim(intent_claim const& claim, clai
     memory_->remember(*answer->existing);
   } else if (answer->state == claim_result::status::claimed) {
     answer->claim = std::make_unique<remembering_claim>(std::move(answer->claim), *memory_);
+  }
+  return answer;
+}
+
+result<decided_commit> recent_intents_store::commit_decided(intent_claim const& claim, command_effects effects,
+                                                            claim_waits const& waits) {
+  if (auto remembered = memory_->recall(claim); remembered.has_value()) {
+    return decided_commit{decided_commit::status::repeat, std::move(remembered), std::nullopt};
+  }
+  auto record = effects.record;  // the effects move into the store
+  auto answer = inner_->commit_decided(claim, std::move(effects), waits);
+  if (!answer) return answer;
+  if (answer->state == decided_commit::status::committed) {
+    memory_->remember(std::move(record));
+  } else if (answer->state == decided_commit::status::repeat && answer->existing.has_value()) {
+    memory_->remember(*answer->existing);
   }
   return answer;
 }

@@ -323,8 +323,98 @@ TYPED_TEST_P(CommandStoreContract, EntriesBelongToTheirAggregateAndItsTenant) {
   EXPECT_EQ(entry_json(this->store->read_entity(other_tenant, "lines", "L1")), nullptr);
 }
 
+// --- commit_decided: a new intent decided on a known version, committed in one step ---
+
+TYPED_TEST_P(CommandStoreContract, ADecidedCommitOfANewIntentWritesItAndItsRepeatAnswersTheRecord) {
+  auto const claim = optimistic(contract_claim("decided", "decided-1"));
+  auto const first = this->store->commit_decided(claim, contract_effects(claim, 0), contract_waits());
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(first->state, app::decided_commit::status::committed);
+  EXPECT_EQ(this->store->read(claim.target)->value().version, 1);
+  ASSERT_TRUE(this->store->find(claim.intent)->has_value());
+
+  auto const again = this->store->commit_decided(claim, contract_effects(claim, 1), contract_waits());
+  ASSERT_TRUE(again.has_value());
+  ASSERT_EQ(again->state, app::decided_commit::status::repeat);
+  ASSERT_TRUE(again->existing.has_value());
+  EXPECT_EQ(again->existing->aggregate_version, 1);
+  EXPECT_EQ(this->store->read(claim.target)->value().version, 1) << "a repeat writes nothing";
+}
+
+TYPED_TEST_P(CommandStoreContract, ADecidedCommitOnAMovedAggregateAnswersItAsItIsAndWritesNothing) {
+  auto const one = optimistic(contract_claim("moved-1", "moved"));
+  ASSERT_EQ(this->store->commit_decided(one, contract_effects(one, 0, R"({"n":3})"), contract_waits())->state,
+            app::decided_commit::status::committed);
+  // Decided on "absent" (version 0) while the aggregate is at version 1.
+  auto const two = optimistic(contract_claim("moved-2", "moved"));
+  auto const stale = this->store->commit_decided(two, contract_effects_with_entries(two, 0, {{"lines", "L1", "{}"}}),
+                                                 contract_waits());
+  ASSERT_TRUE(stale.has_value()) << stale.error().message;
+  ASSERT_EQ(stale->state, app::decided_commit::status::moved);
+  ASSERT_TRUE(stale->current.has_value());
+  EXPECT_EQ(stale->current->version, 1);
+  EXPECT_EQ(nlohmann::json::parse(stale->current->state), nlohmann::json::parse(R"({"n":3})"));
+  EXPECT_FALSE(this->store->find(two.intent)->has_value());
+  EXPECT_EQ(entry_json(this->store->read_entity(two.target, "lines", "L1")), nullptr);
+
+  // Decided on a version of an aggregate that does not exist.
+  auto const ghost = optimistic(contract_claim("moved-3", "never-stored"));
+  auto const absent = this->store->commit_decided(ghost, contract_effects(ghost, 4), contract_waits());
+  ASSERT_TRUE(absent.has_value());
+  ASSERT_EQ(absent->state, app::decided_commit::status::moved);
+  EXPECT_FALSE(absent->current.has_value());
+  EXPECT_FALSE(this->store->read(ghost.target)->has_value());
+}
+
+TYPED_TEST_P(CommandStoreContract, ADecidedRejectionIsCommittedOnlyOnTheVersionItWasDecidedOn) {
+  auto const one = optimistic(contract_claim("refused-1", "refusing"));
+  ASSERT_EQ(this->store->commit_decided(one, contract_effects(one, 0), contract_waits())->state,
+            app::decided_commit::status::committed);
+  auto const refusal = [](app::intent_claim const& claim, std::int64_t version) {
+    app::command_effects effects;
+    effects.expected_version = version;
+    effects.record = {claim.intent,    claim.command_type,           claim.fingerprint,  claim.target,
+                      version,         app::intent_status::rejected, R"({"code":"no"})", claim.requested_at,
+                      claim.expires_at};
+    return effects;
+  };
+  auto const two = optimistic(contract_claim("refused-2", "refusing"));
+  auto const stale = this->store->commit_decided(two, refusal(two, 0), contract_waits());
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_EQ(stale->state, app::decided_commit::status::moved) << "a refusal decided on a stale state is not stored";
+  EXPECT_FALSE(this->store->find(two.intent)->has_value());
+
+  auto const current = this->store->commit_decided(two, refusal(two, 1), contract_waits());
+  ASSERT_TRUE(current.has_value());
+  EXPECT_EQ(current->state, app::decided_commit::status::committed);
+  EXPECT_EQ(this->store->find(two.intent)->value().status, app::intent_status::rejected);
+  EXPECT_EQ(this->store->read(two.target)->value().version, 1);
+}
+
+TYPED_TEST_P(CommandStoreContract, ADecidedCommitWritesItsEntriesWithItsRoot) {
+  auto const claim = optimistic(contract_claim("decided-entries", "decided-basket"));
+  auto const written = this->store->commit_decided(
+      claim, contract_effects_with_entries(claim, 0, {{"lines", "L1", R"({"q":1})"}}), contract_waits());
+  ASSERT_EQ(written->state, app::decided_commit::status::committed);
+  EXPECT_EQ(entry_json(this->store->read_entity(claim.target, "lines", "L1")), nlohmann::json::parse(R"({"q":1})"));
+}
+
+TYPED_TEST_P(CommandStoreContract, ADecidedCommitOfAnIntentInFlightWaitsForItThenSaysSo) {
+  auto const claim = contract_claim("decided-twin", "decided-twin");
+  auto held = this->store->claim(claim, contract_waits());
+  ASSERT_EQ(held->state, app::claim_result::status::claimed);
+  auto const twin = this->store->commit_decided(optimistic(claim), contract_effects(claim, 0), contract_waits());
+  ASSERT_TRUE(twin.has_value()) << twin.error().message;
+  EXPECT_EQ(twin->state, app::decided_commit::status::in_flight);
+  held->claim.reset();
+  EXPECT_FALSE(this->store->find(claim.intent)->has_value());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
-    CommandStoreContract, EntriesAreWrittenWithTheirRootAndReadOneAtATime,
+    CommandStoreContract, ADecidedCommitOfANewIntentWritesItAndItsRepeatAnswersTheRecord,
+    ADecidedCommitOnAMovedAggregateAnswersItAsItIsAndWritesNothing,
+    ADecidedRejectionIsCommittedOnlyOnTheVersionItWasDecidedOn, ADecidedCommitWritesItsEntriesWithItsRoot,
+    ADecidedCommitOfAnIntentInFlightWaitsForItThenSaysSo, EntriesAreWrittenWithTheirRootAndReadOneAtATime,
     ARemovedEntryIsDeletedWithItsRootsCommitAndTheOthersStay, EntriesOfACommitThatLosesItsVersionCheckAreNotWritten,
     EntriesBelongToTheirAggregateAndItsTenant, OfTwoOptimisticClaimsOfOneIntentOnlyOneCommitSucceeds,
     AnOptimisticCommitOnAMovedAggregateIsAbortedAndWritesNothing, ANewIntentIsClaimedWithoutAnAggregate,

@@ -88,6 +88,11 @@ class pg_contract_store final : public once::application::command_store {
       once::domain::intent_key const& intent) override {
     return under_test_.store().find(intent);
   }
+  once::application::result<once::application::decided_commit> commit_decided(
+      once::application::intent_claim const& claim, once::application::command_effects effects,
+      once::application::claim_waits const& waits) override {
+    return under_test_.store().commit_decided(claim, std::move(effects), waits);
+  }
 
  private:
   pg_under_test under_test_;

@@ -106,7 +106,7 @@ intent_record read_record(pqxx::row const& row, domain::intent_key const& intent
                        optional_time(row["expires_at_us"])};
 }
 
-// A row of once_look or once_claim: the outcome and, by outcome, the record or the aggregate.
+// A row of once_look, once_claim or once_commit_decided: the outcome and, by outcome, the record or the aggregate.
 struct claim_row {
   std::string outcome;
   std::optional<intent_record> record;
@@ -115,14 +115,14 @@ struct claim_row {
 
 claim_row read_claim_row(pqxx::row const& row, intent_claim const& claim) {
   claim_row answer{row["outcome"].c_str(), std::nullopt, std::nullopt};
-  if (answer.outcome == "claimed" || answer.outcome == "absent") {
+  if (answer.outcome == "claimed" || answer.outcome == "absent" || answer.outcome == "moved") {
     if (!row["state"].is_null()) {
       answer.current =
           stored_aggregate{claim.target, row["aggregate_version"].as<std::int64_t>(), row["state"].c_str()};
     }
   } else if (answer.outcome == "repeat") {
     answer.record = read_record(row, claim.intent);
-  } else if (answer.outcome != "in_flight") {
+  } else if (answer.outcome != "in_flight" && answer.outcome != "committed") {
     throw std::runtime_error("unknown outcome '" + answer.outcome + "'");
   }
   return answer;
@@ -176,7 +176,8 @@ struct pg_command_store::impl {
         claim_call("BEGIN; SET LOCAL idle_in_transaction_session_timeout = " +
                    std::to_string(std::max<std::int64_t>(1, options.claim_timeout.count())) + "; SELECT * FROM " +
                    options.schema + ".once_claim("),
-        commit_call("SELECT " + options.schema + ".once_commit("),
+        commit_call("SELECT " + options.schema + ".once_commit"),
+        decided_call(options.schema + ".once_commit_decided"),
         read_call("SELECT * FROM " + options.schema + ".once_read_aggregate("),
         find_call("SELECT * FROM " + options.schema + ".once_find_intent("),
         entity_call("SELECT * FROM " + options.schema + ".once_read_entity(") {}
@@ -194,6 +195,53 @@ struct pg_command_store::impl {
     return options.schema + ".once_write_entities(" + literal(connection, written.ref.tenant) + ',' +
            literal(connection, written.ref.type) + ',' + literal(connection, written.ref.id) + ',' +
            literal(connection, detail::entities_json(written.entities)) + ')';
+  }
+
+  // once_commit's and once_commit_decided's arguments, in parentheses.
+  std::string commit_arguments(pqxx::connection& connection, application::command_effects const& effects,
+                               application::claim_waits const& waits) const {
+    auto const& record = effects.record;
+    std::string sql = "(";
+    sql += literal(connection, record.intent.tenant) + ',' + literal(connection, record.intent.scope) + ',' +
+           literal(connection, record.intent.key) + ',' + literal(connection, record.command_type) + ',' +
+           literal(connection, record.fingerprint) + ',' + literal(connection, record.target.type) + ',' +
+           literal(connection, record.target.id) + ',' + std::to_string(record.aggregate_version) + ",'" +
+           std::string{to_sql(record.status)} + "'," + literal(connection, record.stored_result) + ",'" +
+           detail::iso_utc(record.created_at) + "',";
+    sql += record.expires_at.has_value() ? "'" + detail::iso_utc(*record.expires_at) + "'," : std::string{"NULL,"};
+    sql += effects.new_state.has_value() ? literal(connection, effects.new_state->state) : std::string{"NULL"};
+    sql += ',' + std::to_string(effects.expected_version) + ',';
+    sql += effects.outbox.empty() ? std::string{"NULL"} : literal(connection, detail::outbox_json(effects.outbox));
+    sql += ',' + milliseconds(waits.in_flight) + ',' + milliseconds(waits.aggregate) + ')';
+    return sql;
+  }
+
+  // The calls that write, in the commit's statement and only with its effects, what
+  // the effects carry beside them: the entries changed (after the root's version
+  // check), the message they came from, the step of a pending intent.
+  std::vector<std::string> written_beside(pqxx::connection& connection,
+                                          application::command_effects const& effects) const {
+    std::vector<std::string> calls;
+    auto const& record = effects.record;
+    if (effects.new_state.has_value()) {
+      if (auto entities = entities_statement(connection, *effects.new_state); !entities.empty()) {
+        calls.push_back(std::move(entities));
+      }
+    }
+    if (effects.inbox.has_value()) {
+      calls.push_back(options.schema + ".once_record_receipt(" + literal(connection, effects.inbox->consumer) + ',' +
+                      literal(connection, effects.inbox->message_id) + ')');
+    }
+    if (effects.step.has_value()) {
+      auto const& step = *effects.step;
+      calls.push_back(options.schema + ".once_start_step(" + literal(connection, record.intent.tenant) + ',' +
+                      literal(connection, record.intent.scope) + ',' + literal(connection, record.intent.key) + ',' +
+                      literal(connection, record.command_type) + ',' + literal(connection, record.fingerprint) + ',' +
+                      literal(connection, record.target.type) + ',' + literal(connection, record.target.id) + ',' +
+                      literal(connection, step.reference) + ',' + literal(connection, step.command) + ',' +
+                      literal(connection, step.holder) + ",'" + detail::iso_utc(step.lease_until) + "')");
+    }
+    return calls;
   }
 
   // Runs a read-only statement; one retry on a fresh connection if the pooled one was lost.
@@ -252,6 +300,7 @@ struct pg_command_store::impl {
   std::string look_call;
   std::string claim_call;
   std::string commit_call;
+  std::string decided_call;
   std::string read_call;
   std::string find_call;
   std::string entity_call;
@@ -323,40 +372,8 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
  private:
   std::string commit_statement(application::command_effects const& effects) {
     auto& connection = lease_.connection();
-    auto const& record = effects.record;
-    std::string sql = store_->commit_call;
-    sql += literal(connection, record.intent.tenant) + ',' + literal(connection, record.intent.scope) + ',' +
-           literal(connection, record.intent.key) + ',' + literal(connection, record.command_type) + ',' +
-           literal(connection, record.fingerprint) + ',' + literal(connection, record.target.type) + ',' +
-           literal(connection, record.target.id) + ',' + std::to_string(record.aggregate_version) + ",'" +
-           std::string{to_sql(record.status)} + "'," + literal(connection, record.stored_result) + ",'" +
-           detail::iso_utc(record.created_at) + "',";
-    sql += record.expires_at.has_value() ? "'" + detail::iso_utc(*record.expires_at) + "'," : std::string{"NULL,"};
-    sql += effects.new_state.has_value() ? literal(connection, effects.new_state->state) : std::string{"NULL"};
-    sql += ',' + std::to_string(effects.expected_version) + ',';
-    sql += effects.outbox.empty() ? std::string{"NULL"} : literal(connection, detail::outbox_json(effects.outbox));
-    sql += ',' + milliseconds(waits_.in_flight) + ',' + milliseconds(waits_.aggregate) + ')';
-    // The entries it changed, in the same statement, after once_commit has checked the root's version.
-    if (effects.new_state.has_value()) {
-      if (auto entities = store_->entities_statement(connection, *effects.new_state); !entities.empty()) {
-        sql += ", " + entities;
-      }
-    }
-    // The message it came from, in the same statement: recorded exactly when the effects are.
-    if (effects.inbox.has_value()) {
-      sql += ", " + store_->options.schema + ".once_record_receipt(" + literal(connection, effects.inbox->consumer) +
-             ',' + literal(connection, effects.inbox->message_id) + ')';
-    }
-    // The step of a pending intent, in the same statement: it exists exactly when the pending record does.
-    if (effects.step.has_value()) {
-      auto const& step = *effects.step;
-      sql += ", " + store_->options.schema + ".once_start_step(" + literal(connection, record.intent.tenant) + ',' +
-             literal(connection, record.intent.scope) + ',' + literal(connection, record.intent.key) + ',' +
-             literal(connection, record.command_type) + ',' + literal(connection, record.fingerprint) + ',' +
-             literal(connection, record.target.type) + ',' + literal(connection, record.target.id) + ',' +
-             literal(connection, step.reference) + ',' + literal(connection, step.command) + ',' +
-             literal(connection, step.holder) + ",'" + detail::iso_utc(step.lease_until) + "')";
-    }
+    std::string sql = store_->commit_call + store_->commit_arguments(connection, effects, waits_);
+    for (auto const& beside : store_->written_beside(connection, effects)) sql += ", " + beside;
     if (in_transaction_) sql += "; COMMIT";
     return sql;
   }
@@ -431,7 +448,7 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
       if (claim.serialise) roll_back(impl_->watchdog, *lease, impl_->options.statement_timeout);
       return fail(error_code::internal, std::string{"unexpected answer from the claim: "} + failure.what());
     }
-    if (answer.outcome == "claimed" || answer.outcome == "absent") {
+    if (answer.outcome == "claimed" || answer.outcome == "absent" || answer.outcome == "moved") {
       return claim_result{claim_result::status::claimed,
                           std::make_unique<pg_claim>(*impl_, std::move(*lease), claim.target, std::move(answer.current),
                                                      waits, claim.serialise),
@@ -442,6 +459,61 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
     if (claim.serialise) roll_back(impl_->watchdog, *lease, impl_->options.statement_timeout);
     if (answer.outcome == "in_flight") return claim_result{claim_result::status::in_flight, nullptr, std::nullopt};
     return claim_result{claim_result::status::repeat, nullptr, std::move(answer.record)};
+  }
+}
+
+// One statement: once_commit_decided, and what it writes beside the effects
+// only when it committed them.
+result<application::decided_commit> pg_command_store::commit_decided(intent_claim const& claim,
+                                                                     application::command_effects effects,
+                                                                     application::claim_waits const& waits) {
+  using application::decided_commit;
+  if (claim.target.tenant != claim.intent.tenant) {
+    return fail(error_code::invalid_argument, "an intent acts only on aggregates of its own tenant");
+  }
+  auto acquired = impl_->pool.acquire();
+  if (!acquired) return domain::unexpected{std::move(acquired).error()};
+  std::optional<connection_pool::lease> lease{std::move(*acquired)};
+  // A lost connection leaves the outcome unknown, and sending the same
+  // statement again on a fresh one is how to learn it: it answers 'repeat' when
+  // the first was committed (waiting for it while it still runs) and commits
+  // otherwise. A pooled connection that died while idle is the common case.
+  for (int attempt = 1;; ++attempt) {
+    pqxx::result rows;
+    try {
+      auto& connection = lease->connection();
+      std::string sql = "SELECT d.*";
+      for (auto const& beside : impl_->written_beside(connection, effects)) {
+        sql += ", CASE WHEN d.outcome = 'committed' THEN " + beside + " END";
+      }
+      sql += " FROM " + impl_->decided_call + impl_->commit_arguments(connection, effects, waits) + " AS d";
+      rows = run(impl_->watchdog, *lease, sql, impl_->bound_with_waits(waits));
+    } catch (std::exception const& failure) {
+      auto error = detail::translate(failure, phase::committing);
+      if (!detail::connection_is_lost(error))
+        return domain::unexpected{std::move(error)};  // autocommit: nothing written
+      lease->discard();
+      lease.reset();
+      if (attempt > 1) return domain::unexpected{std::move(error)};
+      auto fresh = impl_->pool.acquire_fresh();
+      if (!fresh) return domain::unexpected{std::move(error)};
+      lease.emplace(std::move(*fresh));
+      continue;
+    }
+    try {
+      auto answer = read_claim_row(rows.at(0), claim);
+      if (answer.outcome == "committed") return decided_commit{};
+      if (answer.outcome == "repeat") {
+        return decided_commit{decided_commit::status::repeat, std::move(answer.record), std::nullopt};
+      }
+      if (answer.outcome == "in_flight") return decided_commit{decided_commit::status::in_flight, {}, {}};
+      if (answer.outcome == "moved") {
+        return decided_commit{decided_commit::status::moved, std::nullopt, std::move(answer.current)};
+      }
+      throw std::runtime_error("unknown outcome '" + answer.outcome + "'");
+    } catch (std::exception const& failure) {
+      return fail(error_code::internal, std::string{"unexpected answer from once_commit_decided: "} + failure.what());
+    }
   }
 }
 

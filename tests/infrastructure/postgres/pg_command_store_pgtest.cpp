@@ -2,6 +2,7 @@
 #include <once/postgres/pg_command_store.hpp>
 
 #include "application/command_store_contract.hpp"
+#include "application/one_step_contract.hpp"
 #include "application/semantics_table_contract.hpp"
 #include "support/pg_under_test.hpp"
 
@@ -11,6 +12,7 @@ using once::testing::database_url;
 
 INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStore, CommandStoreContract, pg_contract_factory);
 INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStore, SemanticsTable, pg_store_factory);
+INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStore, OneStepDispatch, pg_store_factory);
 
 TEST(PostgresStoreOptions, RefuseASchemaNameThatIsNotAPlainIdentifier) {
   for (std::string const& bad : std::vector<std::string>{"", "Public", "x;drop", "1abc", std::string(64, 'a')}) {

@@ -2,15 +2,19 @@
 /// The command dispatcher: the use case every adapter (HTTP, Kafka, a test)
 /// calls. It implements the repeat-semantics table of docs/semantics.md:
 ///
-///   intent id + fingerprint -> claim in the store (atomic, waits for an in-flight twin)
+///   intent id + fingerprint -> decide on the aggregate as last seen, commit in one step
 ///     repeat    -> answer from the intent record, per the command's declared policy
 ///     in flight -> in_flight_timeout
-///     claimed   -> decide on the locked aggregate, commit state + intent record
-///                  + outbox as one unit; retry the transaction on `aborted`
+///     committed -> state + intent record + outbox written as one unit
+///     moved     -> decide again on the aggregate the store answered with
+///   after a conflict, or on an aggregate that had one recently:
+///     claim in the store (atomic, waits for an in-flight twin), decide on the
+///     locked aggregate, commit; retry the transaction on `aborted`
 ///
 /// Concurrency is decided by the store, never by a check in this object's
-/// memory; a dispatcher is stateless apart from its collaborators and may be
-/// shared by any number of threads.
+/// memory: what it remembers (recent conflicts, the aggregates it last saw)
+/// only chooses how to ask, and a stale memory costs a retry, never a wrong
+/// answer. A dispatcher may be shared by any number of threads.
 ///
 /// Exceptions thrown by a handler propagate to the caller after the claim has
 /// been rolled back (the intent stays new). Store failures come back as errors.
@@ -31,6 +35,7 @@
 #include <variant>
 #include <vector>
 
+#include <once/application/aggregate_cache.hpp>
 #include <once/application/clock.hpp>
 #include <once/application/command_store.hpp>
 #include <once/application/contention_hints.hpp>
@@ -70,6 +75,13 @@ struct dispatcher_options {
   claim_waits waits{};
   int max_attempts = 5;              // transactions per command when the store answers `aborted`
   std::size_t max_key_length = 255;  // longer keys are refused as invalid_argument
+  /// A new intent is decided on its aggregate as this process last saw it (as
+  /// absent when it saw none) and committed in one step that checks the
+  /// version (command_store::commit_decided); false: claim, decide, commit.
+  bool commit_in_one_step = true;
+  /// The bound of the aggregates remembered for that (aggregate_cache); 0 remembers
+  /// none, so every command on an existing aggregate is decided twice.
+  std::size_t aggregate_cache_bytes = std::size_t{32} << 20;
   external_step_options steps{};
 };
 
@@ -121,6 +133,7 @@ class command_dispatcher final : public step_recoverer {
         metrics_(services.metrics != nullptr ? services.metrics : &detail::default_metrics()),
         options_(std::move(options)),
         contention_(std::make_unique<contention_hints>()),
+        cache_(options_.commit_in_one_step ? options_.aggregate_cache_bytes : 0),
         steps_(services.steps) {
     if (options_.steps.holder.empty()) options_.steps.holder = ids_->next();
   }
@@ -221,7 +234,10 @@ class command_dispatcher final : public step_recoverer {
     for (int attempt = 1;; ++attempt) {
       // After a conflict, here or recently on the same aggregate, queue on it instead of racing again.
       claim.serialise = attempt > 1 || contention_->is_hot(claim.target, std::chrono::steady_clock::now());
-      auto answer = attempt_once(declaration, command, env, claim, attempt, waits_until(in_flight_deadline));
+      auto const waits = waits_until(in_flight_deadline);
+      auto answer = claim.serialise || !options_.commit_in_one_step
+                        ? attempt_claimed(declaration, command, env, claim, attempt, waits)
+                        : attempt_in_one_step(declaration, command, env, claim, attempt, waits);
       if (answer || answer.error().code != error_code::aborted) return answer;
       contention_->conflicted(claim.target, std::chrono::steady_clock::now());
       if (attempt >= options_.max_attempts) return answer;
@@ -249,10 +265,11 @@ class command_dispatcher final : public step_recoverer {
     return waits;
   }
 
+  /// One transaction through a claim: the store hands over the aggregate (locked when serialising).
   template <class Declaration, class Command>
-  result<outcome_of<Command>> attempt_once(Declaration const& declaration, Command const& command,
-                                           domain::envelope const& env, intent_claim const& claim, int attempt,
-                                           claim_waits const& waits) {
+  result<outcome_of<Command>> attempt_claimed(Declaration const& declaration, Command const& command,
+                                              domain::envelope const& env, intent_claim const& claim, int attempt,
+                                              claim_waits const& waits) {
     auto claimed = store_->claim(claim, waits);
     if (!claimed) return domain::unexpected{std::move(claimed).error()};
     // A repeat found only on a retry means a twin committed while this call was under way.
@@ -268,42 +285,126 @@ class command_dispatcher final : public step_recoverer {
       case claim_result::status::claimed:
         break;
     }
+    auto& holder = *claimed->claim;
     try {
-      return execute(command, env, claim, *claimed->claim);
+      auto prepared = prepare(
+          command, env, claim, holder.current(),
+          [&holder](std::string_view collection, std::string const& id) { return holder.entity(collection, id); });
+      if (!prepared) return domain::unexpected{std::move(prepared).error()};
+      if (auto committed = holder.commit(std::move(prepared->effects)); !committed) {
+        cache_.forget(claim.target);
+        return domain::unexpected{std::move(committed).error()};
+      }
+      return answer_committed(command, claim, *prepared);
     } catch (entity_unavailable const& unavailable) {
       return domain::unexpected{unavailable.why};  // the claim rolls back when `claimed` goes out of scope
     }
   }
 
+  /// One transaction in one step: decided on the aggregate as this process last
+  /// saw it (absent when it saw none: right for a new aggregate), committed by
+  /// commit_decided. When the store answers that the aggregate moved, decided
+  /// once more on what it answered; moving again is a race, left to handle().
+  template <class Declaration, class Command>
+  result<outcome_of<Command>> attempt_in_one_step(Declaration const& declaration, Command const& command,
+                                                  domain::envelope const& env, intent_claim const& claim, int attempt,
+                                                  claim_waits const& waits) {
+    auto known = cache_.find(claim.target);
+    bool guessed = !known.has_value();
+    for (bool refreshed = false;;) {
+      auto const read_entry = [this, &claim](std::string_view collection, std::string const& id) {
+        return store_->read_entity(claim.target, collection, id);
+      };
+      result<prepared_command<Command>> prepared = fail(error_code::internal, "not prepared");
+      try {
+        prepared = prepare(command, env, claim, known, read_entry);
+      } catch (entity_unavailable const& unavailable) {
+        return domain::unexpected{unavailable.why};
+      } catch (...) {
+        // A handler that cannot decide on "absent" for an aggregate that exists gets
+        // to see the real one; on a state read from the store its exceptions propagate.
+        if (!guessed) throw;
+        auto stored = store_->read(claim.target);
+        if (!stored) return domain::unexpected{std::move(stored).error()};
+        known = std::move(*stored);
+        guessed = false;
+        continue;
+      }
+      if (!prepared) return domain::unexpected{std::move(prepared).error()};
+      auto said = store_->commit_decided(claim, std::move(prepared->effects), waits);
+      if (!said) {
+        cache_.forget(claim.target);
+        return domain::unexpected{std::move(said).error()};
+      }
+      if (said->state == decided_commit::status::in_flight ||
+          (said->state == decided_commit::status::repeat && (attempt > 1 || refreshed))) {
+        metrics_->in_flight_waited(Command::type_name);
+      }
+      switch (said->state) {
+        case decided_commit::status::committed:
+          return answer_committed(command, claim, *prepared);
+        case decided_commit::status::repeat:
+          return answer_repeat(declaration, command, claim, *said->existing);
+        case decided_commit::status::in_flight:
+          return outcome_of<Command>::in_flight_timeout(claim.intent);
+        case decided_commit::status::moved:
+          break;
+      }
+      if (said->current.has_value()) {
+        cache_.remember(*said->current);
+      } else {
+        cache_.forget(claim.target);
+      }
+      if (refreshed) return fail(error_code::aborted, "the aggregate " + claim.target.id + " moved while deciding");
+      known = std::move(said->current);
+      guessed = false;
+      refreshed = true;
+    }
+  }
+
+  /// A decision turned into the effects to commit, and the answer once they are committed.
   template <class Command>
-  result<outcome_of<Command>> execute(Command const& command, domain::envelope const& env, intent_claim const& claim,
-                                      claimed_intent& holder) {
+  struct prepared_command {
+    command_effects effects;
+    std::optional<outcome_of<Command>> answer;  // none when an external step is to be called first
+    std::optional<stored_aggregate> after;      // the aggregate as the commit leaves it, to remember
+    std::string step_reference;                 // for a command with an external step
+    std::chrono::steady_clock::time_point lease_ends{};
+  };
+
+  /// Decides on `current` (the aggregate at its version, or none) and builds the effects.
+  template <class Command, class EntryReader>
+  result<prepared_command<Command>> prepare(Command const& command, domain::envelope const& env,
+                                            intent_claim const& claim, std::optional<stored_aggregate> const& current,
+                                            EntryReader&& read_entry) {
     std::optional<state_type> state;
     std::int64_t version = 0;
-    if (auto const& stored = holder.current(); stored.has_value()) {
-      auto decoded = decode_state(*stored);
+    if (current.has_value()) {
+      auto decoded = decode_state(*current);
       if (!decoded) return domain::unexpected{std::move(decoded).error()};
       state = std::move(*decoded);
-      version = stored->version;
+      version = current->version;
     }
-    read_entities_through(
-        state, [&holder](std::string_view collection, std::string const& id) { return holder.entity(collection, id); });
+    read_entities_through(state, std::forward<EntryReader>(read_entry));
 
     domain::decision_context context{claim.requested_at, claim.target.id, {}};
     if constexpr (domain::has_external_step<Command>) context.external_reference = external_reference(claim.intent);
     auto decision = domain::decide_command<A>(std::as_const(state), command, context);
 
-    command_effects effects;
+    prepared_command<Command> prepared;
+    auto& effects = prepared.effects;
     effects.expected_version = version;
     effects.inbox = env.receipt;
     effects.record = intent_record{
         claim.intent, claim.command_type, claim.fingerprint, claim.target, version, intent_status::applied,
         {},           claim.requested_at, claim.expires_at};
+    prepared.after = current;
     if (!decision.events().empty()) {
       for (auto const& event : decision.events()) domain::evolve<A>(state, event);
       ++version;
       effects.new_state =
           stored_aggregate{claim.target, version, domain::canonical_json(*state), changed_entities(*state)};
+      prepared.after = stored_aggregate{claim.target, version, effects.new_state->state, {}};
       effects.outbox.reserve(decision.events().size());
       for (auto const& event : decision.events()) effects.outbox.push_back(outbox_entry(event, claim, env, version));
     }
@@ -311,9 +412,8 @@ class command_dispatcher final : public step_recoverer {
     if (decision.is_rejected()) {
       effects.record.status = intent_status::rejected;
       effects.record.stored_result = domain::canonical_json(decision.refusal());
-      if (auto committed = holder.commit(std::move(effects)); !committed)
-        return domain::unexpected{std::move(committed).error()};
-      return outcome_of<Command>::rejected(claim.intent, decision.refusal());
+      prepared.answer = outcome_of<Command>::rejected(claim.intent, decision.refusal());
+      return prepared;
     }
 
     auto result = domain::result_after<A>(decision, state, command);
@@ -328,17 +428,27 @@ class command_dispatcher final : public step_recoverer {
       effects.step = step_start{context.external_reference, domain::canonical_json(command), options_.steps.holder,
                                 clock_->now() + options_.steps.lease};
       // The lease is counted on this process's steady clock too, so a jump of the wall clock cannot extend it.
-      auto const lease_ends = std::chrono::steady_clock::now() + options_.steps.lease;
-      auto const reference = effects.step->reference;
-      if (auto committed = holder.commit(std::move(effects)); !committed)
-        return domain::unexpected{std::move(committed).error()};
-      return call_and_conclude(*call_of<Command>(), command, step_in_hand{claim.intent, claim.target, reference, 1},
-                               lease_ends);
+      prepared.lease_ends = std::chrono::steady_clock::now() + options_.steps.lease;
+      prepared.step_reference = context.external_reference;
     } else {
-      if (auto committed = holder.commit(std::move(effects)); !committed)
-        return domain::unexpected{std::move(committed).error()};
-      return outcome_of<Command>::applied(claim.intent, std::move(*result), version);
+      prepared.answer = outcome_of<Command>::applied(claim.intent, std::move(*result), version);
     }
+    return prepared;
+  }
+
+  /// After the effects are committed: the answer, or for a command with an external step its call.
+  template <class Command>
+  result<outcome_of<Command>> answer_committed(Command const& command, intent_claim const& claim,
+                                               prepared_command<Command>& prepared) {
+    if (prepared.after.has_value()) cache_.remember(*prepared.after);
+    if constexpr (domain::has_external_step<Command>) {
+      if (!prepared.answer.has_value()) {
+        return call_and_conclude(*call_of<Command>(), command,
+                                 step_in_hand{claim.intent, claim.target, prepared.step_reference, 1},
+                                 prepared.lease_ends);
+      }
+    }
+    return std::move(*prepared.answer);
   }
 
   // --- external steps ---
@@ -470,6 +580,9 @@ class command_dispatcher final : public step_recoverer {
         return domain::unexpected{std::move(written).error()};
       }
       if (!*written) return current_answer<Command>(step.intent);  // another holder has the step now
+      if (effects.new_state.has_value()) {
+        cache_.remember(stored_aggregate{step.target, effects.new_state->version, effects.new_state->state, {}});
+      }
       return std::move(*answer);
     }
   }
@@ -639,6 +752,7 @@ class command_dispatcher final : public step_recoverer {
   metrics* metrics_;
   dispatcher_options options_;
   std::unique_ptr<contention_hints> contention_;  // shared by all threads using this dispatcher
+  aggregate_cache cache_;                         // likewise
   external_step_store* steps_ = nullptr;
   /// Connected before the first dispatch and only read afterwards: the calls by command type, and
   /// by command type name the recovery of their steps.

@@ -7,6 +7,12 @@
 ///   decide in memory
 ///   commit(state + intent record + outbox)  -- atomically, or not at all
 ///
+/// or, for a caller that already holds the aggregate as it last saw it, in one step:
+///
+///   decide in memory on that version (or on "absent")
+///   commit_decided(claim, effects) -> committed | repeat | in flight
+///                                  -> moved (the aggregate as it is now: decide again on it)
+///
 /// Contract every adapter must keep (tests/application/command_store_contract.hpp
 /// states it once and runs it against each adapter):
 /// - exactly one commit of an intent ever succeeds, whatever the number of
@@ -24,7 +30,11 @@
 /// - a record whose expires_at has passed is treated as absent by claim;
 /// - an aggregate's entities are written only with its root (new_state), so
 ///   the root's version check covers them: an entry read before a commit that
-///   changed it belongs to a version that commit moved.
+///   changed it belongs to a version that commit moved;
+/// - commit_decided writes the effects exactly when the intent is new and the
+///   aggregate is at effects.expected_version (0: it does not exist), for
+///   every decision, rejections and decisions without events included, and
+///   otherwise writes nothing and answers what it found.
 /// Implementations are thread-safe; a claimed_intent belongs to one thread.
 #pragma once
 
@@ -68,6 +78,14 @@ struct claim_result {
   bool waited_for_twin = false;
 };
 
+/// What commit_decided found: committed, or why not.
+struct decided_commit {
+  enum class status { committed, repeat, in_flight, moved };
+  status state = status::committed;
+  std::optional<intent_record> existing;    // when repeat
+  std::optional<stored_aggregate> current;  // when moved: the aggregate as it is now, or none if it does not exist
+};
+
 class command_store {
  public:
   virtual ~command_store() = default;
@@ -80,6 +98,11 @@ class command_store {
                                                                        std::string const& id) = 0;
   /// The intent record, if one exists and has not expired.
   [[nodiscard]] virtual result<std::optional<intent_record>> find(domain::intent_key const& intent) = 0;
+  /// Commits effects decided on the aggregate at effects.expected_version without
+  /// a claim before: one step where the store can (PostgreSQL: one statement).
+  /// This default claims and commits, so every store keeps the contract.
+  [[nodiscard]] virtual result<decided_commit> commit_decided(intent_claim const& claim, command_effects effects,
+                                                              claim_waits const& waits);
 };
 
 }  // namespace once::application

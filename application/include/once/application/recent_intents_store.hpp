@@ -9,7 +9,8 @@
 /// requested_at, as the stores do), and a miss always goes to the wrapped
 /// store, which still decides every first attempt and every race. Nothing is
 /// remembered that was not committed: records enter when the wrapped store
-/// answers a repeat or when a commit through this store succeeds.
+/// answers a repeat or when a commit through this store succeeds (claimed, or
+/// decided in one step).
 ///
 /// Bounded: at most `capacity` records, the oldest remembered forgotten first.
 #pragma once
@@ -33,6 +34,8 @@ class recent_intents_store final : public command_store {
   [[nodiscard]] result<std::optional<std::string>> read_entity(aggregate_ref const& ref, std::string_view collection,
                                                                std::string const& id) override;
   [[nodiscard]] result<std::optional<intent_record>> find(domain::intent_key const& intent) override;
+  [[nodiscard]] result<decided_commit> commit_decided(intent_claim const& claim, command_effects effects,
+                                                      claim_waits const& waits) override;
 
   /// How many repeats were answered from memory.
   [[nodiscard]] std::size_t hits() const noexcept;

@@ -2,7 +2,12 @@
 /// The PostgreSQL command store: aggregate state, intent record and outbox in
 /// one transaction, over a pool of libpqxx connections.
 ///
-/// First attempt, optimistic: "SELECT * FROM once_look(...)" answers a repeat
+/// A new intent decided on a remembered aggregate: "SELECT ... FROM
+/// once_commit_decided(...)" commits it, or answers a repeat, a twin in
+/// flight, or the aggregate as it is when its version moved, in one round trip
+/// (sql/0011_commit_decided.sql).
+///
+/// A claim, optimistic: "SELECT * FROM once_look(...)" answers a repeat
 /// (one round trip) or returns the aggregate; after the decision,
 /// "SELECT once_commit(...)" writes state, intent record and outbox in one
 /// autocommit statement that takes the locks and checks that no twin
@@ -53,6 +58,10 @@ class pg_command_store final : public application::command_store,
                                                                             std::string const& id) override;
   [[nodiscard]] application::result<std::optional<application::intent_record>> find(
       domain::intent_key const& intent) override;
+  /// One autocommit statement (once_commit_decided); a lost connection is retried once on a fresh one.
+  [[nodiscard]] application::result<application::decided_commit> commit_decided(
+      application::intent_claim const& claim, application::command_effects effects,
+      application::claim_waits const& waits) override;
 
   /// The inbox (once_inbox, once_inbox_exceptions): receipts are also written by commit, with the effects.
   [[nodiscard]] application::result<bool> has_received(domain::message_receipt const& receipt) override;
