@@ -1,5 +1,6 @@
 #include <once/application/aggregate_cache.hpp>
 
+#include <cstdlib>
 #include <functional>
 #include <list>
 #include <mutex>
@@ -81,6 +82,26 @@ void aggregate_cache::forget(aggregate_ref const& ref) {
   auto& in = shards_[shard_index(ref)];
   std::lock_guard lock(in.mutex);
   if (auto const found = in.index.find(ref); found != in.index.end()) in.erase(found->second);
+}
+
+namespace {
+std::size_t score_index(std::string_view command_type, std::size_t slots) {
+  return std::hash<std::string_view>{}(command_type) % slots;
+}
+}  // namespace
+
+bool aggregate_cache::absent_is_likely(std::string_view command_type) const noexcept {
+  return absent_scores_[score_index(command_type, absent_scores_.size())].load(std::memory_order_relaxed) >= 0;
+}
+
+void aggregate_cache::learn_miss(std::string_view command_type, bool was_absent) noexcept {
+  auto& score = absent_scores_[score_index(command_type, absent_scores_.size())];
+  auto const step = was_absent ? 1 : -1;
+  auto seen = score.load(std::memory_order_relaxed);
+  // Bounded, so that a change of workload is learnt within miss_memory misses.
+  while (std::abs(seen + step) <= miss_memory &&
+         !score.compare_exchange_weak(seen, seen + step, std::memory_order_relaxed)) {
+  }
 }
 
 std::size_t aggregate_cache::size() const {

@@ -82,5 +82,16 @@ TEST(AggregateCache, KeysAreTenantTypeAndIdTogether) {
   EXPECT_FALSE(cache.find(other_type).has_value());
 }
 
+TEST(AggregateCache, LearnsPerCommandTypeWhetherMissesFindNewAggregates) {
+  aggregate_cache cache{1 << 20};
+  EXPECT_TRUE(cache.absent_is_likely("test.open")) << "until told otherwise";
+  for (int i = 0; i < 3; ++i) cache.learn_miss("test.pay", false);
+  EXPECT_FALSE(cache.absent_is_likely("test.pay"));
+  EXPECT_TRUE(cache.absent_is_likely("test.open"));
+  for (int i = 0; i < 1000; ++i) cache.learn_miss("test.pay", false);
+  for (int i = 0; i < 17; ++i) cache.learn_miss("test.pay", true);
+  EXPECT_TRUE(cache.absent_is_likely("test.pay")) << "a long history is outweighed within a bounded number of misses";
+}
+
 }  // namespace
 }  // namespace once_tests

@@ -10,9 +10,12 @@
 /// entry); the least recently used entries are forgotten first. Thread-safe.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include <once/application/records.hpp>
 
@@ -32,6 +35,13 @@ class aggregate_cache {
   void remember(stored_aggregate const& aggregate);
   void forget(aggregate_ref const& ref);
 
+  /// Whether, on a miss, a command of this type most likely targets an aggregate
+  /// that does not exist yet (so deciding on "absent" saves reading it), judged
+  /// from what the recent misses of its type found. True until told otherwise.
+  [[nodiscard]] bool absent_is_likely(std::string_view command_type) const noexcept;
+  /// What a miss found: the aggregate did not exist (or did).
+  void learn_miss(std::string_view command_type, bool was_absent) noexcept;
+
   [[nodiscard]] std::size_t size() const;
   /// The bytes counted against the bound.
   [[nodiscard]] std::size_t bytes() const;
@@ -42,6 +52,10 @@ class aggregate_cache {
  private:
   struct shard;
   std::unique_ptr<shard[]> shards_;
+  /// Per command type (hashed; a collision only blends two types' history): the
+  /// misses that found no aggregate minus those that found one, kept within ±miss_memory.
+  static constexpr int miss_memory = 16;
+  std::array<std::atomic<int>, 64> absent_scores_{};
 };
 
 }  // namespace once::application

@@ -302,7 +302,8 @@ class command_dispatcher final : public step_recoverer {
   }
 
   /// One transaction in one step: decided on the aggregate as this process last
-  /// saw it (absent when it saw none: right for a new aggregate), committed by
+  /// saw it (when it saw none: on "absent", right for a new aggregate, unless
+  /// misses of this command type keep finding existing ones; then on a read), committed by
   /// commit_decided. When the store answers that the aggregate moved, decided
   /// once more on what it answered; moving again is a race, left to handle().
   template <class Declaration, class Command>
@@ -311,6 +312,14 @@ class command_dispatcher final : public step_recoverer {
                                                   claim_waits const& waits) {
     auto known = cache_.find(claim.target);
     bool guessed = !known.has_value();
+    if (guessed && !cache_.absent_is_likely(claim.command_type)) {
+      // Misses of this command type find existing aggregates: reading costs less than a wrong guess.
+      auto stored = store_->read(claim.target);
+      if (!stored) return domain::unexpected{std::move(stored).error()};
+      cache_.learn_miss(claim.command_type, !stored->has_value());
+      known = std::move(*stored);
+      guessed = false;
+    }
     for (bool refreshed = false;;) {
       auto const read_entry = [this, &claim](std::string_view collection, std::string const& id) {
         return store_->read_entity(claim.target, collection, id);
@@ -336,6 +345,7 @@ class command_dispatcher final : public step_recoverer {
         cache_.forget(claim.target);
         return domain::unexpected{std::move(said).error()};
       }
+      if (guessed) cache_.learn_miss(claim.command_type, said->state != decided_commit::status::moved);
       if (said->state == decided_commit::status::in_flight ||
           (said->state == decided_commit::status::repeat && (attempt > 1 || refreshed))) {
         metrics_->in_flight_waited(Command::type_name);
