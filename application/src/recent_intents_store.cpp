@@ -107,6 +107,11 @@ result<claim_result> recent_intents_store::claim(intent_claim const& claim, clai
   return answer;
 }
 
+std::optional<intent_record> recent_intents_store::recall(intent_claim const& claim) {
+  if (auto remembered = memory_->recall(claim); remembered.has_value()) return remembered;
+  return inner_->recall(claim);
+}
+
 result<decided_commit> recent_intents_store::commit_decided(intent_claim const& claim, command_effects effects,
                                                             claim_waits const& waits) {
   if (auto remembered = memory_->recall(claim); remembered.has_value()) {

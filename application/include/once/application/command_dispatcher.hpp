@@ -310,6 +310,10 @@ class command_dispatcher final : public step_recoverer {
   result<outcome_of<Command>> attempt_in_one_step(Declaration const& declaration, Command const& command,
                                                   domain::envelope const& env, intent_claim const& claim, int attempt,
                                                   claim_waits const& waits) {
+    // A repeat the store remembers is answered before anything is decided or read.
+    if (auto const remembered = store_->recall(claim); remembered.has_value()) {
+      return answer_repeat(declaration, command, claim, *remembered);
+    }
     auto known = cache_.find(claim.target);
     bool guessed = !known.has_value();
     if (guessed && !cache_.absent_is_likely(claim.command_type)) {

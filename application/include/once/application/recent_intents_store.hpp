@@ -34,6 +34,7 @@ class recent_intents_store final : public command_store {
   [[nodiscard]] result<std::optional<std::string>> read_entity(aggregate_ref const& ref, std::string_view collection,
                                                                std::string const& id) override;
   [[nodiscard]] result<std::optional<intent_record>> find(domain::intent_key const& intent) override;
+  [[nodiscard]] std::optional<intent_record> recall(intent_claim const& claim) override;
   [[nodiscard]] result<decided_commit> commit_decided(intent_claim const& claim, command_effects effects,
                                                       claim_waits const& waits) override;
 
