@@ -99,6 +99,11 @@ void add_options(CLI::App& app, options& into) {
   app.add_option("--replay-cache", into.replay_cache,
                  "settled intents remembered to answer repeats without a database round trip (0: off)")
       ->capture_default_str();
+  app.add_option("--aggregate-cache-mb", into.aggregate_cache_mb,
+                 "memory for the aggregates each dispatcher remembers, so that a new intent on one it has seen is "
+                 "decided and committed in one database round trip, MiB (0: none)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20))
+      ->capture_default_str();
   app.add_option("--log-level", into.log_level,
                  "least level of the request log (requests are info, server errors error)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "error", "critical", "off"}))
@@ -398,6 +403,7 @@ int run(options const& options, std::function<void(host&)> const& wire) {
   request_log->set_level(spdlog::level::from_str(options.log_level));
 
   host wired{**stack, std::move(*tokens), log};
+  wired.dispatcher_options().aggregate_cache_bytes = options.aggregate_cache_mb << 20;
   wire(wired);
   auto routes = wired.take_routes();
   auto workers = wired.take_workers();

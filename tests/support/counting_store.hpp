@@ -1,5 +1,7 @@
 // A command store that forwards to a real one and counts the calls of each
 // kind: how the tests see how many steps a command took through the port.
+// recall is not forwarded (the port's default: nothing remembered), so every
+// command goes through the calls counted here.
 #pragma once
 
 #include <atomic>

@@ -277,6 +277,28 @@ TEST_F(PaymentsServiceOnPostgres, ADomainRejectionIsStoredAndReplayedLikeASucces
   EXPECT_EQ(rows("once_intents"), 2);
 }
 
+TEST_F(PaymentsServiceOnPostgres, TwoInstancesOnOneDatabaseDecideOnWhatTheOtherWrote) {
+  // Each instance remembers the accounts it has seen; the other's writes make that memory stale.
+  service_process other{PAYMENTS_SERVICE, arguments(schema)};
+  auto const post_to = [&](service_process const& instance, json const& body, std::string const& key) {
+    return http_client{instance.port()}.send("POST", "/v1/payments", body.dump(), write_headers(key));
+  };
+  open_account("A-1", 10000);
+  ASSERT_EQ(post_to(service, payment("A-1", 1000), "pay-1").status, 201);  // this instance: 1,000 of 10,000
+  ASSERT_EQ(post_to(other, payment("A-1", 6000), "pay-2").status, 201);    // the other: 7,000
+  // On the remembered 1,000 this would pass; on the 7,000 authorized it exceeds the limit.
+  auto const refused = post_to(service, payment("A-1", 5000), "pay-3");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(json::parse(refused.body).at("code"), "credit_limit_exceeded");
+  auto const fits = post_to(service, payment("A-1", 3000), "pay-4");
+  EXPECT_EQ(fits.status, 201) << fits.body;
+  auto const repeated_elsewhere = post_to(other, payment("A-1", 3000), "pay-4");
+  EXPECT_EQ(repeated_elsewhere.status, 201);
+  EXPECT_EQ(repeated_elsewhere.headers["idempotent-replayed"], "true");
+  EXPECT_EQ(authorized_total("A-1"), 10000);
+  EXPECT_EQ(events("payments.payment_authorized"), 3);
+}
+
 TEST_F(PaymentsServiceOnPostgres, TenantsNeverSeeOrReplayEachOthersData) {
   open_account("A-1", 10000, "token-a");
   auto const paid = post("/v1/payments", payment("A-1", 2500), "pay-1", "token-a");

@@ -351,6 +351,14 @@ result<std::optional<stored_aggregate>> memory_command_store::read(aggregate_ref
   return std::optional<stored_aggregate>{};
 }
 
+std::optional<intent_record> memory_command_store::recall(intent_claim const& claim) {
+  std::lock_guard lock(mutex_);
+  auto found = intents_.find(claim.intent);
+  if (found == intents_.end() || !found->second.record.has_value()) return std::nullopt;
+  if (!application::live_at(*found->second.record, claim.requested_at)) return std::nullopt;
+  return found->second.record;
+}
+
 result<std::optional<intent_record>> memory_command_store::find(domain::intent_key const& intent) {
   std::lock_guard lock(mutex_);
   auto found = intents_.find(intent);

@@ -54,6 +54,7 @@ struct options {
   std::string store = "postgres";         // --store postgres|memory
   bool migrate = true;                    // --no-migrate: the schema is migrated by once-migrate instead
   std::size_t replay_cache = 100000;      // --replay-cache: settled intents answered from memory (0: off)
+  std::size_t aggregate_cache_mb = 32;    // --aggregate-cache-mb: aggregates remembered per dispatcher (0: none)
   std::vector<std::string> auth_tokens;   // --auth-token TOKEN:TENANT, at least one
   std::string log_level = "info";         // --log-level of the request log
   /// --database-url, --schema, --pool-size (0: one per HTTP thread) and the timeouts.

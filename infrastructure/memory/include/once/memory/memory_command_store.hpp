@@ -39,6 +39,8 @@ class memory_command_store final : public application::command_store,
   [[nodiscard]] application::result<std::optional<std::string>> read_entity(application::aggregate_ref const& ref,
                                                                             std::string_view collection,
                                                                             std::string const& id) override;
+  /// Every record is in memory: a repeat is answered before its command is decided.
+  [[nodiscard]] std::optional<application::intent_record> recall(application::intent_claim const& claim) override;
   [[nodiscard]] application::result<std::optional<application::intent_record>> find(
       domain::intent_key const& intent) override;
 
