@@ -132,6 +132,12 @@ std::string milliseconds(std::chrono::milliseconds wait) {
   return std::to_string(std::max<std::int64_t>(1, wait.count()));
 }
 
+// The statement got no answer within its bound: the server may still be
+// running it, so it is not sent again on another connection.
+struct no_answer_in_time : pqxx::broken_connection {
+  using pqxx::broken_connection::broken_connection;
+};
+
 // Runs one script on the leased connection, outside libpqxx's own transaction
 // handling (the scripts carry their own BEGIN/COMMIT), within `bound`: past
 // it the watchdog shuts the socket down and the statement fails as a lost
@@ -145,8 +151,8 @@ pqxx::result run(detail::statement_watchdog& watchdog, connection_pool::lease& l
     return statement.exec(sql);
   } catch (pqxx::broken_connection const&) {
     if (guard.expired()) {
-      throw pqxx::broken_connection{"no answer from PostgreSQL within " + std::to_string(bound.count()) +
-                                    " ms (client-side statement timeout)"};
+      throw no_answer_in_time{"no answer from PostgreSQL within " + std::to_string(bound.count()) +
+                              " ms (client-side statement timeout)"};
     }
     throw;
   }
@@ -448,7 +454,7 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
       if (claim.serialise) roll_back(impl_->watchdog, *lease, impl_->options.statement_timeout);
       return fail(error_code::internal, std::string{"unexpected answer from the claim: "} + failure.what());
     }
-    if (answer.outcome == "claimed" || answer.outcome == "absent" || answer.outcome == "moved") {
+    if (answer.outcome == "claimed" || answer.outcome == "absent") {
       return claim_result{claim_result::status::claimed,
                           std::make_unique<pg_claim>(*impl_, std::move(*lease), claim.target, std::move(answer.current),
                                                      waits, claim.serialise),
@@ -477,7 +483,8 @@ result<application::decided_commit> pg_command_store::commit_decided(intent_clai
   // A lost connection leaves the outcome unknown, and sending the same
   // statement again on a fresh one is how to learn it: it answers 'repeat' when
   // the first was committed (waiting for it while it still runs) and commits
-  // otherwise. A pooled connection that died while idle is the common case.
+  // otherwise. A pooled connection that died while idle is the common case. A
+  // statement that got no answer in time is not sent again: the bound holds.
   for (int attempt = 1;; ++attempt) {
     pqxx::result rows;
     try {
@@ -494,7 +501,9 @@ result<application::decided_commit> pg_command_store::commit_decided(intent_clai
         return domain::unexpected{std::move(error)};  // autocommit: nothing written
       lease->discard();
       lease.reset();
-      if (attempt > 1) return domain::unexpected{std::move(error)};
+      if (attempt > 1 || dynamic_cast<no_answer_in_time const*>(&failure) != nullptr) {
+        return domain::unexpected{std::move(error)};
+      }
       auto fresh = impl_->pool.acquire_fresh();
       if (!fresh) return domain::unexpected{std::move(error)};
       lease.emplace(std::move(*fresh));
