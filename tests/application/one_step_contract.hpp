@@ -67,6 +67,7 @@ TYPED_TEST_P(OneStepDispatch, AStaleRememberedAggregateCostsOneRetryAndTheAnswer
   EXPECT_EQ(stale->kind(), once::domain::outcome_kind::rejected);
   EXPECT_EQ(stale->refusal().code, "insufficient_funds");
   EXPECT_EQ(this->through_a.decided_commits, 2) << "one retry, on the aggregate the store answered with";
+  EXPECT_EQ(this->metrics.decided_again(), 2) << "instance B's first withdrawal (never seen) and this one";
   EXPECT_EQ(this->through_a.claims, 0);
   EXPECT_EQ(this->ledger_state_of("L-1")->balance, 40);
   EXPECT_EQ(this->under_test->outbox_size(), 2U) << "the refused withdrawal left no event";

@@ -19,6 +19,7 @@ class recording_metrics final : public once::application::metrics {
   }
   void in_flight_waited(std::string_view) override { ++in_flight_waits_; }
   void transaction_retried(std::string_view) override { ++retries_; }
+  void decided_again(std::string_view) override { ++decided_again_; }
   void command_failed(std::string_view, once::application::error_code) override { ++failures_; }
 
   int outcomes(once::domain::outcome_kind kind) const {
@@ -28,6 +29,7 @@ class recording_metrics final : public once::application::metrics {
   }
   int in_flight_waits() const { return in_flight_waits_; }
   int retries() const { return retries_; }
+  int decided_again() const { return decided_again_; }
   int failures() const { return failures_; }
 
  private:
@@ -35,6 +37,7 @@ class recording_metrics final : public once::application::metrics {
   std::map<std::string, int> outcomes_;
   std::atomic<int> in_flight_waits_{0};
   std::atomic<int> retries_{0};
+  std::atomic<int> decided_again_{0};
   std::atomic<int> failures_{0};
 };
 

@@ -54,6 +54,7 @@ struct type_series {
   std::atomic<Counter*> conflicts{nullptr};
   std::atomic<Counter*> in_flight_waits{nullptr};
   std::atomic<Counter*> retries{nullptr};
+  std::atomic<Counter*> decided_again{nullptr};
   std::atomic<Histogram*> latency{nullptr};
 };
 
@@ -101,6 +102,9 @@ struct prometheus_metrics::families {
                                 "Duplicates that arrived while their first attempt was in flight and waited for it")),
         retries(counter(registry, "once_transaction_retries_total",
                         "Transactions retried after a version conflict, serialization failure or deadlock")),
+        decided_again(counter(registry, "once_commands_decided_again_total",
+                              "Commands decided again because the aggregate remembered (or taken for absent) had "
+                              "moved")),
         failures(counter(registry, "once_command_failures_total",
                          "Commands that ended in an infrastructure error, by error code")),
         latency(::prometheus::BuildHistogram()
@@ -114,6 +118,7 @@ struct prometheus_metrics::families {
   Family<Counter>& conflicts;
   Family<Counter>& in_flight_waits;
   Family<Counter>& retries;
+  Family<Counter>& decided_again;
   Family<Counter>& failures;
   Family<Histogram>& latency;
 
@@ -213,6 +218,13 @@ void prometheus_metrics::in_flight_waited(std::string_view command_type) {
 void prometheus_metrics::transaction_retried(std::string_view command_type) {
   auto& series = families_->of_type(command_type);
   cached(series.retries, [&]() -> Counter& { return families_->retries.Add(labels_of(series)); }).Increment();
+}
+
+void prometheus_metrics::decided_again(std::string_view command_type) {
+  auto& series = families_->of_type(command_type);
+  cached(series.decided_again, [&]() -> Counter& {
+    return families_->decided_again.Add(labels_of(series));
+  }).Increment();
 }
 
 void prometheus_metrics::command_failed(std::string_view command_type, application::error_code code) {

@@ -95,14 +95,16 @@ TEST_F(PrometheusMetrics, CountsReplaysDuplicatesByPolicyAndConflicts) {
   EXPECT_EQ(sample(text, R"(once_commands_total{command_type="test.close_ledger",outcome="duplicate_rejected"})"), 1);
 }
 
-TEST_F(PrometheusMetrics, CountsInFlightWaitsRetriesAndFailures) {
+TEST_F(PrometheusMetrics, CountsInFlightWaitsRetriesDecisionsMadeAgainAndFailures) {
   metrics.in_flight_waited("test.deposit");
+  metrics.decided_again("test.deposit");
   metrics.transaction_retried("test.deposit");
   metrics.transaction_retried("test.deposit");
   metrics.command_failed("test.deposit", once::application::error_code::unavailable);
   auto const text = metrics.text();
   EXPECT_EQ(sample(text, R"(once_in_flight_waits_total{command_type="test.deposit"})"), 1);
   EXPECT_EQ(sample(text, R"(once_transaction_retries_total{command_type="test.deposit"})"), 2);
+  EXPECT_EQ(sample(text, R"(once_commands_decided_again_total{command_type="test.deposit"})"), 1);
   EXPECT_EQ(sample(text, R"(once_command_failures_total{code="unavailable",command_type="test.deposit"})"), 1);
 }
 

@@ -370,6 +370,7 @@ class command_dispatcher final : public step_recoverer {
         cache_.forget(claim.target);
       }
       if (refreshed) return fail(error_code::aborted, "the aggregate " + claim.target.id + " moved while deciding");
+      metrics_->decided_again(Command::type_name);
       known = std::move(said->current);
       guessed = false;
       refreshed = true;

@@ -98,7 +98,7 @@ class command_store {
                                                                        std::string const& id) = 0;
   /// The intent record, if one exists and has not expired.
   [[nodiscard]] virtual result<std::optional<intent_record>> find(domain::intent_key const& intent) = 0;
-  /// The intent's settled record if this store holds it in memory (answered without
+  /// The intent's live record if this store holds it in memory (answered without
   /// a round trip), or none: asked before deciding a command to commit in one step.
   [[nodiscard]] virtual std::optional<intent_record> recall(intent_claim const& /*claim*/) { return std::nullopt; }
   /// Commits effects decided on the aggregate at effects.expected_version without

@@ -23,6 +23,9 @@ class metrics {
   virtual void in_flight_waited(std::string_view command_type) = 0;
   /// A transaction retried after a version conflict, serialization failure or deadlock.
   virtual void transaction_retried(std::string_view command_type) = 0;
+  /// A command decided again because the aggregate this process remembered (or
+  /// took for absent) had moved: another instance wrote it, or it was not seen yet.
+  virtual void decided_again(std::string_view /*command_type*/) {}
   /// A command that ended in an infrastructure error (no outcome).
   virtual void command_failed(std::string_view command_type, error_code code) = 0;
 };

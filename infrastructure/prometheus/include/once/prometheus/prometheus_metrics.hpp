@@ -41,6 +41,7 @@ class prometheus_metrics final : public application::metrics {
                        std::chrono::nanoseconds latency) override;
   void in_flight_waited(std::string_view command_type) override;
   void transaction_retried(std::string_view command_type) override;
+  void decided_again(std::string_view command_type) override;
   void command_failed(std::string_view command_type, application::error_code code) override;
 
   /// A value read each time the metrics are rendered, from something that
