@@ -200,7 +200,13 @@ void outbox_relay::run() {
       continue;
     }
     backoff = std::chrono::milliseconds{100};
-    if (*round < s.options.batch_size) s.outbox->wait_for_rows(s.options.poll_interval);
+    if (!s.lease.has_value()) {
+      // A standby cannot publish: it asks for the lease again later, and
+      // stays out of the waiting relays that every outbox insert notifies.
+      std::this_thread::sleep_for(s.options.poll_interval);
+    } else if (*round < s.options.batch_size) {
+      s.outbox->wait_for_rows(s.options.poll_interval);
+    }
   }
 }
 

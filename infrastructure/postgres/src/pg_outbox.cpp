@@ -25,6 +25,10 @@ using application::result;
 
 constexpr char const* lease_name = "outbox";
 
+// How long after registering a waiting relay looks for rows once more: a
+// commit that began before the registration was visible does not notify.
+constexpr std::chrono::milliseconds late_commit_grace{10};
+
 // Remembers that a notification came; LISTENs on construction.
 class wake_up final : public pqxx::notification_receiver {
  public:
@@ -74,6 +78,23 @@ struct pg_outbox::state {
       if (detail::connection_is_lost(error)) statements.reset();
       return domain::unexpected{std::move(error)};
     }
+  }
+
+  // Whether any row waits to be published; false also when the database cannot say.
+  bool rows_unpublished() {
+    auto rows = run([&](pqxx::connection&) {
+      return "SELECT EXISTS (SELECT 1 FROM " + options.schema + ".once_outbox WHERE published_at IS NULL)";
+    });
+    return rows && rows->at(0).at(0).as<bool>();
+  }
+
+  // One statement on the LISTENing connection (its backend pid names the
+  // registration); throws when it fails or outlives `deadline`.
+  void on_listener(std::string const& sql, detail::statement_watchdog::clock::time_point deadline) {
+    auto guard = watchdog.arm(listener->sock(), deadline);
+    pqxx::nontransaction statement{*listener};
+    statement.exec(sql);
+    if (guard.expired()) throw pqxx::broken_connection{"no answer within the statement timeout"};
   }
 };
 
@@ -149,7 +170,9 @@ result<bool> pg_outbox::mark_published(application::relay_lease const& lease, st
 }
 
 void pg_outbox::wait_for_rows(std::chrono::milliseconds timeout) {
+  using clock = detail::statement_watchdog::clock;
   auto& s = *state_;
+  auto const deadline = clock::now() + timeout;
   if (s.listener == nullptr && !s.listening_refused) {
     try {
       s.listener = std::make_unique<pqxx::connection>(s.connection_string);
@@ -164,14 +187,33 @@ void pg_outbox::wait_for_rows(std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(timeout);  // polling: the caller looks again after the interval
     return;
   }
+  // Rows written while the last round ran need no sleep: the usual case under load.
+  if (s.rows_unpublished()) return;
   try {
     s.notified->woken = false;
-    if (s.listener->get_notifs() > 0 || s.notified->woken) return;
-    auto const micros = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
-    (void)s.listener->await_notification(static_cast<long>(micros / 1000000), static_cast<long>(micros % 1000000));
+    (void)s.listener->get_notifs();
+    s.on_listener("INSERT INTO " + s.options.schema +
+                      ".once_outbox_waiting (listener, until) VALUES (pg_backend_pid(), clock_timestamp() + " +
+                      "interval '1 millisecond' * " + std::to_string(timeout.count()) +
+                      ") ON CONFLICT (listener) DO UPDATE SET until = excluded.until",
+                  clock::now() + s.options.statement_timeout);
+    auto const sleep_until = [&](clock::time_point until) {
+      auto const micros = std::chrono::duration_cast<std::chrono::microseconds>(until - clock::now()).count();
+      if (micros <= 0 || s.notified->woken) return;
+      (void)s.listener->await_notification(static_cast<long>(micros / 1000000), static_cast<long>(micros % 1000000));
+    };
+    // A writer that looked for a waiting relay before this one registered
+    // does not notify: look again now, and once more after its commit has had
+    // time to finish.
+    if (!s.rows_unpublished()) {
+      sleep_until(std::min(deadline, clock::now() + late_commit_grace));
+      if (!s.notified->woken && !s.rows_unpublished()) sleep_until(deadline);
+    }
+    s.on_listener("DELETE FROM " + s.options.schema + ".once_outbox_waiting WHERE listener = pg_backend_pid()",
+                  clock::now() + s.options.statement_timeout);
   } catch (std::exception const&) {
     s.notified.reset();
-    s.listener.reset();
+    s.listener.reset();  // its registration lapses at its `until`
   }
 }
 

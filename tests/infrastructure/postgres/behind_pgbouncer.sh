@@ -13,5 +13,7 @@ bouncer_env=$("$source_dir/scripts/throwaway-pgbouncer" start "$bouncer_dir")
 eval "$bouncer_env"
 echo "behind_pgbouncer: $DATABASE_URL (pool_mode = transaction)"
 
-"$build/tests/once_pg_tests"
+# LISTEN does not hold across pooled transactions: there the relay polls
+# (docs/kafka.md), so the wake-up by notification is not expected.
+"$build/tests/once_pg_tests" --gtest_filter=-PgOutbox.AWaitingRelayIsWokenByACommitLongBeforeItsTimeout
 "$build/tests/once_pg_exactly_once_tests"
