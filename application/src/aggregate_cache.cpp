@@ -84,24 +84,33 @@ void aggregate_cache::forget(aggregate_ref const& ref) {
   if (auto const found = in.index.find(ref); found != in.index.end()) in.erase(found->second);
 }
 
-namespace {
-std::size_t score_index(std::string_view command_type, std::size_t slots) {
-  return std::hash<std::string_view>{}(command_type) % slots;
+int aggregate_cache::type_scores::of(std::string_view command_type) const noexcept {
+  return scores_[std::hash<std::string_view>{}(command_type) % scores_.size()].load(std::memory_order_relaxed);
 }
-}  // namespace
+
+void aggregate_cache::type_scores::learn(std::string_view command_type, bool held) noexcept {
+  auto& score = scores_[std::hash<std::string_view>{}(command_type) % scores_.size()];
+  auto const step = held ? 1 : -1;
+  auto seen = score.load(std::memory_order_relaxed);
+  while (std::abs(seen + step) <= memory &&
+         !score.compare_exchange_weak(seen, seen + step, std::memory_order_relaxed)) {
+  }
+}
 
 bool aggregate_cache::absent_is_likely(std::string_view command_type) const noexcept {
-  return absent_scores_[score_index(command_type, absent_scores_.size())].load(std::memory_order_relaxed) >= 0;
+  return misses_found_absent_.of(command_type) >= 0;
 }
 
 void aggregate_cache::learn_miss(std::string_view command_type, bool was_absent) noexcept {
-  auto& score = absent_scores_[score_index(command_type, absent_scores_.size())];
-  auto const step = was_absent ? 1 : -1;
-  auto seen = score.load(std::memory_order_relaxed);
-  // Bounded, so that a change of workload is learnt within miss_memory misses.
-  while (std::abs(seen + step) <= miss_memory &&
-         !score.compare_exchange_weak(seen, seen + step, std::memory_order_relaxed)) {
-  }
+  misses_found_absent_.learn(command_type, was_absent);
+}
+
+bool aggregate_cache::repeat_is_likely(std::string_view command_type) const noexcept {
+  return answers_were_repeats_.of(command_type) > 0;
+}
+
+void aggregate_cache::learn_answer(std::string_view command_type, bool was_repeat) noexcept {
+  answers_were_repeats_.learn(command_type, was_repeat);
 }
 
 std::size_t aggregate_cache::size() const {

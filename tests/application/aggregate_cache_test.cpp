@@ -93,5 +93,19 @@ TEST(AggregateCache, LearnsPerCommandTypeWhetherMissesFindNewAggregates) {
   EXPECT_TRUE(cache.absent_is_likely("test.pay")) << "a long history is outweighed within a bounded number of misses";
 }
 
+TEST(AggregateCache, LearnsPerCommandTypeWhetherItsCommandsAreRepeats) {
+  aggregate_cache cache{1 << 20};
+  EXPECT_FALSE(cache.repeat_is_likely("test.pay")) << "until told otherwise";
+  cache.learn_answer("test.pay", true);
+  EXPECT_TRUE(cache.repeat_is_likely("test.pay"));
+  EXPECT_FALSE(cache.repeat_is_likely("test.open"));
+  cache.learn_answer("test.pay", false);
+  EXPECT_FALSE(cache.repeat_is_likely("test.pay")) << "as many new intents as repeats: deciding first";
+  for (int i = 0; i < 1000; ++i) cache.learn_answer("test.pay", true);
+  for (int i = 0; i < 16; ++i) cache.learn_answer("test.pay", false);
+  EXPECT_FALSE(cache.repeat_is_likely("test.pay"))
+      << "a long history is outweighed within a bounded number of commands";
+}
+
 }  // namespace
 }  // namespace once_tests

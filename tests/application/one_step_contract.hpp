@@ -124,11 +124,49 @@ TYPED_TEST_P(OneStepDispatch, WithoutRememberingAnythingMissesOnExistingAggregat
   EXPECT_EQ(this->under_test->outbox_size(), 10U);
 }
 
+TYPED_TEST_P(OneStepDispatch, RepeatsOfATypeThatLatelyRepeatsAreLookedUpWithoutDecidingAndNewIntentsStillCommitOnce) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(this->instance_a.dispatch(deposit{"L-1", "D-" + std::to_string(i), 10}, envelope_with(std::nullopt))
+                    .has_value());
+  }
+  // Retries of those five deposits: the first are decided and answered `repeat`
+  // by the commit, until repeats outweigh the new intents this type had.
+  int decided = 0;
+  for (int round = 0; round < 20; ++round) {
+    auto const i = 1 + round % 5;
+    this->through_a.reset();
+    auto const again =
+        this->instance_a.dispatch(deposit{"L-1", "D-" + std::to_string(i), 10}, envelope_with(std::nullopt));
+    ASSERT_TRUE(again.has_value()) << again.error().message;
+    EXPECT_EQ(again->kind(), once::domain::outcome_kind::replayed);
+    EXPECT_EQ(again->result().balance, 10 * i);
+    decided += this->through_a.decided_commits;
+    if (round >= 15) {
+      EXPECT_EQ(this->through_a.decided_commits, 0) << "retry " << round << " is looked up, not decided";
+      EXPECT_EQ(this->through_a.finds, 1);
+    }
+  }
+  EXPECT_GE(decided, 1);
+  EXPECT_EQ(this->version_of("L-1"), 5) << "no retry had an effect";
+
+  // A new intent of that type is looked up, not found, and committed once.
+  this->through_a.reset();
+  auto const fresh = this->instance_a.dispatch(deposit{"L-1", "D-6", 10}, envelope_with(std::nullopt));
+  ASSERT_TRUE(fresh.has_value()) << fresh.error().message;
+  EXPECT_EQ(fresh->kind(), once::domain::outcome_kind::applied);
+  EXPECT_EQ(fresh->result().balance, 60);
+  EXPECT_EQ(this->through_a.finds, 1);
+  EXPECT_EQ(this->through_a.decided_commits, 1);
+  EXPECT_EQ(this->version_of("L-1"), 6);
+  EXPECT_EQ(this->under_test->outbox_size(), 6U);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(OneStepDispatch, ANewAggregateIsCreatedInOneStep,
                             ANewIntentOnAnAggregateThisInstanceSawIsOneStepWithoutAReadOrAClaim,
                             AStaleRememberedAggregateCostsOneRetryAndTheAnswerOfTheCurrentOne,
                             ARefusalDecidedOnAStaleAggregateIsNotStored,
                             ARepeatSentToTheOtherInstanceIsAnsweredFromTheRecordInOneStep,
-                            WithoutRememberingAnythingMissesOnExistingAggregatesLearnToReadFirst);
+                            WithoutRememberingAnythingMissesOnExistingAggregatesLearnToReadFirst,
+                            RepeatsOfATypeThatLatelyRepeatsAreLookedUpWithoutDecidingAndNewIntentsStillCommitOnce);
 
 }  // namespace once_tests

@@ -21,8 +21,9 @@ class counting_store final : public once::application::command_store {
   std::atomic<int> claims{0};
   std::atomic<int> reads{0};
   std::atomic<int> decided_commits{0};
+  std::atomic<int> finds{0};
 
-  void reset() { claims = reads = decided_commits = 0; }
+  void reset() { claims = reads = decided_commits = finds = 0; }
 
   once::application::result<once::application::claim_result> claim(
       once::application::intent_claim const& claim, once::application::claim_waits const& waits) override {
@@ -42,6 +43,7 @@ class counting_store final : public once::application::command_store {
   }
   once::application::result<std::optional<once::application::intent_record>> find(
       once::domain::intent_key const& intent) override {
+    ++finds;
     return inner_->find(intent);
   }
   once::application::result<once::application::decided_commit> commit_decided(

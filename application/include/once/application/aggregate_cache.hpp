@@ -42,6 +42,13 @@ class aggregate_cache {
   /// What a miss found: the aggregate did not exist (or did).
   void learn_miss(std::string_view command_type, bool was_absent) noexcept;
 
+  /// Whether a command of this type is most likely a repeat (so looking its
+  /// intent up costs less than deciding it and sending the commit), judged from
+  /// the recent commands of its type. False until told otherwise.
+  [[nodiscard]] bool repeat_is_likely(std::string_view command_type) const noexcept;
+  /// What the store answered a command of this type: a repeat (or not).
+  void learn_answer(std::string_view command_type, bool was_repeat) noexcept;
+
   [[nodiscard]] std::size_t size() const;
   /// The bytes counted against the bound.
   [[nodiscard]] std::size_t bytes() const;
@@ -52,10 +59,21 @@ class aggregate_cache {
  private:
   struct shard;
   std::unique_ptr<shard[]> shards_;
+
   /// Per command type (hashed; a collision only blends two types' history): the
-  /// misses that found no aggregate minus those that found one, kept within ±miss_memory.
-  static constexpr int miss_memory = 16;
-  std::array<std::atomic<int>, 64> absent_scores_{};
+  /// times something held minus the times it did not, kept within ±memory so
+  /// that a change of workload is learnt within `memory` commands.
+  class type_scores {
+   public:
+    [[nodiscard]] int of(std::string_view command_type) const noexcept;
+    void learn(std::string_view command_type, bool held) noexcept;
+
+   private:
+    static constexpr int memory = 16;
+    std::array<std::atomic<int>, 64> scores_{};
+  };
+  type_scores misses_found_absent_;
+  type_scores answers_were_repeats_;
 };
 
 }  // namespace once::application

@@ -306,6 +306,7 @@ class command_dispatcher final : public step_recoverer {
   /// misses of this command type keep finding existing ones; then on a read), committed by
   /// commit_decided. When the store answers that the aggregate moved, decided
   /// once more on what it answered; moving again is a race, left to handle().
+  /// Commands of a type that lately were mostly repeats are looked up first.
   template <class Declaration, class Command>
   result<outcome_of<Command>> attempt_in_one_step(Declaration const& declaration, Command const& command,
                                                   domain::envelope const& env, intent_claim const& claim, int attempt,
@@ -313,6 +314,16 @@ class command_dispatcher final : public step_recoverer {
     // A repeat the store remembers is answered before anything is decided or read.
     if (auto const remembered = store_->recall(claim); remembered.has_value()) {
       return answer_repeat(declaration, command, claim, *remembered);
+    }
+    // When commands of this type have lately been mostly repeats, a lookup
+    // answers one for less than deciding it and sending the commit.
+    bool const looked_up = cache_.repeat_is_likely(claim.command_type);
+    if (looked_up) {
+      auto found = store_->find(claim.intent);
+      if (!found) return domain::unexpected{std::move(found).error()};
+      bool const repeat = found->has_value() && live_at(**found, claim.requested_at);
+      cache_.learn_answer(claim.command_type, repeat);
+      if (repeat) return answer_repeat(declaration, command, claim, **found);
     }
     auto known = cache_.find(claim.target);
     bool guessed = !known.has_value();
@@ -350,6 +361,8 @@ class command_dispatcher final : public step_recoverer {
         return domain::unexpected{std::move(said).error()};
       }
       if (guessed) cache_.learn_miss(claim.command_type, said->state != decided_commit::status::moved);
+      if (!looked_up && !refreshed)
+        cache_.learn_answer(claim.command_type, said->state == decided_commit::status::repeat);
       if (said->state == decided_commit::status::in_flight ||
           (said->state == decided_commit::status::repeat && (attempt > 1 || refreshed))) {
         metrics_->in_flight_waited(Command::type_name);
