@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <latch>
 #include <map>
 #include <mutex>
@@ -21,6 +23,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <once/testing/eventually.hpp>
 #include <once/testing/http_client.hpp>
 #include <once/testing/pg_schema.hpp>
 #include <once/testing/retrying_http_client.hpp>
@@ -520,6 +523,63 @@ TEST_F(PaymentsServiceOnPostgres, TenThousandIdleConnectionsNeitherStopItAnsweri
   for (int fd : idle) ::close(fd);
   EXPECT_EQ(get("/healthz").status, 200);
   EXPECT_EQ(authorized_total("A-9"), 0);
+}
+
+// Sends a whole request and hangs up at once with a reset (SO_LINGER 0),
+// after `pause_us` microseconds: the service is mid-command when it notices.
+void send_and_hang_up(std::uint16_t port, std::string const& request, int pause_us) {
+  int const fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr const*>(&address), sizeof address), 0);
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+  if (pause_us > 0) std::this_thread::sleep_for(std::chrono::microseconds{pause_us});
+  linger const abort_on_close{1, 0};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  ::close(fd);
+}
+
+TEST_F(PaymentsServiceOnPostgres, ClientsThatHangUpMidCommandLeaveEachPaymentAppliedOnceOrNotAtAll) {
+  open_account("A-1", 100000000);
+  constexpr int payments = 160;
+  constexpr int threads = 8;
+  auto const request_for = [](int i) {
+    auto const body = payment("A-1", 10 + i).dump();
+    return "POST /v1/payments HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+           "authorization: Bearer token-a\r\nidempotency-key: hang-" +
+           std::to_string(i) + "\r\ncontent-length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  std::vector<std::thread> clients;
+  for (int t = 0; t < threads; ++t) {
+    clients.emplace_back([&, t] {
+      // Hang-ups spread from right after the request to well into its command.
+      for (int i = t; i < payments; i += threads) send_and_hang_up(service.port(), request_for(i), (i * 37) % 3000);
+    });
+  }
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(get("/healthz").status, 200);
+  EXPECT_LE(events("payments.payment_authorized"), payments);
+
+  // Each client retries with its key: an intent applied after the hang-up is
+  // replayed, one that was not is applied now (a command still running answers
+  // 409 in flight until it ends); none twice.
+  std::int64_t expected_total = 0;
+  for (int i = 0; i < payments; ++i) {
+    http_answer retried;
+    ASSERT_TRUE(once::testing::eventually(
+        [&] {
+          retried = post("/v1/payments", payment("A-1", 10 + i), "hang-" + std::to_string(i));
+          return retried.status != 409;
+        },
+        std::chrono::seconds{30}));
+    ASSERT_EQ(retried.status, 201) << retried.body;
+    expected_total += 10 + i;
+  }
+  EXPECT_EQ(events("payments.payment_authorized"), payments);
+  EXPECT_EQ(authorized_total("A-1"), expected_total);
 }
 
 TEST_F(PaymentsServiceOnPostgres, ProbesAndMetricsAnswerWithoutAToken) {
