@@ -21,7 +21,7 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # ...and the development packages a service needs to link the static libraries:
 # what onceConfig.cmake looks for with find_dependency and pkg-config.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libboost1.81-dev, libboost-url1.81-dev, nlohmann-json3-dev (>= 3.11), libssl-dev, libpqxx-dev, libpq-dev, \
+    "libboost1.81-dev, libboost-url1.81-dev, libboost-context1.81-dev, nlohmann-json3-dev (>= 3.11), libssl-dev, libpqxx-dev, libpq-dev, \
 librdkafka-dev, libspdlog-dev (>= 1:1.10), libfmt-dev, libcli11-dev, prometheus-cpp-dev, libgtest-dev, libgmock-dev, \
 pkg-config")
 # What building a service and running its tests uses: the compiler, CMake, and

@@ -34,6 +34,9 @@
 namespace once::service {
 namespace {
 
+// PostgreSQL connections per HTTP I/O thread when --pool-size is not given.
+constexpr std::size_t pool_connections_per_thread = 4;
+
 using application::error_code;
 
 // A duration flag in whole milliseconds, written into `into` when given.
@@ -92,7 +95,7 @@ void add_options(CLI::App& app, options& into) {
   app.add_option("--schema", into.postgres.schema, "schema of the once tables")->capture_default_str();
   app.add_option("--auth-token", into.auth_tokens, "TOKEN:TENANT, repeatable")->required();
   app.add_option("--threads", into.http.threads, "HTTP I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
-  app.add_option("--pool-size", into.postgres.pool_size, "PostgreSQL connections (default: threads)")
+  app.add_option("--pool-size", into.postgres.pool_size, "PostgreSQL connections (default: 4 per HTTP thread)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1024}));
   app.add_flag_callback(
       "--no-migrate", [&into] { into.migrate = false; }, "do not apply pending migrations at start");
@@ -328,7 +331,10 @@ application::result<std::unique_ptr<command_stack>> command_stack::open(options 
       return application::fail(error_code::invalid_argument, "--store postgres needs --database-url");
     }
     postgres::pg_options pg = options.postgres;
-    if (pg.pool_size == 0) pg.pool_size = static_cast<std::size_t>(options.http.threads > 0 ? options.http.threads : 1);
+    // Handlers waiting for PostgreSQL suspend and let their thread serve
+    // others: each thread keeps several statements in flight.
+    if (pg.pool_size == 0)
+      pg.pool_size = pool_connections_per_thread * static_cast<std::size_t>(std::max(1, options.http.threads));
     if (!options.name.empty()) pg.application_name = options.name;
     if (options.migrate) {
       auto const migrated = postgres::migrate(pg);

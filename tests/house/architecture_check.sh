@@ -2,7 +2,8 @@
 # The dependency rule, checked on the sources' #include lines:
 #   domain/          the standard library, Boost.Hana, nlohmann/json and
 #                    once/domain only: no I/O, database, logging or HTTP;
-#   application/     the standard library, OpenSSL's digests, once/domain
+#   application/     the standard library, OpenSSL's digests, POSIX poll (the
+#                    blocking wait of waiting.hpp), once/domain
 #                    and once/application: never an adapter;
 #   observability/   the standard library, spdlog and once/domain: the logs
 #                    every adapter writes, so it knows none of them;
@@ -37,9 +38,9 @@ done < <(includes domain)
 while IFS= read -r line; do
   header=${line##*:}
   case "$header" in
-    once/domain/*|once/application/*|openssl/evp.h|openssl/sha.h) ;;
+    once/domain/*|once/application/*|openssl/evp.h|openssl/sha.h|poll.h) ;;
     once/*) refuse "${line%:*}" "application/ includes <$header>, an adapter's header" ;;
-    */*|*.h|*.hpp) refuse "${line%:*}" "application/ includes <$header> (only the standard library, OpenSSL's digests, once/domain and once/application)" ;;
+    */*|*.h|*.hpp) refuse "${line%:*}" "application/ includes <$header> (only the standard library, OpenSSL's digests, poll.h, once/domain and once/application)" ;;
   esac
 done < <(includes application)
 

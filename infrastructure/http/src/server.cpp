@@ -21,6 +21,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -34,6 +35,7 @@
 #include <once/http/problem.hpp>
 #include <once/http/responses.hpp>
 #include <once/observability/structured_log.hpp>
+#include "handler_fibers.hpp"
 #include "response_bytes.hpp"
 
 namespace once::http {
@@ -127,14 +129,23 @@ struct connection {
   bool evicted = false;  // chosen by the listener to make room: it ends without answering
 };
 
+// A handler's stack: deep enough for the dispatcher, a store's statement
+// and the JSON of a large body; only the pages touched take memory.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t handler_stack_bytes = 4 * 1024 * 1024;  // sanitizers' redzones grow frames
+#else
+constexpr std::size_t handler_stack_bytes = 1024 * 1024;
+#endif
+
 // A thread running an io_context of its own. The workers own connections: a
 // connection's handlers all run on its worker's thread, so they need no
 // strand, and a socket event wakes no other thread.
 struct worker {
-  asio::io_context io{1};  // concurrency hint: run by one thread
+  detail::stack_pool stacks{handler_stack_bytes};  // before io: suspended handlers give their stacks back when io goes
+  asio::io_context io{1};                          // concurrency hint: run by one thread
   asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
   std::atomic<int> connection_count{0};         // read by the listener
-  std::atomic<bool> handling{false};            // inside a handler now; read by the listener
+  std::atomic<int> handling{0};                 // handlers in progress (running or suspended); read by the listener
   std::unordered_set<connection*> connections;  // touched on this worker's thread only
   // Its connections with no request in progress, idle longest first. Locked by
   // this worker's thread and by the listener, which alone locks several.
@@ -192,9 +203,10 @@ struct server::state {
   // The listener waits on it at the cap; a connection that ends cancels it.
   asio::steady_timer admission{listener.io};
 
-  // A new connection goes to a worker that is not inside a handler (a
-  // blocked handler holds its other connections up, a health probe among
-  // them), and among those to the one with the fewest connections.
+  // A new connection goes to the worker with the fewest handlers in
+  // progress (a handler that blocks its thread instead of waiting through
+  // application::current_waiting holds its other connections up, a health
+  // probe among them), and among those to the one with the fewest connections.
   worker& least_loaded() {
     return **std::min_element(workers.begin(), workers.end(), [](auto const& a, auto const& b) {
       auto const load = [](worker const& w) {
@@ -383,14 +395,9 @@ struct server::state {
       ++busy;
       auto incoming = to_request(message);
       if (incoming) {
-        home.handling.store(true, std::memory_order_relaxed);
-        try {
-          answer = routes.route(*incoming);
-        } catch (std::exception const& failure) {
-          answer = problem_response({problem_kind::internal_error, ""});
-          answer.log_fields.emplace_back("error", failure.what());
-        }
-        home.handling.store(false, std::memory_order_relaxed);
+        home.handling.fetch_add(1, std::memory_order_relaxed);
+        answer = co_await handle(home, *incoming);
+        home.handling.fetch_sub(1, std::memory_order_relaxed);
       } else {
         answer = problem_response({problem_kind::invalid_request, "malformed request target"});
       }
@@ -416,6 +423,25 @@ struct server::state {
       asio::post(listener.io, [this] { admission.cancel(); });  // the listener may be waiting for room
     }
     wake_stop();
+  }
+
+  // Runs the route's handler on a stack of its own: where it waits through
+  // the current waiting (the store, the pool), it suspends and the worker's
+  // thread serves its other connections.
+  asio::awaitable<response> handle(worker& home, request& incoming) {
+    auto run = [&](asio::yield_context yield) {
+      detail::handler_waiting waits{home.io, std::move(yield)};
+      response answer;
+      try {
+        answer = routes.route(incoming);
+      } catch (std::exception const& failure) {
+        answer = problem_response({problem_kind::internal_error, ""});
+        answer.log_fields.emplace_back("error", failure.what());
+      }
+      return answer;
+    };
+    co_return co_await asio::spawn(home.io, std::allocator_arg, detail::pooled_stack{&home.stacks}, std::move(run),
+                                   use_awaitable);
   }
 
   // Reads a whole request. A client that sent "Expect: 100-continue" waits

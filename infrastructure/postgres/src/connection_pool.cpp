@@ -46,8 +46,9 @@ application::result<connection_pool::lease> connection_pool::acquire() {
 }
 
 application::result<connection_pool::lease> connection_pool::acquire(std::chrono::milliseconds wait) {
+  auto const deadline = application::wait_clock::now() + wait;
   std::unique_lock lock(mutex_);
-  if (!returned_.wait_for(lock, wait, [&] { return !idle_.empty() || open_ < size_; })) {
+  if (!wait_for_turn(lock, deadline, [&] { return !idle_.empty() || open_ < size_; })) {
     return fail(error_code::unavailable, "no pooled PostgreSQL connection became free within the acquire timeout");
   }
   if (!idle_.empty()) {
@@ -61,11 +62,12 @@ application::result<connection_pool::lease> connection_pool::acquire(std::chrono
 }
 
 application::result<connection_pool::lease> connection_pool::acquire_fresh() {
+  auto const deadline = application::wait_clock::now() + acquire_timeout_;
   std::unique_lock lock(mutex_);
   // Idle connections opened before a server restart are broken too: drop them all.
   open_ -= idle_.size();
   idle_.clear();
-  if (!returned_.wait_for(lock, acquire_timeout_, [&] { return open_ < size_; })) {
+  if (!wait_for_turn(lock, deadline, [&] { return open_ < size_; })) {
     return fail(error_code::unavailable, "no PostgreSQL connection slot became free within the acquire timeout");
   }
   ++open_;
@@ -73,9 +75,33 @@ application::result<connection_pool::lease> connection_pool::acquire_fresh() {
   return open_new();
 }
 
+bool connection_pool::wait_for_turn(std::unique_lock<std::mutex>& lock, application::wait_clock::time_point deadline,
+                                    std::function<bool()> const& ready) {
+  while (!ready()) {
+    if (application::wait_clock::now() >= deadline) return false;
+    // The caller may be a coroutine whose thread runs the holders of the
+    // leases too: it waits through its waiting, never on the thread.
+    auto signal = application::current_waiting().new_signal();
+    waiters_.push_back(signal);
+    lock.unlock();
+    (void)signal->wait_until(deadline);
+    lock.lock();
+    std::erase(waiters_, signal);
+  }
+  return true;
+}
+
+void connection_pool::wake_one(std::unique_lock<std::mutex>& lock) {
+  if (waiters_.empty()) return;
+  auto signal = std::move(waiters_.front());
+  waiters_.pop_front();
+  lock.unlock();
+  signal->notify();
+}
+
 application::result<connection_pool::lease> connection_pool::open_new() {
   try {
-    auto connection = std::make_unique<pqxx::connection>(connection_string_);
+    auto connection = std::make_unique<lending_connection>(connection_string_);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     // A silently re-opened connection would lose the transaction it was in.
@@ -83,21 +109,21 @@ application::result<connection_pool::lease> connection_pool::open_new() {
 #pragma GCC diagnostic pop
     return lease{*this, std::move(connection)};
   } catch (std::exception const& failure) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     --open_;
-    returned_.notify_one();
+    wake_one(lock);
     return fail(error_code::unavailable, std::string{"cannot connect to PostgreSQL: "} + failure.what());
   }
 }
 
-void connection_pool::give_back(std::unique_ptr<pqxx::connection> connection) {
-  std::lock_guard lock(mutex_);
+void connection_pool::give_back(std::unique_ptr<lending_connection> connection) {
+  std::unique_lock lock(mutex_);
   if (connection != nullptr && connection->is_open()) {
     idle_.push_back(std::move(connection));
   } else {
     --open_;
   }
-  returned_.notify_one();
+  wake_one(lock);
 }
 
 }  // namespace once::postgres::detail

@@ -1,21 +1,22 @@
-// A fixed-size pool of libpqxx connections. Connections are opened on
+// A fixed-size pool of libpqxx connections that lend their libpq handles. Connections are opened on
 // demand, never reactivated behind the caller's back (a broken connection
 // stays broken and is discarded).
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <pqxx/connection>
-
 #include <once/application/error.hpp>
+#include <once/application/waiting.hpp>
 #include <once/postgres/pg_options.hpp>
+#include "libpq_statement.hpp"
 
 namespace once::postgres::detail {
 
@@ -23,7 +24,7 @@ class connection_pool {
  public:
   class lease {
    public:
-    lease(connection_pool& pool, std::unique_ptr<pqxx::connection> connection)
+    lease(connection_pool& pool, std::unique_ptr<lending_connection> connection)
         : pool_(&pool), connection_(std::move(connection)) {}
     lease(lease&& other) noexcept
         : pool_(std::exchange(other.pool_, nullptr)), connection_(std::move(other.connection_)) {}
@@ -33,14 +34,14 @@ class connection_pool {
       if (pool_ != nullptr) pool_->give_back(std::move(connection_));
     }
 
-    pqxx::connection& connection() { return *connection_; }
+    lending_connection& connection() { return *connection_; }
     // The connection is broken or in an unknown state: close it instead of reusing it.
     void discard() noexcept { connection_.reset(); }
     bool discarded() const noexcept { return connection_ == nullptr; }
 
    private:
     connection_pool* pool_;
-    std::unique_ptr<pqxx::connection> connection_;
+    std::unique_ptr<lending_connection> connection_;
   };
 
   explicit connection_pool(pg_options const& options);
@@ -56,15 +57,20 @@ class connection_pool {
   [[nodiscard]] application::result<lease> acquire_fresh();
 
  private:
-  void give_back(std::unique_ptr<pqxx::connection> connection);
+  void give_back(std::unique_ptr<lending_connection> connection);
+  // Waits (through the caller's waiting) until `ready` or `deadline`; false on the deadline.
+  bool wait_for_turn(std::unique_lock<std::mutex>& lock, application::wait_clock::time_point deadline,
+                     std::function<bool()> const& ready);
+  // Wakes the longest waiting acquirer, if any; unlocks.
+  void wake_one(std::unique_lock<std::mutex>& lock);
   application::result<lease> open_new();
 
   std::string connection_string_;
   std::size_t size_;
   std::chrono::milliseconds acquire_timeout_;
   std::mutex mutex_;
-  std::condition_variable returned_;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::deque<std::shared_ptr<application::wake_signal>> waiters_;  // longest waiting first
+  std::vector<std::unique_ptr<lending_connection>> idle_;
   std::size_t open_ = 0;  // idle plus leased
 };
 

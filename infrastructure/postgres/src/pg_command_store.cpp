@@ -9,9 +9,6 @@
 #include <utility>
 
 #include <pqxx/except>
-#include <pqxx/nontransaction>
-#include <pqxx/result>
-#include <pqxx/row>
 
 #include "connection_pool.hpp"
 #include "pg_errors.hpp"
@@ -71,7 +68,7 @@ application::step_status step_status_from(std::string_view text) {
 }
 
 // A step from a row of once_take_over_steps or the step query (same column names).
-application::step_record read_step(pqxx::row const& row) {
+application::step_record read_step(detail::rows::row const& row) {
   application::step_record step;
   step.intent = domain::intent_key{row["tenant"].c_str(), row["scope"].c_str(), row["key"].c_str()};
   step.command_type = row["command_type"].c_str();
@@ -88,13 +85,13 @@ application::step_record read_step(pqxx::row const& row) {
   return step;
 }
 
-std::optional<application::time_point> optional_time(pqxx::field const& field) {
+std::optional<application::time_point> optional_time(detail::rows::field const& field) {
   if (field.is_null()) return std::nullopt;
   return detail::from_epoch_us(field.as<std::int64_t>());
 }
 
 // An intent record from a row of once_find_intent or once_claim (same column names).
-intent_record read_record(pqxx::row const& row, domain::intent_key const& intent) {
+intent_record read_record(detail::rows::row const& row, domain::intent_key const& intent) {
   return intent_record{intent,
                        row["command_type"].c_str(),
                        row["fingerprint"].c_str(),
@@ -113,7 +110,7 @@ struct claim_row {
   std::optional<stored_aggregate> current;
 };
 
-claim_row read_claim_row(pqxx::row const& row, intent_claim const& claim) {
+claim_row read_claim_row(detail::rows::row const& row, intent_claim const& claim) {
   claim_row answer{row["outcome"].c_str(), std::nullopt, std::nullopt};
   if (answer.outcome == "claimed" || answer.outcome == "absent" || answer.outcome == "moved") {
     if (!row["state"].is_null()) {
@@ -142,13 +139,12 @@ struct no_answer_in_time : pqxx::broken_connection {
 // handling (the scripts carry their own BEGIN/COMMIT), within `bound`: past
 // it the watchdog shuts the socket down and the statement fails as a lost
 // connection.
-pqxx::result run(detail::statement_watchdog& watchdog, connection_pool::lease& lease, std::string const& sql,
+detail::rows run(detail::statement_watchdog& watchdog, connection_pool::lease& lease, std::string const& sql,
                  std::chrono::milliseconds bound) {
   auto& connection = lease.connection();
   auto guard = watchdog.arm(connection.sock(), detail::statement_watchdog::clock::now() + bound);
   try {
-    pqxx::nontransaction statement{connection};
-    return statement.exec(sql);
+    return detail::execute(connection, sql);
   } catch (pqxx::broken_connection const&) {
     if (guard.expired()) {
       throw no_answer_in_time{"no answer from PostgreSQL within " + std::to_string(bound.count()) +
@@ -189,14 +185,15 @@ struct pg_command_store::impl {
         entity_call("SELECT * FROM " + options.schema + ".once_read_entity(") {}
 
   // once_read_entity's call for one entry.
-  std::string entity_statement(pqxx::connection& connection, aggregate_ref const& ref, std::string_view collection,
+  std::string entity_statement(pqxx::connection_base& connection, aggregate_ref const& ref, std::string_view collection,
                                std::string const& id) const {
     return entity_call + literal(connection, ref.tenant) + ',' + literal(connection, ref.type) + ',' +
            literal(connection, ref.id) + ',' + literal(connection, std::string{collection}) + ',' +
            literal(connection, id) + ')';
   }
   // once_write_entities' call for what a write carries; empty when it carries no entries.
-  std::string entities_statement(pqxx::connection& connection, application::stored_aggregate const& written) const {
+  std::string entities_statement(pqxx::connection_base& connection,
+                                 application::stored_aggregate const& written) const {
     if (written.entities.empty()) return {};
     return options.schema + ".once_write_entities(" + literal(connection, written.ref.tenant) + ',' +
            literal(connection, written.ref.type) + ',' + literal(connection, written.ref.id) + ',' +
@@ -204,7 +201,7 @@ struct pg_command_store::impl {
   }
 
   // once_commit's and once_commit_decided's arguments, in parentheses.
-  std::string commit_arguments(pqxx::connection& connection, application::command_effects const& effects,
+  std::string commit_arguments(pqxx::connection_base& connection, application::command_effects const& effects,
                                application::claim_waits const& waits) const {
     auto const& record = effects.record;
     std::string sql = "(";
@@ -225,7 +222,7 @@ struct pg_command_store::impl {
   // The calls that write, in the commit's statement and only with its effects, what
   // the effects carry beside them: the entries changed (after the root's version
   // check), the message they came from, the step of a pending intent.
-  std::vector<std::string> written_beside(pqxx::connection& connection,
+  std::vector<std::string> written_beside(pqxx::connection_base& connection,
                                           application::command_effects const& effects) const {
     std::vector<std::string> calls;
     auto const& record = effects.record;
@@ -251,11 +248,11 @@ struct pg_command_store::impl {
   }
 
   // Runs a read-only statement; one retry on a fresh connection if the pooled one was lost.
-  result<pqxx::result> read_only(std::function<std::string(pqxx::connection&)> const& build) {
+  result<detail::rows> read_only(std::function<std::string(pqxx::connection_base&)> const& build) {
     return read_only(build, options.acquire_timeout, options.statement_timeout);
   }
   // The same, waiting up to `acquire_wait` for a connection and `bound` for the statement.
-  result<pqxx::result> read_only(std::function<std::string(pqxx::connection&)> const& build,
+  result<detail::rows> read_only(std::function<std::string(pqxx::connection_base&)> const& build,
                                  std::chrono::milliseconds acquire_wait, std::chrono::milliseconds bound) {
     auto lease = pool.acquire(acquire_wait);
     if (!lease) return domain::unexpected{std::move(lease).error()};
@@ -281,7 +278,7 @@ struct pg_command_store::impl {
   // The live intent record, expiry judged at `now` (the server's clock when absent).
   result<std::optional<intent_record>> find_record(domain::intent_key const& intent,
                                                    std::optional<application::time_point> now) {
-    auto rows = read_only([&](pqxx::connection& connection) {
+    auto rows = read_only([&](pqxx::connection_base& connection) {
       return find_call + literal(connection, intent.tenant) + ',' + literal(connection, intent.scope) + ',' +
              literal(connection, intent.key) + ',' + (now.has_value() ? "'" + detail::iso_utc(*now) + "'" : "NULL") +
              ')';
@@ -420,7 +417,7 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
   // A pooled connection may have died while idle (server restart, terminated
   // backend): nothing of this claim can have happened, so retry on fresh ones.
   for (std::size_t attempt = 1;; ++attempt) {
-    pqxx::result rows;
+    detail::rows rows;
     try {
       // Quoting asks the connection for its encoding: a dead connection fails here already.
       auto& connection = lease->connection();
@@ -486,7 +483,7 @@ result<application::decided_commit> pg_command_store::commit_decided(intent_clai
   // otherwise. A pooled connection that died while idle is the common case. A
   // statement that got no answer in time is not sent again: the bound holds.
   for (int attempt = 1;; ++attempt) {
-    pqxx::result rows;
+    detail::rows rows;
     try {
       auto& connection = lease->connection();
       std::string sql = "SELECT d.*";
@@ -527,7 +524,7 @@ result<application::decided_commit> pg_command_store::commit_decided(intent_clai
 }
 
 result<std::optional<stored_aggregate>> pg_command_store::read(aggregate_ref const& ref) {
-  auto rows = impl_->read_only([&](pqxx::connection& connection) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& connection) {
     return impl_->read_call + literal(connection, ref.tenant) + ',' + literal(connection, ref.type) + ',' +
            literal(connection, ref.id) + ')';
   });
@@ -544,7 +541,7 @@ result<std::optional<stored_aggregate>> pg_command_store::read(aggregate_ref con
 result<std::optional<std::string>> pg_command_store::read_entity(aggregate_ref const& ref, std::string_view collection,
                                                                  std::string const& id) {
   auto rows = impl_->read_only(
-      [&](pqxx::connection& connection) { return impl_->entity_statement(connection, ref, collection, id); });
+      [&](pqxx::connection_base& connection) { return impl_->entity_statement(connection, ref, collection, id); });
   if (!rows) return domain::unexpected{std::move(rows).error()};
   if (rows->empty() || rows->at(0).at(0).is_null()) return std::optional<std::string>{};
   return std::optional<std::string>{rows->at(0).at(0).c_str()};
@@ -556,7 +553,7 @@ result<std::optional<intent_record>> pg_command_store::find(domain::intent_key c
 
 result<bool> pg_command_store::has_received(domain::message_receipt const& receipt) {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     return "SELECT count(*) FROM " + schema + ".once_inbox WHERE consumer = " + literal(c, receipt.consumer) +
            " AND message_id = " + literal(c, receipt.message_id);
   });
@@ -567,7 +564,7 @@ result<bool> pg_command_store::has_received(domain::message_receipt const& recei
 // Both writes are one idempotent statement, so the retry on a fresh connection cannot write twice.
 result<void> pg_command_store::record_receipt(domain::message_receipt const& receipt) {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     return "SELECT " + schema + ".once_record_receipt(" + literal(c, receipt.consumer) + ", " +
            literal(c, receipt.message_id) + ")";
   });
@@ -577,7 +574,7 @@ result<void> pg_command_store::record_receipt(domain::message_receipt const& rec
 
 result<void> pg_command_store::record_dead_letter(application::dead_letter const& letter) {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     auto const or_null = [&c](std::string const& text) {
       return text.empty() ? std::string{"NULL"} : literal(c, text);
     };
@@ -600,7 +597,7 @@ result<bool> pg_command_store::conclude(application::step_conclusion const& conc
   auto const& schema = impl_->options.schema;
   auto const& effects = conclusion.effects;
   auto const& record = effects.record;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     // Entries go with the root: written only when the conclusion was (once_conclude_step answered true).
     auto const entities =
         effects.new_state.has_value() ? impl_->entities_statement(c, *effects.new_state) : std::string{};
@@ -633,7 +630,7 @@ result<std::vector<application::step_record>> pg_command_store::take_over(std::s
                                                                           std::chrono::milliseconds lease,
                                                                           std::size_t limit) {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     return "SELECT * FROM " + schema + ".once_take_over_steps(" + literal(c, holder) + ",'" + detail::iso_utc(now) +
            "'," + milliseconds(lease) + ',' + std::to_string(limit) + ')';
   });
@@ -649,7 +646,7 @@ result<std::vector<application::step_record>> pg_command_store::take_over(std::s
 
 namespace {
 
-std::string step_key_condition(pqxx::connection& c, domain::intent_key const& intent) {
+std::string step_key_condition(pqxx::connection_base& c, domain::intent_key const& intent) {
   return "tenant = " + literal(c, intent.tenant) + " AND scope = " + literal(c, intent.scope) +
          " AND key = " + literal(c, intent.key);
 }
@@ -660,7 +657,7 @@ result<bool> pg_command_store::prepare_call(domain::intent_key const& intent, st
                                             application::time_point lease_until) {
   auto const& schema = impl_->options.schema;
   auto const until = "'" + detail::iso_utc(lease_until) + "'";
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     return "UPDATE " + schema + ".once_external_steps SET lease_until = " + until + ", last_sent_by = " + until +
            ", next_check_at = " + until + ", calls = calls + 1 WHERE " + step_key_condition(c, intent) +
            " AND attempt = " + std::to_string(attempt) + " AND status IN ('pending', 'unknown') RETURNING 1";
@@ -672,7 +669,7 @@ result<bool> pg_command_store::prepare_call(domain::intent_key const& intent, st
 result<void> pg_command_store::defer(domain::intent_key const& intent, std::int64_t attempt,
                                      application::time_point next_check_at) {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     return "UPDATE " + schema + ".once_external_steps SET next_check_at = '" + detail::iso_utc(next_check_at) +
            "' WHERE " + step_key_condition(c, intent) + " AND attempt = " + std::to_string(attempt) +
            " AND status IN ('pending', 'unknown')";
@@ -683,7 +680,7 @@ result<void> pg_command_store::defer(domain::intent_key const& intent, std::int6
 
 result<std::optional<application::step_record>> pg_command_store::find_step(domain::intent_key const& intent) {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     return "SELECT tenant, scope, key, command_type, fingerprint, aggregate_type, aggregate_id, reference, "
            "command::text AS command, status, attempt, " +
            schema + ".once_epoch_us(lease_until) AS lease_until_us, " + schema +
@@ -703,7 +700,7 @@ result<std::optional<application::step_record>> pg_command_store::find_step(doma
 // The lease table the outbox relay uses (migration 0005), under the worker's own name.
 result<bool> pg_command_store::lead(std::string const& name, std::string const& holder, std::chrono::milliseconds ttl) {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     return "SELECT " + schema + ".once_take_relay_lease(" + literal(c, "steps:" + name) + ',' + literal(c, holder) +
            ',' + milliseconds(ttl) + ')';
   });
@@ -719,7 +716,7 @@ std::string exception_columns(std::string const& schema) {
          ".once_epoch_us(last_seen) AS last_seen_us";
 }
 
-application::queued_exception read_exception(pqxx::row const& row) {
+application::queued_exception read_exception(detail::rows::row const& row) {
   application::queued_exception entry;
   entry.id = row["id"].as<std::int64_t>();
   entry.tenant = row["tenant"].c_str();
@@ -740,7 +737,7 @@ application::queued_exception read_exception(pqxx::row const& row) {
 result<std::vector<application::queued_exception>> pg_command_store::exceptions(
     std::optional<std::string> const& tenant, bool open_only) {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     std::string sql = "SELECT " + exception_columns(schema) + " FROM " + schema + ".once_exceptions WHERE true";
     if (tenant.has_value()) sql += " AND tenant = " + literal(c, *tenant);
     if (open_only) sql += " AND status = 'open'";
@@ -756,7 +753,7 @@ result<std::vector<application::queued_exception>> pg_command_store::exceptions(
 result<std::optional<application::queued_exception>> pg_command_store::resolve_exception(
     std::int64_t id, std::optional<std::string> const& tenant, std::string const& note) {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     auto const which =
         "id = " + std::to_string(id) + (tenant.has_value() ? " AND tenant = " + literal(c, *tenant) : "");
     return "WITH resolved AS (UPDATE " + schema +
@@ -776,7 +773,7 @@ result<std::optional<application::queued_exception>> pg_command_store::resolve_e
 
 result<void> pg_command_store::record_exception(application::exception_entry const& entry) {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection& c) {
+  auto rows = impl_->read_only([&](pqxx::connection_base& c) {
     return "SELECT " + schema + ".once_record_exception(" + literal(c, entry.tenant) + ',' + literal(c, entry.reason) +
            ',' + literal(c, entry.reference) + ',' + literal(c, entry.evidence) + ',' +
            (entry.intent ? literal(c, entry.intent->scope) + ',' + literal(c, entry.intent->key) : "NULL,NULL") + ')';
@@ -787,7 +784,7 @@ result<void> pg_command_store::record_exception(application::exception_entry con
 
 result<application::step_summary> pg_command_store::summarize() {
   auto const& schema = impl_->options.schema;
-  auto rows = impl_->read_only([&](pqxx::connection&) {
+  auto rows = impl_->read_only([&](pqxx::connection_base&) {
     return "SELECT (SELECT count(*) FROM " + schema + ".once_external_steps WHERE status = 'pending'), " +
            "(SELECT count(*) FROM " + schema + ".once_external_steps WHERE status = 'unknown'), " +
            "(SELECT count(*) FROM " + schema + ".once_exceptions WHERE status = 'open'), " +
@@ -801,7 +798,7 @@ result<application::step_summary> pg_command_store::summarize() {
 }
 
 result<void> pg_command_store::ping(std::chrono::milliseconds bound) {
-  auto rows = impl_->read_only([](pqxx::connection&) { return std::string{"SELECT 1"}; }, bound, bound);
+  auto rows = impl_->read_only([](pqxx::connection_base&) { return std::string{"SELECT 1"}; }, bound, bound);
   if (!rows) return domain::unexpected{std::move(rows).error()};
   return {};
 }

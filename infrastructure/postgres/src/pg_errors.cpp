@@ -66,6 +66,11 @@ error translate(std::exception const& failure, phase when) {
   if (sql != nullptr) {
     std::string const& state = sql->sqlstate();
     if (is_connection_state(state)) return lost(message, state, when);
+    // By SQLSTATE too: the store's own statements throw pqxx::sql_error itself (src/libpq_statement.cpp).
+    if (state == "40003") {
+      return error{when == phase::committing ? error_code::outcome_unknown : error_code::unavailable, message, state};
+    }
+    if (state.rfind("40", 0) == 0) return error{error_code::aborted, message, state};  // serialization, deadlock
     if (state == "23505") return error{error_code::aborted, message, state};  // a concurrent twin won: retry sees it
     if (state == "55P03") return error{error_code::unavailable, message, state};           // lock wait past the bound
     if (state.rfind("53", 0) == 0) return error{error_code::unavailable, message, state};  // out of resources

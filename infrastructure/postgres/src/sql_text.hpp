@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <pqxx/connection>
+#include <pqxx/connection_base>
 
 #include <once/application/records.hpp>
 
@@ -18,7 +18,7 @@ namespace once::postgres::detail {
 [[nodiscard]] application::time_point from_epoch_us(std::int64_t microseconds);
 
 // A quoted SQL literal of the text (quotes and backslashes escaped by libpq).
-[[nodiscard]] inline std::string literal(pqxx::connection& connection, std::string const& text) {
+[[nodiscard]] inline std::string literal(pqxx::connection_base& connection, std::string const& text) {
   return connection.quote(text);
 }
 

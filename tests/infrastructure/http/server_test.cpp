@@ -5,6 +5,8 @@
 #include <chrono>
 #include <csignal>
 #include <future>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include <unistd.h>
@@ -15,6 +17,7 @@
 
 #include "line_sink.hpp"
 
+#include <once/application/waiting.hpp>
 #include <once/testing/http_client.hpp>
 #include "support/captured_log.hpp"
 
@@ -252,6 +255,81 @@ TEST_F(HttpServer, AnswersANewConnectionWhileAHandlerBlocksAnotherThread) {
   if (other.wait_for(5s) == std::future_status::ready) {
     EXPECT_EQ(other.get().status, 200);
   }
+}
+
+// One I/O thread, handlers that wait through application::current_waiting():
+// a waiting handler suspends and the thread answers other connections
+// meanwhile, among them the one that ends the wait. A handler that blocked
+// the thread would keep the second request from being read until its own
+// wait timed out.
+class HttpServerOnOneThread : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    once::http::router routes;
+    routes.add("GET", "/parked", [this](request const&) {
+      auto signal = once::application::current_waiting().new_signal();
+      {
+        std::lock_guard lock(mutex);
+        parked = signal;
+      }
+      parked_now.set_value();
+      bool const woken = signal->wait_until(once::application::wait_clock::now() + 10s);
+      return response{200, {}, woken ? "woken" : "timed out"};
+    });
+    routes.add("GET", "/unpark", [this](request const&) {
+      std::lock_guard lock(mutex);
+      parked->notify();
+      return response{200, {}, "notified"};
+    });
+    routes.add("GET", "/pipe", [this](request const& r) {
+      auto const bound = r.query == "briefly" ? 20ms : 10s;
+      pipe_waited.set_value();
+      bool const ready = once::application::current_waiting().until_ready(
+          pipe_ends[0], once::application::waiting::readiness::readable, once::application::wait_clock::now() + bound);
+      return response{200, {}, ready ? "readable" : "timed out"};
+    });
+    routes.add("GET", "/fill", [this](request const&) {
+      EXPECT_EQ(::write(pipe_ends[1], "x", 1), 1);
+      return response{200, {}, "written"};
+    });
+    ASSERT_EQ(::pipe(pipe_ends), 0);
+    once::http::server_options options;
+    options.port = 0;
+    options.threads = 1;
+    server = std::make_unique<once::http::server>(options, std::move(routes));
+    ASSERT_TRUE(server->start().has_value());
+  }
+  void TearDown() override {
+    server->stop();
+    ::close(pipe_ends[0]);
+    ::close(pipe_ends[1]);
+  }
+
+  std::mutex mutex;
+  std::shared_ptr<once::application::wake_signal> parked;
+  std::promise<void> parked_now;
+  std::promise<void> pipe_waited;
+  int pipe_ends[2] = {-1, -1};
+  std::unique_ptr<once::http::server> server;
+};
+
+TEST_F(HttpServerOnOneThread, AHandlerWaitingForASignalLetsTheThreadAnswerTheRequestThatNotifiesIt) {
+  auto waiting = std::async(std::launch::async, [&] { return http_client{server->port()}.send("GET", "/parked"); });
+  ASSERT_EQ(parked_now.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(http_client{server->port()}.send("GET", "/unpark").body, "notified");
+  EXPECT_EQ(waiting.get().body, "woken");
+}
+
+TEST_F(HttpServerOnOneThread, AHandlerWaitingForADescriptorLetsTheThreadAnswerTheRequestThatMakesItReady) {
+  auto waiting = std::async(std::launch::async, [&] { return http_client{server->port()}.send("GET", "/pipe"); });
+  ASSERT_EQ(pipe_waited.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(http_client{server->port()}.send("GET", "/fill").body, "written");
+  EXPECT_EQ(waiting.get().body, "readable");
+}
+
+TEST_F(HttpServerOnOneThread, AHandlerWaitingForADescriptorStopsWaitingAtItsDeadline) {
+  EXPECT_EQ(http_client{server->port()}.send("GET", "/pipe?briefly").body, "timed out");
+  EXPECT_EQ(http_client{server->port()}.send("GET", "/healthz").status, 404);  // the thread serves on
 }
 
 // An idle keep-alive connection does not hold stop() up: it is closed at once,

@@ -57,7 +57,7 @@ struct options {
   std::size_t aggregate_cache_mb = 32;    // --aggregate-cache-mb: aggregates remembered per dispatcher (0: none)
   std::vector<std::string> auth_tokens;   // --auth-token TOKEN:TENANT, at least one
   std::string log_level = "info";         // --log-level of the request log
-  /// --database-url, --schema, --pool-size (0: one per HTTP thread) and the timeouts.
+  /// --database-url, --schema, --pool-size (0: four per HTTP thread) and the timeouts.
   postgres::pg_options postgres = [] {
     postgres::pg_options defaults;
     defaults.pool_size = 0;

@@ -17,15 +17,19 @@
 /// pipe or socket (a log on a closed stdout) fails with EPIPE instead of
 /// killing the process.
 ///
-/// Handlers run on their connection's I/O thread and may block (a database
-/// call). While one waits, the other threads serve their connections, but the
-/// connections of the waiting thread wait too: size `threads` to the
-/// connections you expect to be busy at once, which is also what the store can
-/// serve concurrently. Owning connections per thread, rather than sharing one
-/// io_context with a strand per connection, saves a cross-thread wake-up per
-/// socket event: about 15 us of CPU per request and a third of the p99 at 16
-/// connections on loopback (docs/performance.md). New connections are accepted
-/// on a thread of their own, so a blocked handler never delays them.
+/// Handlers run on their connection's I/O thread, each on a stack of its own
+/// (a stackful coroutine). A handler that waits through
+/// application::current_waiting() — the PostgreSQL store waiting for its
+/// answer or for a pooled connection does — suspends, and the thread serves
+/// its other connections meanwhile: a few threads serve many connections
+/// whose requests wait for the database. A handler that blocks its thread
+/// otherwise (a blocking client of another system) holds up that thread's
+/// other connections until it returns: a new connection goes to the worker
+/// with the fewest handlers in progress. Owning connections per thread,
+/// rather than sharing one io_context with a strand per connection, saves a
+/// cross-thread wake-up per socket event: about 15 us of CPU per request and
+/// a third of the p99 at 16 connections on loopback (docs/performance.md).
+/// New connections are accepted on a thread of their own.
 #pragma once
 
 #include <chrono>
