@@ -570,7 +570,15 @@ void server::stop() {
     each.thread.join();
   };
   halt(state_->listener);
-  for (auto& each : state_->workers) halt(*each);
+  for (auto& each : state_->workers) {
+    halt(*each);
+    // A handler still suspended after the drain is abandoned, never resumed:
+    // destroying its io_context would unwind the handler's stack by an
+    // exception that a catch-all on the way (a rollback's) could swallow and
+    // run on. Its worker is left allocated; the process is shutting down.
+    if (each->handling.load() > 0) (void)each.release();
+  }
+  std::erase(state_->workers, nullptr);
   state_->running = false;
 }
 
