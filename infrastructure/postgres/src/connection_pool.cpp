@@ -48,17 +48,21 @@ application::result<connection_pool::lease> connection_pool::acquire() {
 application::result<connection_pool::lease> connection_pool::acquire(std::chrono::milliseconds wait) {
   auto const deadline = application::wait_clock::now() + wait;
   std::unique_lock lock(mutex_);
-  if (!wait_for_turn(lock, deadline, [&] { return !idle_.empty() || open_ < size_; })) {
-    return fail(error_code::unavailable, "no pooled PostgreSQL connection became free within the acquire timeout");
+  // While others wait, a newcomer queues behind them: it never takes a
+  // connection returned for the one waiting longest.
+  if (waiters_.empty()) {
+    if (!idle_.empty()) {
+      auto connection = std::move(idle_.back());
+      idle_.pop_back();
+      return lease{*this, std::move(connection)};
+    }
+    if (open_ < size_) {
+      ++open_;
+      lock.unlock();
+      return open_new();
+    }
   }
-  if (!idle_.empty()) {
-    auto connection = std::move(idle_.back());
-    idle_.pop_back();
-    return lease{*this, std::move(connection)};
-  }
-  ++open_;
-  lock.unlock();
-  return open_new();
+  return wait_for_turn(lock, deadline, false);
 }
 
 application::result<connection_pool::lease> connection_pool::acquire_fresh() {
@@ -67,34 +71,46 @@ application::result<connection_pool::lease> connection_pool::acquire_fresh() {
   // Idle connections opened before a server restart are broken too: drop them all.
   open_ -= idle_.size();
   idle_.clear();
-  if (!wait_for_turn(lock, deadline, [&] { return open_ < size_; })) {
+  if (waiters_.empty() && open_ < size_) {
+    ++open_;
+    lock.unlock();
+    return open_new();
+  }
+  return wait_for_turn(lock, deadline, true);
+}
+
+application::result<connection_pool::lease> connection_pool::wait_for_turn(std::unique_lock<std::mutex>& lock,
+                                                                           application::wait_clock::time_point deadline,
+                                                                           bool fresh_only) {
+  // The caller may be a coroutine whose thread runs the holders of the
+  // leases too: it waits through its waiting, never on the thread.
+  auto turn = std::make_shared<waiter>();
+  turn->signal = application::current_waiting().new_signal();
+  turn->fresh_only = fresh_only;
+  waiters_.push_back(turn);
+  lock.unlock();
+  (void)turn->signal->wait_until(deadline);
+  lock.lock();
+  // Whoever handed something over took this waiter off the queue first.
+  if (turn->handed != nullptr) return lease{*this, std::move(turn->handed)};
+  if (turn->may_open) {
+    lock.unlock();
+    return open_new();
+  }
+  std::erase(waiters_, turn);
+  if (fresh_only) {
     return fail(error_code::unavailable, "no PostgreSQL connection slot became free within the acquire timeout");
   }
-  ++open_;
-  lock.unlock();
-  return open_new();
+  return fail(error_code::unavailable, "no pooled PostgreSQL connection became free within the acquire timeout");
 }
 
-bool connection_pool::wait_for_turn(std::unique_lock<std::mutex>& lock, application::wait_clock::time_point deadline,
-                                    std::function<bool()> const& ready) {
-  while (!ready()) {
-    if (application::wait_clock::now() >= deadline) return false;
-    // The caller may be a coroutine whose thread runs the holders of the
-    // leases too: it waits through its waiting, never on the thread.
-    auto signal = application::current_waiting().new_signal();
-    waiters_.push_back(signal);
-    lock.unlock();
-    (void)signal->wait_until(deadline);
-    lock.lock();
-    std::erase(waiters_, signal);
-  }
-  return true;
-}
-
-void connection_pool::wake_one(std::unique_lock<std::mutex>& lock) {
+void connection_pool::hand_slot_over(std::unique_lock<std::mutex>& lock) {
   if (waiters_.empty()) return;
-  auto signal = std::move(waiters_.front());
+  auto next = std::move(waiters_.front());
   waiters_.pop_front();
+  next->may_open = true;
+  ++open_;
+  auto signal = next->signal;
   lock.unlock();
   signal->notify();
 }
@@ -111,19 +127,32 @@ application::result<connection_pool::lease> connection_pool::open_new() {
   } catch (std::exception const& failure) {
     std::unique_lock lock(mutex_);
     --open_;
-    wake_one(lock);
+    hand_slot_over(lock);
     return fail(error_code::unavailable, std::string{"cannot connect to PostgreSQL: "} + failure.what());
   }
 }
 
 void connection_pool::give_back(std::unique_ptr<lending_connection> connection) {
   std::unique_lock lock(mutex_);
-  if (connection != nullptr && connection->is_open()) {
-    idle_.push_back(std::move(connection));
-  } else {
+  if (connection == nullptr || !connection->is_open()) {
     --open_;
+    hand_slot_over(lock);
+    return;  // a broken connection is closed as `connection` goes, outside the lock
   }
-  wake_one(lock);
+  if (waiters_.empty()) {
+    idle_.push_back(std::move(connection));
+    return;
+  }
+  auto next = std::move(waiters_.front());
+  waiters_.pop_front();
+  if (next->fresh_only) {
+    next->may_open = true;  // this connection closes as `connection` goes; its slot passes on
+  } else {
+    next->handed = std::move(connection);
+  }
+  auto signal = next->signal;
+  lock.unlock();
+  signal->notify();
 }
 
 }  // namespace once::postgres::detail

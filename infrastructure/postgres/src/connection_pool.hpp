@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,18 +57,26 @@ class connection_pool {
 
  private:
   void give_back(std::unique_ptr<lending_connection> connection);
-  // Waits (through the caller's waiting) until `ready` or `deadline`; false on the deadline.
-  bool wait_for_turn(std::unique_lock<std::mutex>& lock, application::wait_clock::time_point deadline,
-                     std::function<bool()> const& ready);
-  // Wakes the longest waiting acquirer, if any; unlocks.
-  void wake_one(std::unique_lock<std::mutex>& lock);
+  // A caller waiting for its turn, first come first served, and what the pool handed it.
+  struct waiter {
+    std::shared_ptr<application::wake_signal> signal;
+    bool fresh_only = false;                     // acquire_fresh: a new connection, never a used one
+    std::unique_ptr<lending_connection> handed;  // a returned connection, given to it
+    bool may_open = false;                       // or a slot to open one in (counted in open_)
+  };
+  // Queues the caller and waits (through its waiting) until it is handed a
+  // connection or a slot, or `deadline` passes.
+  application::result<lease> wait_for_turn(std::unique_lock<std::mutex>& lock,
+                                           application::wait_clock::time_point deadline, bool fresh_only);
+  // A slot was freed (open_ went down): the waiter longest in line may open a connection in it. Unlocks.
+  void hand_slot_over(std::unique_lock<std::mutex>& lock);
   application::result<lease> open_new();
 
   std::string connection_string_;
   std::size_t size_;
   std::chrono::milliseconds acquire_timeout_;
   std::mutex mutex_;
-  std::deque<std::shared_ptr<application::wake_signal>> waiters_;  // longest waiting first
+  std::deque<std::shared_ptr<waiter>> waiters_;  // longest waiting first; none while a connection is idle
   std::vector<std::unique_ptr<lending_connection>> idle_;
   std::size_t open_ = 0;  // idle plus leased
 };
