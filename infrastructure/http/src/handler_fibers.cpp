@@ -58,7 +58,6 @@ class handler_signal final : public application::wake_signal, public std::enable
 struct bounded_watch {
   bounded_watch(asio::io_context& io, int descriptor) : watched(io, descriptor), limit(io) {}
   ~bounded_watch() {
-    boost::system::error_code ignored;
     (void)watched.release();  // the descriptor belongs to the caller: never closed here
   }
   asio::posix::stream_descriptor watched;

@@ -47,14 +47,17 @@ application::result<connection_pool::lease> connection_pool::acquire() {
 
 application::result<connection_pool::lease> connection_pool::acquire(std::chrono::milliseconds wait) {
   auto const deadline = application::wait_clock::now() + wait;
+  std::vector<std::unique_ptr<lending_connection>> gone;  // closed after the lock is released
   std::unique_lock lock(mutex_);
   // While others wait, a newcomer queues behind them: it never takes a
   // connection returned for the one waiting longest.
   if (waiters_.empty()) {
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       auto connection = std::move(idle_.back());
       idle_.pop_back();
-      return lease{*this, std::move(connection)};
+      if (idle_connection_is_usable(*connection)) return lease{*this, std::move(connection)};
+      --open_;  // the server ended it while it was idle
+      gone.push_back(std::move(connection));
     }
     if (open_ < size_) {
       ++open_;

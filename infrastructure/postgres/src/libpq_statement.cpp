@@ -5,6 +5,7 @@
 #include <string>
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pqxx/except>
 
 #include <once/application/waiting.hpp>
@@ -142,27 +143,31 @@ rows execute(lending_connection& connection, std::string const& sql) {
   }
   // A script answers one result per statement; the last one is the answer
   // (after an error the server runs none of the rest, so an error is last).
+  // `answer` owns each result as it comes, so a wait that throws leaks none.
   rows answer;
   PGresult* last = nullptr;
   for (;;) {
     while (PQisBusy(handle) != 0) {
       wait_for(waiting::readiness::readable);
-      if (PQconsumeInput(handle) == 0) {
-        if (last != nullptr) PQclear(last);
-        throw_lost(handle);
-      }
+      if (PQconsumeInput(handle) == 0) throw_lost(handle);
     }
     PGresult* next = PQgetResult(handle);
     if (next == nullptr) break;
-    if (last != nullptr) PQclear(last);
     last = next;
+    answer = rows{next};
   }
   if (last == nullptr) return answer;
-  answer = rows{last};
   auto const status = PQresultStatus(last);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return answer;
   if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) throw_refusal(handle, last, sql);
   throw pqxx::sql_error{std::string{"unexpected answer: "} + PQresStatus(status), sql, ""};
+}
+
+bool idle_connection_is_usable(lending_connection const& connection) noexcept {
+  PGconn* handle = connection.handle();
+  if (handle == nullptr || PQstatus(handle) != CONNECTION_OK) return false;
+  pollfd idle{.fd = PQsocket(handle), .events = POLLIN, .revents = 0};
+  return ::poll(&idle, 1, 0) == 0;
 }
 
 }  // namespace once::postgres::detail

@@ -125,4 +125,11 @@ double rows::field::as<double>() const;
 // throws, so that pg_errors translates both alike.
 [[nodiscard]] rows execute(lending_connection& connection, std::string const& sql);
 
+// Whether a connection that sat idle can still be used. An idle connection
+// has nothing to read: anything there is the server's farewell (the FATAL
+// of pg_terminate_backend or a shutdown) or the end of the stream. Without
+// the check the next statement would fail, and a commit that was never sent
+// would be reported as of unknown outcome.
+[[nodiscard]] bool idle_connection_is_usable(lending_connection const& connection) noexcept;
+
 }  // namespace once::postgres::detail

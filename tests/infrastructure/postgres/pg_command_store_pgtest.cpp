@@ -1,6 +1,8 @@
 // The store contract and every cell of the semantics table, on PostgreSQL.
 #include <once/postgres/pg_command_store.hpp>
 
+#include <once/testing/eventually.hpp>
+
 #include "application/command_store_contract.hpp"
 #include "application/one_step_contract.hpp"
 #include "application/semantics_table_contract.hpp"
@@ -106,6 +108,42 @@ TEST(PostgresStore, LeavesNoTransactionOpenAfterARepeatOrAnInFlightAnswer) {
                           "' AND state <> 'idle' AND pid <> pg_backend_pid()"),
             0)
       << "a pooled connection sits inside a transaction, holding locks that block DDL";
+}
+
+// The server ended a pooled connection while it sat idle (pg_terminate_backend,
+// an idle timeout): the pool replaces it where it finds it, before sending
+// anything on it, and keeps its other idle connections instead of dropping
+// them all as after a server restart.
+TEST(PostgresStore, ReplacesAConnectionTheServerEndedWhileIdleAndKeepsTheOthers) {
+  using once::application::claim_result;
+  pg_schema schema;
+  std::string const application = "once-pool-" + schema.name();
+  auto store = once::postgres::pg_command_store::open(schema.options(2, application));
+  ASSERT_TRUE(store.has_value());
+  std::string const backends = "FROM pg_stat_activity WHERE application_name = '" + application + "'";
+  std::int64_t ended = 0;
+  {
+    auto held = (*store)->claim(contract_claim("held", "agg-1"), contract_waits());
+    ASSERT_TRUE(held.has_value() && held->state == claim_result::status::claimed);
+    ended = schema.scalar("SELECT pid " + backends + " AND state LIKE 'idle in transaction%'");
+    auto const other_claim = contract_claim("other", "agg-2");
+    auto other = (*store)->claim(other_claim, contract_waits());
+    ASSERT_TRUE(other.has_value() && other->state == claim_result::status::claimed);
+    ASSERT_TRUE(other->claim->commit(contract_effects(other_claim, 0)).has_value());
+  }  // `other` goes back to the pool first, then `held`: the next command takes held's connection
+  ASSERT_EQ(schema.scalar("SELECT count(*) " + backends), 2);
+  std::int64_t const kept = schema.scalar("SELECT pid " + backends + " AND pid <> " + std::to_string(ended));
+  ASSERT_EQ(schema.scalar("SELECT count(pg_terminate_backend(" + std::to_string(ended) + "))"), 1);
+  ASSERT_TRUE(once::testing::eventually(
+      [&] { return schema.scalar("SELECT count(*) " + backends + " AND pid = " + std::to_string(ended)) == 0; }, 10s));
+
+  auto const after_claim = contract_claim("after", "agg-3");
+  auto after = (*store)->claim(after_claim, contract_waits());
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  ASSERT_EQ(after->state, claim_result::status::claimed);
+  EXPECT_TRUE(after->claim->commit(contract_effects(after_claim, 0)).has_value());
+  EXPECT_EQ(schema.scalar("SELECT count(*) " + backends + " AND pid = " + std::to_string(kept)), 1)
+      << "the pool dropped an idle connection that was fine";
 }
 
 }  // namespace once_tests
