@@ -128,8 +128,9 @@ double rows::field::as<double>() const;
 // Whether a connection that sat idle can still be used. An idle connection
 // has nothing to read: anything there is the server's farewell (the FATAL
 // of pg_terminate_backend or a shutdown) or the end of the stream. Without
-// the check the next statement would fail, and a commit that was never sent
-// would be reported as of unknown outcome.
+// the check the next statement fails on it and is sent again on a fresh
+// connection (a commit's outcome unknown until then), and the fresh one
+// drops the pool's other idle connections.
 [[nodiscard]] bool idle_connection_is_usable(lending_connection const& connection) noexcept;
 
 }  // namespace once::postgres::detail
