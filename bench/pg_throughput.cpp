@@ -224,9 +224,16 @@ int main(int argc, char** argv) {
                      prefix + "' || n, 1, '{\"total\":0,\"additions\":0}' FROM generate_series(0, 99999) AS n");
     }
   }
+  // One connection per naive client, beside the store's pool of 64: the server's max_connections must allow both.
   std::vector<std::unique_ptr<pqxx::connection>> naive_connections;
-  for (int i = 0; i < *std::max_element(client_counts.begin(), client_counts.end()); ++i) {
-    naive_connections.push_back(std::make_unique<pqxx::connection>(url));
+  try {
+    for (int i = 0; i < *std::max_element(client_counts.begin(), client_counts.end()); ++i) {
+      naive_connections.push_back(std::make_unique<pqxx::connection>(url));
+    }
+  } catch (pqxx::broken_connection const& failure) {
+    std::fprintf(stderr, "cannot open a connection for naive client %zu: %s", naive_connections.size() + 1,
+                 failure.what());
+    return 1;
   }
 
   for (int clients : client_counts) {

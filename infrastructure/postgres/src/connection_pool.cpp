@@ -70,10 +70,22 @@ application::result<connection_pool::lease> connection_pool::acquire(std::chrono
 
 application::result<connection_pool::lease> connection_pool::acquire_fresh() {
   auto const deadline = application::wait_clock::now() + acquire_timeout_;
+  std::vector<std::unique_ptr<lending_connection>> gone;  // closed after the lock is released
   std::unique_lock lock(mutex_);
-  // Idle connections opened before a server restart are broken too: drop them all.
-  open_ -= idle_.size();
-  idle_.clear();
+  // One lost connection says little about the others: those the server ended
+  // (a restart, a terminated backend) have its farewell to read and go; the
+  // rest stay, so that single losses under load do not empty the pool.
+  for (auto& connection : idle_) {
+    if (idle_connection_is_usable(*connection)) continue;
+    --open_;
+    gone.push_back(std::move(connection));
+  }
+  std::erase(idle_, nullptr);
+  if (waiters_.empty() && open_ == size_ && !idle_.empty()) {
+    --open_;  // no free slot: the connection idle longest makes room for the new one
+    gone.push_back(std::move(idle_.front()));
+    idle_.erase(idle_.begin());
+  }
   if (waiters_.empty() && open_ < size_) {
     ++open_;
     lock.unlock();

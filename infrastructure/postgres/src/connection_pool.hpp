@@ -52,7 +52,8 @@ class connection_pool {
   [[nodiscard]] application::result<lease> acquire();
   // The same, waiting up to `wait`.
   [[nodiscard]] application::result<lease> acquire(std::chrono::milliseconds wait);
-  // A connection that is certainly new, for a retry after a broken one.
+  // A connection that is certainly new, for a retry after a broken one; idle
+  // connections the server ended are dropped, the others kept.
   [[nodiscard]] application::result<lease> acquire_fresh();
 
  private:

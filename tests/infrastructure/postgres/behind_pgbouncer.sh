@@ -16,7 +16,8 @@ echo "behind_pgbouncer: $DATABASE_URL (pool_mode = transaction)"
 # LISTEN does not hold across pooled transactions: there the relay polls
 # (docs/kafka.md), so the wake-up by notification is not expected. The
 # store's connections end at PgBouncer, so ending one of its backends by pid
-# ends PgBouncer's connection, not the store's.
+# ends PgBouncer's connection, not the store's, and its idle connections are
+# PgBouncer's to keep or drop.
 "$build/tests/once_pg_tests" \
-  --gtest_filter=-PgOutbox.AWaitingRelayIsWokenByACommitLongBeforeItsTimeout:PostgresStore.ReplacesAConnectionTheServerEndedWhileIdleAndKeepsTheOthers
+  --gtest_filter=-PgOutbox.AWaitingRelayIsWokenByACommitLongBeforeItsTimeout:PostgresStore.ReplacesAConnectionTheServerEndedWhileIdleAndKeepsTheOthers:PostgresStore.RetriesOnANewConnectionAfterALossAndKeepsTheIdleOnes
 "$build/tests/once_pg_exactly_once_tests"

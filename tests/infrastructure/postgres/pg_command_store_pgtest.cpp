@@ -1,6 +1,8 @@
 // The store contract and every cell of the semantics table, on PostgreSQL.
 #include <once/postgres/pg_command_store.hpp>
 
+#include <future>
+
 #include <once/testing/eventually.hpp>
 
 #include "application/command_store_contract.hpp"
@@ -142,6 +144,54 @@ TEST(PostgresStore, ReplacesAConnectionTheServerEndedWhileIdleAndKeepsTheOthers)
   ASSERT_TRUE(after.has_value()) << after.error().message;
   ASSERT_EQ(after->state, claim_result::status::claimed);
   EXPECT_TRUE(after->claim->commit(contract_effects(after_claim, 0)).has_value());
+  EXPECT_EQ(schema.scalar("SELECT count(*) " + backends + " AND pid = " + std::to_string(kept)), 1)
+      << "the pool dropped an idle connection that was fine";
+}
+
+// A connection lost in the middle of a statement (its backend ended while the
+// claim waited for the intent's lock) is retried on a new connection, and the
+// pool keeps its idle connections, which nothing happened to: one loss does
+// not make every thread reconnect.
+TEST(PostgresStore, RetriesOnANewConnectionAfterALossAndKeepsTheIdleOnes) {
+  using once::application::claim_result;
+  pg_schema schema;
+  std::string const application = "once-loss-" + schema.name();
+  auto store = once::postgres::pg_command_store::open(schema.options(3, application));
+  ASSERT_TRUE(store.has_value());
+  std::string const backends = "FROM pg_stat_activity WHERE application_name = '" + application + "'";
+  auto const contested = contract_claim("contested", "agg-1");
+  auto held = (*store)->claim(contested, contract_waits());
+  ASSERT_TRUE(held.has_value() && held->state == claim_result::status::claimed);
+  {
+    auto const first_claim = contract_claim("spare-1", "agg-2");
+    auto const second_claim = contract_claim("spare-2", "agg-3");
+    auto first = (*store)->claim(first_claim, contract_waits());
+    auto second = (*store)->claim(second_claim, contract_waits());
+    ASSERT_TRUE(first.has_value() && first->state == claim_result::status::claimed);
+    ASSERT_TRUE(second.has_value() && second->state == claim_result::status::claimed);
+    ASSERT_TRUE(first->claim->commit(contract_effects(first_claim, 0)).has_value());
+    ASSERT_TRUE(second->claim->commit(contract_effects(second_claim, 0)).has_value());
+  }  // both connections go back idle: one will wait for the lock, the other stays idle
+  ASSERT_EQ(schema.scalar("SELECT count(*) " + backends + " AND state = 'idle'"), 2);
+
+  auto waiting = std::async(std::launch::async, [&] {
+    return (*store)->claim(contested, once::application::claim_waits{30s, 30s});
+  });
+  std::string const waiting_for_lock = backends + " AND wait_event_type = 'Lock'";
+  ASSERT_TRUE(
+      once::testing::eventually([&] { return schema.scalar("SELECT count(*) " + waiting_for_lock) == 1; }, 10s));
+  std::int64_t const lost = schema.scalar("SELECT pid " + waiting_for_lock);
+  std::int64_t const kept = schema.scalar("SELECT pid " + backends + " AND state = 'idle'");
+  ASSERT_EQ(schema.scalar("SELECT count(pg_terminate_backend(" + std::to_string(lost) + "))"), 1);
+  // The claim is sent again on a new connection and waits for the lock again.
+  ASSERT_TRUE(once::testing::eventually(
+      [&] { return schema.scalar("SELECT count(*) " + waiting_for_lock + " AND pid <> " + std::to_string(lost)) == 1; },
+      10s));
+  ASSERT_TRUE(held->claim->commit(contract_effects(contested, 0)).has_value());
+
+  auto const answer = waiting.get();
+  ASSERT_TRUE(answer.has_value()) << answer.error().message;
+  EXPECT_EQ(answer->state, claim_result::status::repeat) << "the retry did not see the holder's commit";
   EXPECT_EQ(schema.scalar("SELECT count(*) " + backends + " AND pid = " + std::to_string(kept)), 1)
       << "the pool dropped an idle connection that was fine";
 }
