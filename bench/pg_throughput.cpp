@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
       naive_connections.push_back(std::make_unique<pqxx::connection>(url));
     }
   } catch (pqxx::broken_connection const& failure) {
-    std::fprintf(stderr, "cannot open a connection for naive client %zu: %s", naive_connections.size() + 1,
+    std::fprintf(stderr, "cannot open a connection for naive client %zu: %s\n", naive_connections.size() + 1,
                  failure.what());
     return 1;
   }
