@@ -139,7 +139,12 @@ result<std::optional<std::string>> recent_intents_store::read_entity(aggregate_r
 }
 
 result<std::optional<intent_record>> recent_intents_store::find(domain::intent_key const& intent) {
-  return inner_->find(intent);  // lookups judge expiry by the store's clock: always ask it
+  // Lookups judge expiry by the store's clock: always ask it. What it found is
+  // remembered, or a dispatcher that looks up repeats first would ask the
+  // store again at every repeat of an intent no longer remembered.
+  auto found = inner_->find(intent);
+  if (found && found->has_value()) memory_->remember(**found);
+  return found;
 }
 
 std::size_t recent_intents_store::hits() const noexcept {

@@ -93,6 +93,25 @@ TEST(RecentIntentsStore, RemembersARepeatTheWrappedStoreAnswered) {
   EXPECT_EQ(front.hits(), 1U);
 }
 
+// A dispatcher looks repeats up first when a command type mostly repeats:
+// what the lookup found answers the next repeat without the wrapped store.
+TEST(RecentIntentsStore, RemembersASettledRecordALookupFound) {
+  once::memory::memory_command_store inner;
+  auto const claim = contract_claim("k-1");
+  {
+    auto first = inner.claim(claim, contract_waits());
+    ASSERT_TRUE(first->claim->commit(contract_effects(claim, 0)).has_value());
+  }
+  app::recent_intents_store front{inner, 100};
+  auto const found = front.find(claim.intent);
+  ASSERT_TRUE(found.has_value() && found->has_value());
+  EXPECT_EQ(front.size(), 1U);
+  auto const recalled = front.recall(claim);
+  ASSERT_TRUE(recalled.has_value()) << "the next repeat would ask the wrapped store again";
+  EXPECT_EQ(recalled->stored_result, R"({"ok":true})");
+  EXPECT_EQ(front.hits(), 1U);
+}
+
 TEST(RecentIntentsStore, RemembersNothingForAClaimDroppedWithoutCommit) {
   remembering_memory_store store;
   {

@@ -9,8 +9,8 @@
 /// requested_at, as the stores do), and a miss always goes to the wrapped
 /// store, which still decides every first attempt and every race. Nothing is
 /// remembered that was not committed: records enter when the wrapped store
-/// answers a repeat or when a commit through this store succeeds (claimed, or
-/// decided in one step).
+/// answers a repeat or finds a settled record, or when a commit through this
+/// store succeeds (claimed, or decided in one step).
 ///
 /// Bounded: at most `capacity` records, the oldest remembered forgotten first.
 #pragma once
