@@ -185,6 +185,20 @@ TEST(HttpServerTimeouts, ClosesASilentConnectionAfterTheIdleTimeoutButLetsAStart
   server->stop();
 }
 
+// The counterpart of the slow readers below: a client that reads gets a large
+// answer whole, past the 8 MiB at which Beast's parsers stop by default.
+TEST(HttpServerTimeouts, SendsALargeAnswerWholeToAClientThatReads) {
+  std::string const large(9 * 1024 * 1024, 'x');
+  auto routes = healthz_only();
+  routes.add("GET", "/large", [&large](request const&) { return response{200, {}, large}; });
+  auto server = start_server(once::http::server_options{}, std::move(routes));
+  http_client reader{server->port()};
+  auto const answer = reader.send("GET", "/large");
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_EQ(answer.body.size(), large.size());
+  server->stop();
+}
+
 // Connections that ask for a large answer and never read it: each write
 // holds its bytes until read_timeout, then the server gives the connection
 // up; meanwhile the I/O threads serve others and do not spin.
