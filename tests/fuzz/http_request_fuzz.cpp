@@ -6,10 +6,12 @@
 // client half-closes.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -70,7 +72,16 @@ int connected(unsigned short port) {
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr const*>(&address), sizeof address) != 0) std::abort();
+  if (::connect(fd, reinterpret_cast<sockaddr const*>(&address), sizeof address) != 0) {
+    if (errno != EINTR) std::abort();
+    // Interrupted (see below), the connection is still being made: wait for it.
+    pollfd made{.fd = fd, .events = POLLOUT, .revents = 0};
+    while (::poll(&made, 1, 3000) < 0 && errno == EINTR) {
+    }
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) std::abort();
+  }
   return fd;
 }
 
@@ -80,8 +91,13 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
   static served service;
   int const fd = connected(service.server->port());
   std::size_t sent = 0;
+  // libFuzzer's timeout alarm (SIGALRM every -timeout/2+1 s) interrupts a
+  // socket call that has a timeout set, even under SA_RESTART: EINTR is no
+  // answer from the server, so such a call is simply made again (connect above
+  // waits for the connection it started).
   while (sent < size) {
     auto const n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the server may close early on a bad request: that is an answer
     sent += static_cast<std::size_t>(n);
   }
@@ -92,6 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     auto const n = ::recv(fd, buffer, sizeof buffer, 0);
     if (n == 0) break;
     if (n < 0) {
+      if (errno == EINTR) continue;
       if (errno == ECONNRESET) break;
       std::abort();  // neither an answer nor a close within the bound: the connection hangs
     }
