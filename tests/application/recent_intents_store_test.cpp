@@ -64,6 +64,14 @@ INSTANTIATE_TYPED_TEST_SUITE_P(RecentIntentsOverMemory, SemanticsTable, remember
 
 namespace {
 
+// An intent committed on the wrapped store directly, as by another process:
+// the front has not seen it.
+void commit_past_the_front(app::command_store& inner, app::intent_claim const& claim) {
+  auto first = inner.claim(claim, contract_waits());
+  ASSERT_TRUE(first.has_value() && first->state == app::claim_result::status::claimed);
+  ASSERT_TRUE(first->claim->commit(contract_effects(claim, 0)).has_value());
+}
+
 TEST(RecentIntentsStore, AnswersARepeatOfACommittedIntentFromMemory) {
   remembering_memory_store store;
   auto const claim = contract_claim("k-1");
@@ -82,10 +90,7 @@ TEST(RecentIntentsStore, AnswersARepeatOfACommittedIntentFromMemory) {
 TEST(RecentIntentsStore, RemembersARepeatTheWrappedStoreAnswered) {
   once::memory::memory_command_store inner;
   auto const claim = contract_claim("k-1");
-  {
-    auto first = inner.claim(claim, contract_waits());
-    ASSERT_TRUE(first->claim->commit(contract_effects(claim, 0)).has_value());
-  }
+  ASSERT_NO_FATAL_FAILURE(commit_past_the_front(inner, claim));
   app::recent_intents_store front{inner, 100};
   EXPECT_EQ(front.claim(claim, contract_waits())->state, app::claim_result::status::repeat);
   EXPECT_EQ(front.hits(), 0U) << "the first repeat asks the wrapped store";
@@ -98,10 +103,7 @@ TEST(RecentIntentsStore, RemembersARepeatTheWrappedStoreAnswered) {
 TEST(RecentIntentsStore, RemembersASettledRecordALookupFound) {
   once::memory::memory_command_store inner;
   auto const claim = contract_claim("k-1");
-  {
-    auto first = inner.claim(claim, contract_waits());
-    ASSERT_TRUE(first->claim->commit(contract_effects(claim, 0)).has_value());
-  }
+  ASSERT_NO_FATAL_FAILURE(commit_past_the_front(inner, claim));
   app::recent_intents_store front{inner, 100};
   auto const found = front.find(claim.intent);
   ASSERT_TRUE(found.has_value() && found->has_value());
