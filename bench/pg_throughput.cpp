@@ -171,6 +171,10 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "per measurement")->capture_default_str();
   app.add_option("--clients", clients_text)->capture_default_str();
   app.add_option("--scenarios", scenarios_text)->capture_default_str();
+  std::size_t shared_statements = 0;
+  app.add_option("--shared-commits", shared_statements,
+                 "also measure once with pg_options::shared_commit_statements at this (0: not)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   auto const client_counts = once_bench::parse_number_list(clients_text);
   auto const duration = std::chrono::seconds{seconds};
@@ -197,6 +201,13 @@ int main(int argc, char** argv) {
   once::application::dispatcher_options two_step_options;
   two_step_options.commit_in_one_step = false;
   once::application::command_dispatcher<counter> two_step{**store, {}, two_step_options};
+  // The one-step path with commits decided at the same moment sharing a transaction.
+  auto shared_options = options;
+  shared_options.shared_commit_statements = shared_statements;
+  auto shared_store = once::postgres::pg_command_store::open(shared_options);
+  if (!shared_store) return 1;
+  once::application::command_dispatcher<counter> shared{**shared_store};
+  std::string const shared_name = "once, shared commits (" + std::to_string(shared_statements) + " statements)";
   once::domain::envelope env;
   env.tenant = "tenant-bench";
 
@@ -252,6 +263,13 @@ int main(int argc, char** argv) {
                               [&](int, std::mt19937& rng, std::int64_t& retries) {
                                 return command_through(two_step, "A-" + std::to_string(rng() % 100000), retries);
                               }));
+      if (shared_statements > 0) {
+        // Aggregates of its own (S-<n>), which its dispatcher meets as the "once" row met A-<n>.
+        cells.push_back(measure("new intents, 100k aggregates", shared_name, clients, duration,
+                                [&](int, std::mt19937& rng, std::int64_t& retries) {
+                                  return command_through(shared, "S-" + std::to_string(rng() % 100000), retries);
+                                }));
+      }
     }
     if (wants("cold")) {
       // A fresh dispatcher each time: it has seen none of them.
@@ -279,6 +297,12 @@ int main(int argc, char** argv) {
                               [&](int, std::mt19937& rng, std::int64_t& retries) {
                                 return command_through(two_step, "H-" + std::to_string(rng() % 10), retries);
                               }));
+      if (shared_statements > 0) {
+        cells.push_back(measure("hot set of 10 aggregates", shared_name, clients, duration,
+                                [&](int, std::mt19937& rng, std::int64_t& retries) {
+                                  return command_through(shared, "H-" + std::to_string(rng() % 10), retries);
+                                }));
+      }
     }
   }
   if (wants("replay")) {
@@ -337,6 +361,19 @@ int main(int argc, char** argv) {
         ratio("hot set of 10 aggregates/once", "hot set of 10 aggregates" + two_step_of),
         ratio("replays/once", "new intents, 100k aggregates/once"),
         ratio("replays/once", "replays/naive (bare SELECT)"));
+  }
+  if (shared_statements > 0) {
+    for (int clients : client_counts) {
+      auto const at = [&](std::string const& scenario, std::string const& implementation) {
+        auto const found = rate.find(scenario + "/" + implementation + "/" + std::to_string(clients));
+        return found == rate.end() ? 0.0 : found->second;
+      };
+      auto const ratio = [](double a, double b) { return b == 0 ? 0.0 : a / b; };
+      std::printf("  %2d clients: new shared/naive %.2fx | new shared/once %.2fx | hot shared/once %.2fx\n", clients,
+                  ratio(at("new intents, 100k aggregates", shared_name), at("new intents, 100k aggregates", "naive")),
+                  ratio(at("new intents, 100k aggregates", shared_name), at("new intents, 100k aggregates", "once")),
+                  ratio(at("hot set of 10 aggregates", shared_name), at("hot set of 10 aggregates", "once")));
+    }
   }
   auto const hot4 = rate.find("hot set of 10 aggregates/once/4");
   auto const hot64 = rate.find("hot set of 10 aggregates/once/64");

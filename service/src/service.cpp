@@ -125,6 +125,11 @@ void add_options(CLI::App& app, options& into) {
                    "how long PostgreSQL keeps a claim whose caller went quiet (idle_in_transaction_session_timeout)");
   add_milliseconds(app, "--connect-timeout-ms", into.postgres.connect_timeout,
                    "opening a PostgreSQL connection (whole seconds, at least 2)");
+  app.add_option("--shared-commits", into.postgres.shared_commit_statements,
+                 "commands decided at the same moment share a PostgreSQL transaction, with at most this many such "
+                 "statements at once (0: each command its own transaction)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1024}))
+      ->capture_default_str();
 }
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char const* const* argv) {

@@ -21,7 +21,8 @@ using once::testing::pg_schema;
 
 class pg_under_test final : public store_under_test {
  public:
-  pg_under_test() : store_(open(schema_)) {}
+  // shared_commit_statements: pg_options' (0, the default: every commit in a transaction of its own).
+  explicit pg_under_test(std::size_t shared_commit_statements = 0) : store_(open(schema_, shared_commit_statements)) {}
 
   once::application::command_store& store() override { return *store_; }
   std::size_t intent_count() override {
@@ -54,8 +55,11 @@ class pg_under_test final : public store_under_test {
   pg_schema const& schema() const { return schema_; }
 
  private:
-  static std::unique_ptr<once::postgres::pg_command_store> open(pg_schema const& schema) {
-    auto opened = once::postgres::pg_command_store::open(schema.options());
+  static std::unique_ptr<once::postgres::pg_command_store> open(pg_schema const& schema,
+                                                                std::size_t shared_commit_statements) {
+    auto options = schema.options();
+    options.shared_commit_statements = shared_commit_statements;
+    auto opened = once::postgres::pg_command_store::open(options);
     if (!opened) throw std::runtime_error(opened.error().message);
     return std::move(*opened);
   }
@@ -66,6 +70,10 @@ class pg_under_test final : public store_under_test {
 
 struct pg_store_factory {
   std::unique_ptr<store_under_test> make(once::application::clock const&) { return std::make_unique<pg_under_test>(); }
+};
+// The same, with commits decided at the same moment sharing a transaction (two statements at once).
+struct pg_sharing_store_factory {
+  std::unique_ptr<store_under_test> make(once::application::clock const&) { return std::make_unique<pg_under_test>(2); }
 };
 
 // For the store contract suite, which owns a bare command_store.

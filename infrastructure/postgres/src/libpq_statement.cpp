@@ -123,7 +123,7 @@ bool rows::field::as<bool>() const {
   throw std::invalid_argument("not a boolean: '" + std::string{text.substr(0, 32)} + "'");
 }
 
-rows execute(lending_connection& connection, std::string const& sql) {
+std::vector<rows> execute_each(lending_connection& connection, std::string const& sql) {
   PGconn* handle = connection.handle();
   if (handle == nullptr || PQstatus(handle) != CONNECTION_OK) throw_lost(handle);
   waiting& waits = current_waiting();
@@ -141,10 +141,10 @@ rows execute(lending_connection& connection, std::string const& sql) {
     // The server may answer (an error) before it has read everything: read it, or both sides wait.
     if (PQconsumeInput(handle) == 0) throw_lost(handle);
   }
-  // A script answers one result per statement; the last one is the answer
-  // (after an error the server runs none of the rest, so an error is last).
-  // `answer` owns each result as it comes, so a wait that throws leaks none.
-  rows answer;
+  // A script answers one result per statement; after an error the server
+  // runs none of the rest, so an error is last. `answers` owns each result as
+  // it comes, so a wait that throws leaks none.
+  std::vector<rows> answers;
   PGresult* last = nullptr;
   for (;;) {
     while (PQisBusy(handle) != 0) {
@@ -154,13 +154,19 @@ rows execute(lending_connection& connection, std::string const& sql) {
     PGresult* next = PQgetResult(handle);
     if (next == nullptr) break;
     last = next;
-    answer = rows{next};
+    answers.emplace_back(next);
   }
-  if (last == nullptr) return answer;
+  if (last == nullptr) return answers;
   auto const status = PQresultStatus(last);
-  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return answer;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return answers;
   if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) throw_refusal(handle, last, sql);
   throw pqxx::sql_error{std::string{"unexpected answer: "} + PQresStatus(status), sql, ""};
+}
+
+rows execute(lending_connection& connection, std::string const& sql) {
+  auto answers = execute_each(connection, sql);
+  if (answers.empty()) return rows{};
+  return std::move(answers.back());
 }
 
 bool idle_connection_is_usable(lending_connection const& connection) noexcept {

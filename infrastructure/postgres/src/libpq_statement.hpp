@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <pqxx/connection>
 #include <pqxx/connection_base>
@@ -124,6 +125,8 @@ double rows::field::as<double>() const;
 // the SQLSTATE, when the server refused a statement: the exceptions libpqxx
 // throws, so that pg_errors translates both alike.
 [[nodiscard]] rows execute(lending_connection& connection, std::string const& sql);
+// The same, answering each statement's rows, in order.
+[[nodiscard]] std::vector<rows> execute_each(lending_connection& connection, std::string const& sql);
 
 // Whether a connection that sat idle can still be used. An idle connection
 // has nothing to read: anything there is the server's farewell (the FATAL

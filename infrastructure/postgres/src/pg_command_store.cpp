@@ -7,9 +7,11 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <pqxx/except>
 
+#include "commit_sharing.hpp"
 #include "connection_pool.hpp"
 #include "pg_errors.hpp"
 #include "sql_text.hpp"
@@ -138,13 +140,13 @@ struct no_answer_in_time : pqxx::broken_connection {
 // Runs one script on the leased connection, outside libpqxx's own transaction
 // handling (the scripts carry their own BEGIN/COMMIT), within `bound`: past
 // it the watchdog shuts the socket down and the statement fails as a lost
-// connection.
-detail::rows run(detail::statement_watchdog& watchdog, connection_pool::lease& lease, std::string const& sql,
-                 std::chrono::milliseconds bound) {
+// connection. Answers each statement's rows, in order.
+std::vector<detail::rows> run_each(detail::statement_watchdog& watchdog, connection_pool::lease& lease,
+                                   std::string const& sql, std::chrono::milliseconds bound) {
   auto& connection = lease.connection();
   auto guard = watchdog.arm(connection.sock(), detail::statement_watchdog::clock::now() + bound);
   try {
-    return detail::execute(connection, sql);
+    return detail::execute_each(connection, sql);
   } catch (pqxx::broken_connection const&) {
     if (guard.expired()) {
       throw no_answer_in_time{"no answer from PostgreSQL within " + std::to_string(bound.count()) +
@@ -152,6 +154,14 @@ detail::rows run(detail::statement_watchdog& watchdog, connection_pool::lease& l
     }
     throw;
   }
+}
+
+// The same, answering the last statement's rows.
+detail::rows run(detail::statement_watchdog& watchdog, connection_pool::lease& lease, std::string const& sql,
+                 std::chrono::milliseconds bound) {
+  auto answers = run_each(watchdog, lease, sql, bound);
+  if (answers.empty()) return detail::rows{};
+  return std::move(answers.back());
 }
 
 // Ends the server-side transaction after a failure; a connection that cannot is discarded.
@@ -164,6 +174,44 @@ void roll_back(detail::statement_watchdog& watchdog, connection_pool::lease& lea
     lease.discard();
   }
 }
+
+// once_commit_decided's answer to one command.
+result<application::decided_commit> read_decided(detail::rows const& rows, intent_claim const& claim) {
+  using application::decided_commit;
+  try {
+    auto answer = read_claim_row(rows.at(0), claim);
+    if (answer.outcome == "committed") return decided_commit{};
+    if (answer.outcome == "repeat") {
+      return decided_commit{decided_commit::status::repeat, std::move(answer.record), std::nullopt};
+    }
+    if (answer.outcome == "in_flight") return decided_commit{decided_commit::status::in_flight, {}, {}};
+    if (answer.outcome == "moved") {
+      return decided_commit{decided_commit::status::moved, std::nullopt, std::move(answer.current)};
+    }
+    throw std::runtime_error("unknown outcome '" + answer.outcome + "'");
+  } catch (std::exception const& failure) {
+    return fail(error_code::internal, std::string{"unexpected answer from once_commit_decided: "} + failure.what());
+  }
+}
+
+// A decided command waiting to commit, as its own caller and a statement's leader see it.
+struct shared_commit final : detail::commit_sharing::commit {
+  shared_commit(intent_claim const& command, application::command_effects const& decided,
+                application::claim_waits allowed)
+      : commit(key_of(command.intent), key_of(command.target)), claim(command), effects(decided), waits(allowed) {}
+
+  static std::string key_of(domain::intent_key const& intent) {
+    return intent.tenant + '\x1f' + intent.scope + '\x1f' + intent.key;
+  }
+  static std::string key_of(aggregate_ref const& aggregate) {
+    return aggregate.tenant + '\x1f' + aggregate.type + '\x1f' + aggregate.id;
+  }
+
+  intent_claim const& claim;                    // the caller's, alive while it waits
+  application::command_effects const& effects;  // the same
+  application::claim_waits waits;
+  std::optional<result<application::decided_commit>> answer;  // none: commit alone
+};
 
 }  // namespace
 
@@ -182,7 +230,12 @@ struct pg_command_store::impl {
         decided_call(options.schema + ".once_commit_decided"),
         read_call("SELECT * FROM " + options.schema + ".once_read_aggregate("),
         find_call("SELECT * FROM " + options.schema + ".once_find_intent("),
-        entity_call("SELECT * FROM " + options.schema + ".once_read_entity(") {}
+        entity_call("SELECT * FROM " + options.schema + ".once_read_entity(") {
+    if (options.shared_commit_statements > 0) sharing.emplace(options.shared_commit_statements, commits_per_statement);
+  }
+
+  // A shared statement's most commands: enough for every client of a large pool at once.
+  static constexpr std::size_t commits_per_statement = 64;
 
   // once_read_entity's call for one entry.
   std::string entity_statement(pqxx::connection_base& connection, aggregate_ref const& ref, std::string_view collection,
@@ -247,6 +300,96 @@ struct pg_command_store::impl {
     return calls;
   }
 
+  // once_commit_decided's statement for one command, with the writes beside
+  // its effects made only when it committed them.
+  std::string decided_statement(pqxx::connection_base& connection, application::command_effects const& effects,
+                                application::claim_waits const& waits) const {
+    std::string sql = "SELECT d.*";
+    for (auto const& beside : written_beside(connection, effects)) {
+      sql += ", CASE WHEN d.outcome = 'committed' THEN " + beside + " END";
+    }
+    return sql + " FROM " + decided_call + commit_arguments(connection, effects, waits) + " AS d";
+  }
+
+  // One statement, in a transaction of its own. A lost connection leaves the
+  // outcome unknown, and sending the same statement again on a fresh one is
+  // how to learn it: it answers 'repeat' when the first was committed
+  // (waiting for it while it still runs) and commits otherwise. A pooled
+  // connection that died while idle is the common case. A statement that got
+  // no answer in time is not sent again: the bound holds.
+  result<application::decided_commit> commit_alone(intent_claim const& claim,
+                                                   application::command_effects const& effects,
+                                                   application::claim_waits const& waits) {
+    auto acquired = pool.acquire();
+    if (!acquired) return domain::unexpected{std::move(acquired).error()};
+    std::optional<connection_pool::lease> lease{std::move(*acquired)};
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return read_decided(
+            run(watchdog, *lease, decided_statement(lease->connection(), effects, waits), bound_with_waits(waits)),
+            claim);
+      } catch (std::exception const& failure) {
+        auto error = detail::translate(failure, phase::committing);
+        if (!detail::connection_is_lost(error))
+          return domain::unexpected{std::move(error)};  // autocommit: nothing written
+        lease->discard();
+        lease.reset();
+        if (attempt > 1 || dynamic_cast<no_answer_in_time const*>(&failure) != nullptr) {
+          return domain::unexpected{std::move(error)};
+        }
+        auto fresh = pool.acquire_fresh();
+        if (!fresh) return domain::unexpected{std::move(error)};
+        lease.emplace(std::move(*fresh));
+      }
+    }
+  }
+
+  // The commits of `sent`, one statement each, in one round trip and one
+  // transaction (a script of several statements is one transaction). Each is
+  // answered as it would be alone; when the script fails, none is committed
+  // and each is left unanswered, to go again alone. A script that got no
+  // answer in time may still commit: each is answered with that error.
+  void commit_together(detail::commit_sharing::batch const& sent) {
+    struct leaving {
+      detail::commit_sharing& sharing;
+      detail::commit_sharing::batch const& sent;
+      ~leaving() { sharing.leave(sent); }
+    } const leave_when_done{*sharing, sent};
+    auto const commit_of = [&](std::size_t index) -> shared_commit& {
+      return static_cast<shared_commit&>(*sent[index]);
+    };
+    if (sent.size() == 1) {
+      auto& only = commit_of(0);
+      only.answer = commit_alone(only.claim, only.effects, only.waits);
+      return;
+    }
+    auto acquired = pool.acquire();
+    if (!acquired) return;  // each tries alone, waiting for a connection itself
+    auto& lease = *acquired;
+    try {
+      std::string script;
+      std::chrono::milliseconds bound{0};
+      for (std::size_t i = 0; i < sent.size(); ++i) {
+        auto const& one = commit_of(i);
+        if (i > 0) script += ";\n";
+        script += decided_statement(lease.connection(), one.effects, one.waits);
+        bound += bound_with_waits(one.waits);
+      }
+      auto answers = run_each(watchdog, lease, script, bound);
+      if (answers.size() != sent.size()) return;  // not what was sent: each alone learns its outcome
+      for (std::size_t i = 0; i < sent.size(); ++i) {
+        auto& one = commit_of(i);
+        one.answer = read_decided(answers[i], one.claim);
+      }
+    } catch (std::exception const& failure) {
+      auto error = detail::translate(failure, phase::committing);
+      if (!detail::connection_is_lost(error)) return;  // refused, nothing written: each alone
+      lease.discard();
+      if (dynamic_cast<no_answer_in_time const*>(&failure) == nullptr) return;  // lost: each alone learns its outcome
+      for (std::size_t i = 0; i < sent.size(); ++i) commit_of(i).answer = domain::unexpected{error};
+    }
+  }
+
   // Runs a read-only statement; one retry on a fresh connection if the pooled one was lost.
   result<detail::rows> read_only(std::function<std::string(pqxx::connection_base&)> const& build) {
     return read_only(build, options.acquire_timeout, options.statement_timeout);
@@ -307,6 +450,7 @@ struct pg_command_store::impl {
   std::string read_call;
   std::string find_call;
   std::string entity_call;
+  std::optional<detail::commit_sharing> sharing;  // when options.shared_commit_statements > 0
 };
 
 // One claimed intent and the leased connection it commits on. Serialising:
@@ -465,62 +609,18 @@ result<claim_result> pg_command_store::claim(intent_claim const& claim, applicat
   }
 }
 
-// One statement: once_commit_decided, and what it writes beside the effects
-// only when it committed them.
 result<application::decided_commit> pg_command_store::commit_decided(intent_claim const& claim,
                                                                      application::command_effects effects,
                                                                      application::claim_waits const& waits) {
-  using application::decided_commit;
   if (claim.target.tenant != claim.intent.tenant) {
     return fail(error_code::invalid_argument, "an intent acts only on aggregates of its own tenant");
   }
-  auto acquired = impl_->pool.acquire();
-  if (!acquired) return domain::unexpected{std::move(acquired).error()};
-  std::optional<connection_pool::lease> lease{std::move(*acquired)};
-  // A lost connection leaves the outcome unknown, and sending the same
-  // statement again on a fresh one is how to learn it: it answers 'repeat' when
-  // the first was committed (waiting for it while it still runs) and commits
-  // otherwise. A pooled connection that died while idle is the common case. A
-  // statement that got no answer in time is not sent again: the bound holds.
-  for (int attempt = 1;; ++attempt) {
-    detail::rows rows;
-    try {
-      auto& connection = lease->connection();
-      std::string sql = "SELECT d.*";
-      for (auto const& beside : impl_->written_beside(connection, effects)) {
-        sql += ", CASE WHEN d.outcome = 'committed' THEN " + beside + " END";
-      }
-      sql += " FROM " + impl_->decided_call + impl_->commit_arguments(connection, effects, waits) + " AS d";
-      rows = run(impl_->watchdog, *lease, sql, impl_->bound_with_waits(waits));
-    } catch (std::exception const& failure) {
-      auto error = detail::translate(failure, phase::committing);
-      if (!detail::connection_is_lost(error))
-        return domain::unexpected{std::move(error)};  // autocommit: nothing written
-      lease->discard();
-      lease.reset();
-      if (attempt > 1 || dynamic_cast<no_answer_in_time const*>(&failure) != nullptr) {
-        return domain::unexpected{std::move(error)};
-      }
-      auto fresh = impl_->pool.acquire_fresh();
-      if (!fresh) return domain::unexpected{std::move(error)};
-      lease.emplace(std::move(*fresh));
-      continue;
-    }
-    try {
-      auto answer = read_claim_row(rows.at(0), claim);
-      if (answer.outcome == "committed") return decided_commit{};
-      if (answer.outcome == "repeat") {
-        return decided_commit{decided_commit::status::repeat, std::move(answer.record), std::nullopt};
-      }
-      if (answer.outcome == "in_flight") return decided_commit{decided_commit::status::in_flight, {}, {}};
-      if (answer.outcome == "moved") {
-        return decided_commit{decided_commit::status::moved, std::nullopt, std::move(answer.current)};
-      }
-      throw std::runtime_error("unknown outcome '" + answer.outcome + "'");
-    } catch (std::exception const& failure) {
-      return fail(error_code::internal, std::string{"unexpected answer from once_commit_decided: "} + failure.what());
-    }
-  }
+  if (!impl_->sharing.has_value()) return impl_->commit_alone(claim, effects, waits);
+  auto mine = std::make_shared<shared_commit>(claim, effects, waits);
+  auto const sent = impl_->sharing->enter(mine);
+  if (!sent.empty()) impl_->commit_together(sent);
+  if (mine->answer.has_value()) return std::move(*mine->answer);
+  return impl_->commit_alone(claim, effects, waits);  // the shared statement failed: on its own
 }
 
 result<std::optional<stored_aggregate>> pg_command_store::read(aggregate_ref const& ref) {

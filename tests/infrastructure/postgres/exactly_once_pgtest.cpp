@@ -1,4 +1,6 @@
-// Exactly once under real concurrency, crashes and lost connections.
+// Exactly once under real concurrency, crashes and lost connections, with
+// each command committed in a transaction of its own and with commands
+// decided at the same moment sharing one (pg_options::shared_commit_statements).
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -50,21 +52,38 @@ std::vector<ack> acks_of(child_process const& worker) {
   return acks;
 }
 
-std::vector<std::string> worker_arguments(pg_schema const& schema, int from, int to, int copies, int process,
-                                          int processes, int threads) {
-  return {"--database-url", schema.url(),
-          "--schema",       schema.name(),
-          "--from",         std::to_string(from),
-          "--to",           std::to_string(to),
-          "--copies",       std::to_string(copies),
-          "--process",      std::to_string(process),
-          "--processes",    std::to_string(processes),
-          "--threads",      std::to_string(threads),
-          "--aggregates",   "50",
-          "--seed",         std::to_string(process + 17)};
-}
+// The parameter: pg_options::shared_commit_statements.
+class ExactlyOnceOnPostgres : public ::testing::TestWithParam<std::size_t> {
+ protected:
+  once::postgres::pg_options store_options(pg_schema const& schema, std::size_t pool_size,
+                                           std::string application_name = "once-test") const {
+    auto options = schema.options(pool_size, std::move(application_name));
+    options.shared_commit_statements = GetParam();
+    return options;
+  }
+  std::vector<std::string> worker_arguments(pg_schema const& schema, int from, int to, int copies, int process,
+                                            int processes, int threads) const {
+    std::vector<std::string> arguments{"--database-url", schema.url(),
+                                       "--schema",       schema.name(),
+                                       "--from",         std::to_string(from),
+                                       "--to",           std::to_string(to),
+                                       "--copies",       std::to_string(copies),
+                                       "--process",      std::to_string(process),
+                                       "--processes",    std::to_string(processes),
+                                       "--threads",      std::to_string(threads),
+                                       "--aggregates",   "50",
+                                       "--seed",         std::to_string(process + 17)};
+    arguments.insert(arguments.end(), {"--shared-commits", std::to_string(GetParam())});
+    return arguments;
+  }
+};
 
-TEST(ExactlyOnceOnPostgres, SixtyFourThreadsInFourProcessesSendingEachIntentThreeTimesProduceOneEffectEach) {
+INSTANTIATE_TEST_SUITE_P(Store, ExactlyOnceOnPostgres, ::testing::Values(std::size_t{0}, std::size_t{2}),
+                         [](::testing::TestParamInfo<std::size_t> const& shared) {
+                           return shared.param == 0 ? std::string{"EachCommandAlone"} : std::string{"SharedCommits"};
+                         });
+
+TEST_P(ExactlyOnceOnPostgres, SixtyFourThreadsInFourProcessesSendingEachIntentThreeTimesProduceOneEffectEach) {
   pg_schema schema;
   constexpr int intents = 500;
   std::vector<std::unique_ptr<child_process>> workers;
@@ -92,9 +111,9 @@ TEST(ExactlyOnceOnPostgres, SixtyFourThreadsInFourProcessesSendingEachIntentThre
   expect_exactly_once(schema, intents);
 }
 
-TEST(ExactlyOnceOnPostgres, ThirtyTwoThreadsOnTenHotAggregatesLoseNoUpdate) {
+TEST_P(ExactlyOnceOnPostgres, ThirtyTwoThreadsOnTenHotAggregatesLoseNoUpdate) {
   pg_schema schema;
-  auto store = once::postgres::pg_command_store::open(schema.options(32));
+  auto store = once::postgres::pg_command_store::open(store_options(schema, 32));
   ASSERT_TRUE(store.has_value());
   once::application::command_dispatcher<ledger> dispatcher{**store};
   constexpr int threads = 32;
@@ -119,7 +138,7 @@ TEST(ExactlyOnceOnPostgres, ThirtyTwoThreadsOnTenHotAggregatesLoseNoUpdate) {
   EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_aggregates"), 10);
 }
 
-TEST(ExactlyOnceOnPostgres, WorkersKilledMidRunThenRetriedGiveExactlyOnceAndLoseNothing) {
+TEST_P(ExactlyOnceOnPostgres, WorkersKilledMidRunThenRetriedGiveExactlyOnceAndLoseNothing) {
   pg_schema schema;
   constexpr int intents = 500;
   std::mt19937 random{20261123};
@@ -185,10 +204,10 @@ class backend_killer {
   std::thread thread_;
 };
 
-TEST(ExactlyOnceOnPostgres, BackendsTerminatedAtRandomPointsLeaveExactlyOnceAndThePoolRecovers) {
+TEST_P(ExactlyOnceOnPostgres, BackendsTerminatedAtRandomPointsLeaveExactlyOnceAndThePoolRecovers) {
   pg_schema schema;
   std::string const application = "once-chaos-" + schema.name();
-  auto store = once::postgres::pg_command_store::open(schema.options(16, application));
+  auto store = once::postgres::pg_command_store::open(store_options(schema, 16, application));
   ASSERT_TRUE(store.has_value());
   once::application::command_dispatcher<ledger> dispatcher{**store};
   constexpr int threads = 16;

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   app.add_option("--aggregates", aggregates);
   app.add_option("--threads", threads);
   app.add_option("--seed", seed);
+  app.add_option("--shared-commits", options.shared_commit_statements);
   CLI11_PARSE(app, argc, argv);
 
   std::vector<int> work;

@@ -5,7 +5,9 @@
 /// A new intent decided on a remembered aggregate: "SELECT ... FROM
 /// once_commit_decided(...)" commits it, or answers a repeat, a twin in
 /// flight, or the aggregate as it is when its version moved, in one round trip
-/// (sql/0011_commit_decided.sql).
+/// (sql/0011_commit_decided.sql). With pg_options::shared_commit_statements,
+/// such statements of commands decided at the same moment go together as one
+/// script, one transaction, each with its own answer.
 ///
 /// A claim, optimistic: "SELECT * FROM once_look(...)" answers a repeat
 /// (one round trip) or returns the aggregate; after the decision,

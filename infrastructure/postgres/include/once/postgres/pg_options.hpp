@@ -30,6 +30,13 @@ struct pg_options {
   /// Opening a connection (libpq connect_timeout: whole seconds, at least 2).
   /// TCP keepalives and tcp_user_timeout are set too, unless database_url sets them.
   std::chrono::milliseconds connect_timeout{5000};
+  /// Decided commands committed at the same moment share one transaction
+  /// (one statement per command in one round trip, one WAL flush): at most
+  /// this many such statements run at once, and commands decided while they
+  /// run queue and go together in the next. Each keeps its own checks and
+  /// answer; a statement that fails sends its commands again one by one.
+  /// 0: every command commits in a transaction of its own.
+  std::size_t shared_commit_statements = 0;
 };
 
 /// Lower-case letters, digits and underscores, starting with a letter or an

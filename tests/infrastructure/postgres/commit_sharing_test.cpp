@@ -1,0 +1,132 @@
+// Which decided commits share a statement (no database needed): a commit
+// goes at once when a statement's place is free, queues otherwise, and never
+// shares a statement with, or runs beside, a commit of the same intent or
+// aggregate.
+#include "commit_sharing.hpp"
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <once/testing/eventually.hpp>
+#include "support/counting_waiting.hpp"
+
+namespace once_tests {
+namespace {
+
+using once::postgres::detail::commit_sharing;
+using once::testing::eventually;
+using namespace std::chrono_literals;
+
+std::shared_ptr<commit_sharing::commit> commit_of(std::string intent, std::string aggregate) {
+  return std::make_shared<commit_sharing::commit>(std::move(intent), std::move(aggregate));
+}
+
+// Enters on a thread of its own, counting the signals it makes when it queues.
+std::future<commit_sharing::batch> enter_aside(commit_sharing& sharing, std::shared_ptr<commit_sharing::commit> commit,
+                                               counting_waiting& waits) {
+  return std::async(std::launch::async, [&sharing, &waits, commit = std::move(commit)] {
+    once::application::waiting_scope scope{waits};
+    return sharing.enter(commit);
+  });
+}
+
+// Enters on a thread of its own and returns once it is queued.
+std::future<commit_sharing::batch> queue(commit_sharing& sharing, std::shared_ptr<commit_sharing::commit> commit,
+                                         counting_waiting& waits) {
+  int const before = waits.signals();
+  auto entered = enter_aside(sharing, std::move(commit), waits);
+  EXPECT_TRUE(eventually([&] { return waits.signals() == before + 1; }, 5s)) << "the commit did not queue";
+  return entered;
+}
+
+// `sent` is `commit` alone; ends its statement.
+void expect_alone_then_leave(commit_sharing& sharing, commit_sharing::batch const& sent,
+                             std::shared_ptr<commit_sharing::commit> const& commit) {
+  ASSERT_EQ(sent.size(), 1U);
+  EXPECT_EQ(sent[0], commit);
+  sharing.leave(sent);
+}
+
+TEST(CommitSharing, ACommitGoesAtOnceAloneWhenAStatementsPlaceIsFree) {
+  commit_sharing sharing{1, 64};
+  auto const mine = commit_of("i-1", "a-1");
+  expect_alone_then_leave(sharing, sharing.enter(mine), mine);
+}
+
+TEST(CommitSharing, CommitsArrivingWhileEveryStatementRunsGoTogetherInTheNext) {
+  commit_sharing sharing{1, 64};
+  counting_waiting waits;
+  auto const running = sharing.enter(commit_of("i-0", "a-0"));
+  auto const first = commit_of("i-1", "a-1");
+  auto const second = commit_of("i-2", "a-2");
+  auto const third = commit_of("i-3", "a-3");
+  auto led = queue(sharing, first, waits);
+  auto went_along_second = queue(sharing, second, waits);
+  auto went_along_third = queue(sharing, third, waits);
+
+  sharing.leave(running);
+  auto const sent = led.get();
+  ASSERT_EQ(sent.size(), 3U);
+  EXPECT_EQ(sent[0], first);  // the one queued longest leads
+  EXPECT_EQ(sent[1], second);
+  EXPECT_EQ(sent[2], third);
+  EXPECT_EQ(went_along_second.wait_for(0s), std::future_status::timeout) << "answered before its statement ended";
+  sharing.leave(sent);
+  EXPECT_TRUE(went_along_second.get().empty());
+  EXPECT_TRUE(went_along_third.get().empty());
+}
+
+TEST(CommitSharing, ACommitOnTheAggregateOfARunningStatementWaitsForItEvenWithAPlaceFree) {
+  commit_sharing sharing{2, 64};
+  counting_waiting waits;
+  auto const running = sharing.enter(commit_of("i-0", "hot"));
+  auto const same_aggregate = commit_of("i-1", "hot");
+  auto waiting = queue(sharing, same_aggregate, waits);
+
+  auto const other = commit_of("i-2", "cold");
+  expect_alone_then_leave(sharing, sharing.enter(other), other);  // the free place, without the queued one
+  EXPECT_EQ(waiting.wait_for(0s), std::future_status::timeout) << "went while its aggregate's statement ran";
+
+  sharing.leave(running);
+  expect_alone_then_leave(sharing, waiting.get(), same_aggregate);
+}
+
+TEST(CommitSharing, TwinsOfOneIntentNeverShareAStatement) {
+  commit_sharing sharing{1, 64};
+  counting_waiting waits;
+  auto const running = sharing.enter(commit_of("i-0", "a-0"));
+  auto const twin = commit_of("i-1", "a-1");
+  auto const other_twin = commit_of("i-1", "a-2");
+  auto led_by_twin = queue(sharing, twin, waits);
+  auto led_by_other_twin = queue(sharing, other_twin, waits);
+
+  sharing.leave(running);
+  expect_alone_then_leave(sharing, led_by_twin.get(), twin);
+  expect_alone_then_leave(sharing, led_by_other_twin.get(), other_twin);
+}
+
+TEST(CommitSharing, AStatementTakesNoMoreCommitsThanItsLimit) {
+  commit_sharing sharing{1, 2};
+  counting_waiting waits;
+  auto const running = sharing.enter(commit_of("i-0", "a-0"));
+  auto led = queue(sharing, commit_of("i-1", "a-1"), waits);
+  auto along = queue(sharing, commit_of("i-2", "a-2"), waits);
+  auto led_next = queue(sharing, commit_of("i-3", "a-3"), waits);
+
+  sharing.leave(running);
+  auto const sent = led.get();
+  EXPECT_EQ(sent.size(), 2U);
+  sharing.leave(sent);
+  EXPECT_TRUE(along.get().empty());
+  auto const next = led_next.get();
+  EXPECT_EQ(next.size(), 1U);
+  sharing.leave(next);
+}
+
+}  // namespace
+}  // namespace once_tests

@@ -1,0 +1,224 @@
+// Commits decided at the same moment sharing one transaction
+// (pg_options::shared_commit_statements): each command keeps its own checks
+// and answer, a shared statement that fails sends each of its commands again
+// alone, and a connection lost under one leaves each command committed once.
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+
+#include <once/application/waiting.hpp>
+#include <once/postgres/pg_command_store.hpp>
+
+#include <once/testing/eventually.hpp>
+#include "application/command_store_contract.hpp"
+#include "application/one_step_contract.hpp"
+#include "application/semantics_table_contract.hpp"
+#include "support/counting_waiting.hpp"
+#include "support/pg_under_test.hpp"
+
+namespace once_tests {
+
+// The semantics and one-step suites, unchanged, on a store that shares commits.
+INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStoreSharingCommits, SemanticsTable, pg_sharing_store_factory);
+INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStoreSharingCommits, OneStepDispatch, pg_sharing_store_factory);
+
+namespace {
+
+using once::application::decided_commit;
+using once::testing::eventually;
+using once::testing::pg_schema;
+
+std::unique_ptr<once::postgres::pg_command_store> open_sharing(pg_schema const& schema, std::size_t statements) {
+  auto options = schema.options();
+  options.shared_commit_statements = statements;
+  auto opened = once::postgres::pg_command_store::open(options);
+  if (!opened) throw std::runtime_error(opened.error().message);
+  return std::move(*opened);
+}
+
+// Waits long enough for a lock the test holds.
+app::claim_waits patient_waits() {
+  return {50ms, 30s};
+}
+
+// A session of the test's own holding an aggregate's lock, as a command of another instance would.
+class aggregate_lock_holder {
+ public:
+  aggregate_lock_holder(pg_schema const& schema, std::string const& aggregate_id)
+      : connection_(schema.url()),
+        lock_key_(schema.name() + ".once_aggregate_lock('tenant-c', 'contract.aggregate', '" + aggregate_id + "')") {
+    pqxx::nontransaction{connection_}.exec("SELECT pg_advisory_lock(" + lock_key_ + ")");
+  }
+  void release() { pqxx::nontransaction{connection_}.exec("SELECT pg_advisory_unlock(" + lock_key_ + ")"); }
+
+ private:
+  pqxx::connection connection_;
+  std::string lock_key_;
+};
+
+// Some backend waits for an advisory lock while running a statement that names `text`.
+bool a_statement_waits_for_a_lock(pg_schema const& schema, std::string const& text) {
+  return schema.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE '%" + text +
+                       "%'") > 0;
+}
+
+// How many transactions wrote the intents whose keys start with `prefix`.
+std::int64_t transactions_that_wrote(pg_schema const& schema, std::string const& prefix) {
+  return schema.scalar("SELECT count(DISTINCT xmin::text) FROM ${schema}.once_intents WHERE key LIKE '" + prefix +
+                       "%'");
+}
+
+struct decided {
+  app::intent_claim claim;
+  app::command_effects effects;
+};
+
+decided new_aggregate_command(std::string const& key, std::string const& aggregate) {
+  auto claim = contract_claim(key, aggregate);
+  claim.serialise = false;
+  auto effects = contract_effects(claim, 0);
+  return {std::move(claim), std::move(effects)};
+}
+
+// Commits on a thread of its own; `waits` counts the signal it makes when it queues.
+std::future<app::result<decided_commit>> commit_aside(once::postgres::pg_command_store& store, decided command,
+                                                      counting_waiting& waits) {
+  return std::async(std::launch::async, [&store, &waits, command = std::move(command)] {
+    once::application::waiting_scope scope{waits};
+    return store.commit_decided(command.claim, command.effects, patient_waits());
+  });
+}
+
+// Commits on a thread of its own and returns once the commit queued behind a running statement.
+std::future<app::result<decided_commit>> queue_commit(once::postgres::pg_command_store& store, decided command,
+                                                      counting_waiting& waits) {
+  int const before = waits.signals();
+  auto committing = commit_aside(store, std::move(command), waits);
+  EXPECT_TRUE(eventually([&] { return waits.signals() == before + 1; }, 10s)) << "the commit did not queue";
+  return committing;
+}
+
+void expect_committed(app::result<decided_commit> const& answer) {
+  ASSERT_TRUE(answer.has_value()) << answer.error().message;
+  EXPECT_EQ(answer->state, decided_commit::status::committed);
+}
+
+// A store sharing commits, one statement at a time. The test holds that
+// statement running (its command waits for an aggregate lock the test holds)
+// while it queues the commands under test behind it.
+class SharedCommits : public ::testing::Test {
+ protected:
+  // Starts a command on "held" and returns once its statement waits for the test's lock.
+  void hold_a_running_statement() {
+    running_ = commit_aside(*store, new_aggregate_command("alone-held", "held"), waits);
+    ASSERT_TRUE(eventually([&] { return a_statement_waits_for_a_lock(schema, "alone-held"); }, 10s));
+  }
+  std::future<app::result<decided_commit>> queue(decided command) {
+    return queue_commit(*store, std::move(command), waits);
+  }
+  // The running statement's command commits; the queued commands go in the next statement.
+  void end_the_running_statement() {
+    holder_.release();
+    expect_committed(running_.get());
+  }
+
+  pg_schema schema;
+  std::unique_ptr<once::postgres::pg_command_store> store = open_sharing(schema, 1);
+  counting_waiting waits;
+
+ private:
+  aggregate_lock_holder holder_{schema, "held"};
+  std::future<app::result<decided_commit>> running_;
+};
+
+TEST_F(SharedCommits, CommandsDecidedWhileTheStatementRunsCommitTogetherInTheNext) {
+  hold_a_running_statement();
+  std::vector<std::future<app::result<decided_commit>>> queued;
+  for (int i = 0; i < 5; ++i) {
+    queued.push_back(queue(new_aggregate_command("together-" + std::to_string(i), "own-" + std::to_string(i))));
+  }
+  end_the_running_statement();
+  for (auto& answer : queued) expect_committed(answer.get());
+
+  EXPECT_EQ(transactions_that_wrote(schema, "together-"), 1);
+  EXPECT_EQ(transactions_that_wrote(schema, ""), 2);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_outbox"), 6);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_aggregates WHERE version = 1"), 6);
+}
+
+TEST_F(SharedCommits, EachCommandOfASharedStatementHasItsOwnAnswer) {
+  auto const done_before = new_aggregate_command("done-before", "agg-done");
+  expect_committed(store->commit_decided(done_before.claim, done_before.effects, patient_waits()));
+  auto const existing = new_aggregate_command("existing", "agg-existing");
+  expect_committed(store->commit_decided(existing.claim, existing.effects, patient_waits()));
+  hold_a_running_statement();
+  auto repeat = queue(done_before);                                           // committed before
+  auto moved = queue(new_aggregate_command("shared-moved", "agg-existing"));  // decided on version 0
+  auto fresh = queue(new_aggregate_command("shared-new", "agg-new"));
+  end_the_running_statement();
+
+  auto const repeated = repeat.get();
+  ASSERT_TRUE(repeated.has_value()) << repeated.error().message;
+  EXPECT_EQ(repeated->state, decided_commit::status::repeat);
+  auto const was_moved = moved.get();
+  ASSERT_TRUE(was_moved.has_value()) << was_moved.error().message;
+  EXPECT_EQ(was_moved->state, decided_commit::status::moved);
+  ASSERT_TRUE(was_moved->current.has_value());
+  EXPECT_EQ(was_moved->current->version, 1);
+  expect_committed(fresh.get());
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_intents WHERE key = 'shared-moved'"), 0);
+  // done-before, existing, alone-held and shared-new
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_outbox"), 4);
+}
+
+TEST_F(SharedCommits, AStatementThatFailsSendsEachOfItsCommandsAgainAlone) {
+  auto const first = new_aggregate_command("first", "agg-first");
+  expect_committed(store->commit_decided(first.claim, first.effects, patient_waits()));
+  hold_a_running_statement();
+  auto clash = new_aggregate_command("clash", "agg-clash");
+  clash.effects.outbox.at(0).message_id = first.effects.outbox.at(0).message_id;  // refused: message ids are unique
+  std::vector<std::future<app::result<decided_commit>>> fine;
+  fine.push_back(queue(new_aggregate_command("fine-0", "agg-0")));
+  auto refused = queue(clash);
+  fine.push_back(queue(new_aggregate_command("fine-1", "agg-1")));
+  end_the_running_statement();
+
+  for (auto& answer : fine) expect_committed(answer.get());
+  auto const refusal = refused.get();
+  ASSERT_FALSE(refusal.has_value());
+  EXPECT_EQ(refusal.error().store_code, "23505");
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_intents WHERE key = 'clash'"), 0);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_aggregates WHERE aggregate_id = 'agg-clash'"), 0);
+  EXPECT_EQ(transactions_that_wrote(schema, "fine-"), 2);  // each alone
+}
+
+TEST_F(SharedCommits, AConnectionLostUnderASharedStatementLeavesEachCommandCommittedOnce) {
+  aggregate_lock_holder shared_statements_lock{schema, "held-in-shared"};
+  hold_a_running_statement();
+  std::vector<std::future<app::result<decided_commit>>> queued;
+  queued.push_back(queue(new_aggregate_command("lost-held", "held-in-shared")));
+  for (int i = 0; i < 3; ++i) {
+    queued.push_back(queue(new_aggregate_command("lost-" + std::to_string(i), "agg-" + std::to_string(i))));
+  }
+  end_the_running_statement();
+  // The shared statement now waits for the second lock, its first command's
+  // (pg_stat_activity shows a statement's first 1,024 bytes).
+  ASSERT_TRUE(eventually([&] { return a_statement_waits_for_a_lock(schema, "lost-held"); }, 10s));
+  EXPECT_EQ(schema.scalar("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                          "WHERE wait_event = 'advisory' AND query LIKE '%lost-held%' AND query LIKE '%lost-0%'"),
+            1);
+  shared_statements_lock.release();
+
+  for (auto& answer : queued) expect_committed(answer.get());
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_intents WHERE key LIKE 'lost-%'"), 4);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_outbox WHERE message_id LIKE 'lost-%'"), 4);
+  EXPECT_EQ(transactions_that_wrote(schema, "lost-"), 4);  // each sent again alone
+}
+
+}  // namespace
+}  // namespace once_tests
