@@ -1,6 +1,7 @@
 #include "commit_sharing.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 namespace once::postgres::detail {
@@ -39,8 +40,11 @@ commit_sharing::batch commit_sharing::enter(std::shared_ptr<commit> const& mine)
   auto const signal = mine->signal;
   lock.unlock();
   // Woken once: to lead, or because a statement sent it. Statements are
-  // bounded (the store's watchdog), so the wait is too.
-  (void)signal->wait_until(application::wait_clock::time_point::max());
+  // bounded (the store's watchdog), so the wait is too; it never ends before
+  // the wake-up, since a leader may still be using this commit. Waits of a
+  // minute each keep every waiting's timers within range.
+  while (!signal->wait_until(application::wait_clock::now() + std::chrono::minutes{1})) {
+  }
   lock.lock();
   if (mine->leads) return std::move(mine->batch);
   return {};
