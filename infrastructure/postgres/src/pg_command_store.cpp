@@ -347,8 +347,10 @@ struct pg_command_store::impl {
   // The commits of `sent`, one statement each, in one round trip and one
   // transaction (a script of several statements is one transaction). Each is
   // answered as it would be alone; when the script fails, none is committed
-  // and each is left unanswered, to go again alone. A script that got no
-  // answer in time may still commit: each is answered with that error.
+  // and each is left unanswered, to go again alone. The script is given the
+  // longest bound one of its commands would have alone (so a frozen server
+  // holds them no longer than that); one that got no answer in time may
+  // still commit: each is answered with that error.
   void commit_together(detail::commit_sharing::batch const& sent) {
     struct leaving {
       detail::commit_sharing& sharing;
@@ -373,7 +375,7 @@ struct pg_command_store::impl {
         auto const& one = commit_of(i);
         if (i > 0) script += ";\n";
         script += decided_statement(lease.connection(), one.effects, one.waits);
-        bound += bound_with_waits(one.waits);
+        bound = std::max(bound, bound_with_waits(one.waits));
       }
       auto answers = run_each(watchdog, lease, script, bound);
       if (answers.size() != sent.size()) return;  // not what was sent: each alone learns its outcome
