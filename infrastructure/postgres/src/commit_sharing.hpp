@@ -1,9 +1,12 @@
 // Which decided commits share one statement and its transaction. At most a
 // fixed number of shared statements run at once; a commit that arrives while
-// they all run queues, and the next statement takes every queued commit that
-// touches no intent or aggregate of a running one (those wait their turn, so
-// that a statement never waits for a lock another statement of this process
-// holds). No commit waits for company: one alone runs at once, by itself.
+// they all run queues, and the next statement takes the queued commits (one
+// per intent and aggregate). A commit on an intent or aggregate of a running
+// statement goes alone at once instead: it would wait for that statement's
+// lock anyway, and was decided on the version that statement is moving, so
+// queueing would only make it wait twice; and a shared statement then never
+// waits for a lock another of this process holds. No commit waits for
+// company: one alone runs at once, by itself.
 #pragma once
 
 #include <cstddef>
@@ -38,16 +41,21 @@ class commit_sharing {
 
   // Waits (through the current waiting) until `mine` either leads a
   // statement, answering the commits it sends (`mine` first), or was sent by
-  // another's statement, answering an empty batch.
+  // another's statement, answering an empty batch. An empty batch at once
+  // when `mine` is to go alone (its intent or aggregate is in a running statement).
   [[nodiscard]] batch enter(std::shared_ptr<commit> const& mine);
   // The statement of `sent` (as enter answered it) ended and its commits are
   // answered: wakes them and hands the statement's place to queued commits.
   void leave(batch const& sent);
 
  private:
+  using signals = std::vector<std::shared_ptr<application::wake_signal>>;
+  // Whether it touches no intent or aggregate of a running statement.
   [[nodiscard]] bool may_go(commit const& candidate) const;
-  // A statement led by `leader`, with the queued commits that may go along. Under the lock.
-  [[nodiscard]] batch gather(std::shared_ptr<commit> const& leader);
+  // A statement led by `leader`, with the queued commits that may go along;
+  // those that may not are taken out of the queue to go alone (woken by the
+  // caller, after the lock). Under the lock.
+  [[nodiscard]] batch gather(std::shared_ptr<commit> const& leader, signals& to_wake);
 
   std::size_t statements_;
   std::size_t commits_per_statement_;

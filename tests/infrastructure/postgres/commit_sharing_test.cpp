@@ -1,7 +1,6 @@
 // Which decided commits share a statement (no database needed): a commit
-// goes at once when a statement's place is free, queues otherwise, and never
-// shares a statement with, or runs beside, a commit of the same intent or
-// aggregate.
+// goes at once when a statement's place is free, queues otherwise, and goes
+// alone at once when its intent or aggregate is in a statement already.
 #include "commit_sharing.hpp"
 
 #include <chrono>
@@ -81,33 +80,41 @@ TEST(CommitSharing, CommitsArrivingWhileEveryStatementRunsGoTogetherInTheNext) {
   EXPECT_TRUE(went_along_third.get().empty());
 }
 
-TEST(CommitSharing, ACommitOnTheAggregateOfARunningStatementWaitsForItEvenWithAPlaceFree) {
-  commit_sharing sharing{2, 64};
+TEST(CommitSharing, ACommitOnTheAggregateOfARunningStatementGoesAloneAtOnce) {
+  commit_sharing sharing{1, 64};
   counting_waiting waits;
   auto const running = sharing.enter(commit_of("i-0", "hot"));
-  auto const same_aggregate = commit_of("i-1", "hot");
-  auto waiting = queue(sharing, same_aggregate, waits);
-
-  auto const other = commit_of("i-2", "cold");
-  expect_alone_then_leave(sharing, sharing.enter(other), other);  // the free place, without the queued one
-  EXPECT_EQ(waiting.wait_for(0s), std::future_status::timeout) << "went while its aggregate's statement ran";
-
+  auto alone = enter_aside(sharing, commit_of("i-1", "hot"), waits);
+  ASSERT_EQ(alone.wait_for(5s), std::future_status::ready) << "it queued behind the statement it would wait for";
+  EXPECT_TRUE(alone.get().empty());
+  EXPECT_EQ(waits.signals(), 0);
   sharing.leave(running);
-  expect_alone_then_leave(sharing, waiting.get(), same_aggregate);
 }
 
-TEST(CommitSharing, TwinsOfOneIntentNeverShareAStatement) {
+TEST(CommitSharing, ATwinOfACommitInARunningStatementGoesAloneAtOnce) {
   commit_sharing sharing{1, 64};
   counting_waiting waits;
   auto const running = sharing.enter(commit_of("i-0", "a-0"));
-  auto const twin = commit_of("i-1", "a-1");
-  auto const other_twin = commit_of("i-1", "a-2");
-  auto led_by_twin = queue(sharing, twin, waits);
-  auto led_by_other_twin = queue(sharing, other_twin, waits);
+  auto alone = enter_aside(sharing, commit_of("i-0", "a-1"), waits);
+  ASSERT_EQ(alone.wait_for(5s), std::future_status::ready) << "it queued behind the statement it would wait for";
+  EXPECT_TRUE(alone.get().empty());
+  EXPECT_EQ(waits.signals(), 0);
+  sharing.leave(running);
+}
+
+TEST(CommitSharing, OfQueuedCommitsOnOneAggregateOneGoesInTheStatementAndTheOthersAloneAtOnce) {
+  commit_sharing sharing{1, 64};
+  counting_waiting waits;
+  auto const running = sharing.enter(commit_of("i-0", "a-0"));
+  auto const first = commit_of("i-1", "hot");
+  auto led = queue(sharing, first, waits);
+  auto alone = queue(sharing, commit_of("i-2", "hot"), waits);
 
   sharing.leave(running);
-  expect_alone_then_leave(sharing, led_by_twin.get(), twin);
-  expect_alone_then_leave(sharing, led_by_other_twin.get(), other_twin);
+  auto const sent = led.get();
+  ASSERT_EQ(alone.wait_for(5s), std::future_status::ready) << "it waited for the statement it would wait for";
+  EXPECT_TRUE(alone.get().empty());
+  expect_alone_then_leave(sharing, sent, first);
 }
 
 TEST(CommitSharing, AStatementTakesNoMoreCommitsThanItsLimit) {
