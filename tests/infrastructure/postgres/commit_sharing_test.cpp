@@ -80,26 +80,24 @@ TEST(CommitSharing, CommitsArrivingWhileEveryStatementRunsGoTogetherInTheNext) {
   EXPECT_TRUE(went_along_third.get().empty());
 }
 
-TEST(CommitSharing, ACommitOnTheAggregateOfARunningStatementGoesAloneAtOnce) {
+// While a statement with intent i-0 on aggregate a-0 runs, `commit` is answered at once, to go alone.
+void expect_alone_at_once_beside_a_running_statement(std::shared_ptr<commit_sharing::commit> commit) {
   commit_sharing sharing{1, 64};
   counting_waiting waits;
-  auto const running = sharing.enter(commit_of("i-0", "hot"));
-  auto alone = enter_aside(sharing, commit_of("i-1", "hot"), waits);
+  auto const running = sharing.enter(commit_of("i-0", "a-0"));
+  auto alone = enter_aside(sharing, std::move(commit), waits);
   ASSERT_EQ(alone.wait_for(5s), std::future_status::ready) << "it queued behind the statement it would wait for";
   EXPECT_TRUE(alone.get().empty());
   EXPECT_EQ(waits.signals(), 0);
   sharing.leave(running);
 }
 
+TEST(CommitSharing, ACommitOnTheAggregateOfARunningStatementGoesAloneAtOnce) {
+  expect_alone_at_once_beside_a_running_statement(commit_of("i-1", "a-0"));
+}
+
 TEST(CommitSharing, ATwinOfACommitInARunningStatementGoesAloneAtOnce) {
-  commit_sharing sharing{1, 64};
-  counting_waiting waits;
-  auto const running = sharing.enter(commit_of("i-0", "a-0"));
-  auto alone = enter_aside(sharing, commit_of("i-0", "a-1"), waits);
-  ASSERT_EQ(alone.wait_for(5s), std::future_status::ready) << "it queued behind the statement it would wait for";
-  EXPECT_TRUE(alone.get().empty());
-  EXPECT_EQ(waits.signals(), 0);
-  sharing.leave(running);
+  expect_alone_at_once_beside_a_running_statement(commit_of("i-0", "a-1"));
 }
 
 TEST(CommitSharing, OfQueuedCommitsOnOneAggregateOneGoesInTheStatementAndTheOthersAloneAtOnce) {
