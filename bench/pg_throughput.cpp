@@ -6,11 +6,14 @@
 //
 //   bench/pg-bench            (starts a durable throwaway PostgreSQL, builds, runs this)
 //   once_pg_bench --database-url URL [--seconds 5] [--clients 1,4,16,64] [--scenarios new,cold,hot,replay]
+//                 [--shared-commits N]
 //
 // "once" decides a new intent on the aggregate as it last saw it and commits
-// in one statement; "once, claim then commit" is the dispatcher with
-// commit_in_one_step off (once_look, then once_commit). The last column is
-// the CPU of this machine's PostgreSQL processes per command (from /proc).
+// in one statement, with the store's default shared commits (or N); "once,
+// each commit alone" is the same with them off; "once, claim then commit" is
+// the dispatcher with commit_in_one_step off (once_look, then once_commit).
+// The last column is the CPU of this machine's PostgreSQL processes per
+// command (from /proc).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -171,9 +174,9 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "per measurement")->capture_default_str();
   app.add_option("--clients", clients_text)->capture_default_str();
   app.add_option("--scenarios", scenarios_text)->capture_default_str();
-  std::size_t shared_statements = 0;
+  std::size_t shared_statements = once::postgres::pg_options{}.shared_commit_statements;
   app.add_option("--shared-commits", shared_statements,
-                 "also measure once with pg_options::shared_commit_statements at this (0: not)")
+                 "pg_options::shared_commit_statements of \"once\"; above 0, a row with each command alone beside it")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   auto const client_counts = once_bench::parse_number_list(clients_text);
@@ -182,6 +185,7 @@ int main(int argc, char** argv) {
 
   std::string const schema = "bench_" + std::to_string(::getpid());
   once::postgres::pg_options options{url, schema, 64, std::chrono::milliseconds{30000}, "once-bench"};
+  options.shared_commit_statements = shared_statements;
   if (auto migrated = once::postgres::migrate(options); !migrated) {
     std::fprintf(stderr, "migrate: %s\n", migrated.error().message.c_str());
     return 1;
@@ -201,13 +205,13 @@ int main(int argc, char** argv) {
   once::application::dispatcher_options two_step_options;
   two_step_options.commit_in_one_step = false;
   once::application::command_dispatcher<counter> two_step{**store, {}, two_step_options};
-  // The one-step path with commits decided at the same moment sharing a transaction.
-  auto shared_options = options;
-  shared_options.shared_commit_statements = shared_statements;
-  auto shared_store = once::postgres::pg_command_store::open(shared_options);
-  if (!shared_store) return 1;
-  once::application::command_dispatcher<counter> shared{**shared_store};
-  std::string const shared_name = "once, shared commits (" + std::to_string(shared_statements) + " statements)";
+  // The one-step path with shared commits off: each command commits in a transaction of its own.
+  auto alone_options = options;
+  alone_options.shared_commit_statements = 0;
+  auto alone_store = once::postgres::pg_command_store::open(alone_options);
+  if (!alone_store) return 1;
+  once::application::command_dispatcher<counter> alone{**alone_store};
+  constexpr char const* alone_name = "once, each commit alone";
   once::domain::envelope env;
   env.tenant = "tenant-bench";
 
@@ -265,9 +269,9 @@ int main(int argc, char** argv) {
                               }));
       if (shared_statements > 0) {
         // Aggregates of its own (S-<n>), which its dispatcher meets as the "once" row met A-<n>.
-        cells.push_back(measure("new intents, 100k aggregates", shared_name, clients, duration,
+        cells.push_back(measure("new intents, 100k aggregates", alone_name, clients, duration,
                                 [&](int, std::mt19937& rng, std::int64_t& retries) {
-                                  return command_through(shared, "S-" + std::to_string(rng() % 100000), retries);
+                                  return command_through(alone, "S-" + std::to_string(rng() % 100000), retries);
                                 }));
       }
     }
@@ -298,9 +302,9 @@ int main(int argc, char** argv) {
                                 return command_through(two_step, "H-" + std::to_string(rng() % 10), retries);
                               }));
       if (shared_statements > 0) {
-        cells.push_back(measure("hot set of 10 aggregates", shared_name, clients, duration,
+        cells.push_back(measure("hot set of 10 aggregates", alone_name, clients, duration,
                                 [&](int, std::mt19937& rng, std::int64_t& retries) {
-                                  return command_through(shared, "H-" + std::to_string(rng() % 10), retries);
+                                  return command_through(alone, "H-" + std::to_string(rng() % 10), retries);
                                 }));
       }
     }
@@ -369,10 +373,12 @@ int main(int argc, char** argv) {
         return found == rate.end() ? 0.0 : found->second;
       };
       auto const ratio = [](double a, double b) { return b == 0 ? 0.0 : a / b; };
-      std::printf("  %2d clients: new shared/naive %.2fx | new shared/once %.2fx | hot shared/once %.2fx\n", clients,
-                  ratio(at("new intents, 100k aggregates", shared_name), at("new intents, 100k aggregates", "naive")),
-                  ratio(at("new intents, 100k aggregates", shared_name), at("new intents, 100k aggregates", "once")),
-                  ratio(at("hot set of 10 aggregates", shared_name), at("hot set of 10 aggregates", "once")));
+      std::printf(
+          "  %2d clients: new once/each commit alone %.2fx | new each commit alone/naive %.2fx | hot "
+          "once/each commit alone %.2fx\n",
+          clients, ratio(at("new intents, 100k aggregates", "once"), at("new intents, 100k aggregates", alone_name)),
+          ratio(at("new intents, 100k aggregates", alone_name), at("new intents, 100k aggregates", "naive")),
+          ratio(at("hot set of 10 aggregates", "once"), at("hot set of 10 aggregates", alone_name)));
     }
   }
   auto const hot4 = rate.find("hot set of 10 aggregates/once/4");

@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
   app.add_option("--replay-cache", options.replay_cache,
                  "settled intents remembered in memory, 0: none (as payments-service)")
       ->capture_default_str();
+  app.add_option(
+         "--shared-commits", options.postgres.shared_commit_statements,
+         "commits of commands decided together share a statement, at most N such statements at once; 0: each alone")
+      ->capture_default_str();
   app.add_option("--scenarios", scenarios)->capture_default_str();
   app.add_option("--history", history, "payments held by the long-lived account of the history scenario")
       ->capture_default_str();
