@@ -36,8 +36,8 @@ struct pg_options {
   /// run queue and go together in the next. Each keeps its own checks and
   /// answer; a statement that fails sends its commands again one by one.
   /// 0: every command commits in a transaction of its own. Two by default:
-  /// new intents at 16 clients then commit ~1.8x as fast, for half the
-  /// server's CPU each (docs/performance.md, "Shared commits").
+  /// one at a time gains nothing, four no more than two; how much two gain
+  /// depends on the load (docs/performance.md, "Shared commits").
   std::size_t shared_commit_statements = 2;
 };
 
