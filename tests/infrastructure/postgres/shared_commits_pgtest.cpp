@@ -2,9 +2,11 @@
 // (pg_options::shared_commit_statements): each command keeps its own checks
 // and answer, a shared statement that fails sends each of its commands again
 // alone, and a connection lost under one leaves each command committed once.
+#include <chrono>
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -34,9 +36,11 @@ using once::application::decided_commit;
 using once::testing::eventually;
 using once::testing::pg_schema;
 
-std::unique_ptr<once::postgres::pg_command_store> open_sharing(pg_schema const& schema, std::size_t statements) {
+std::unique_ptr<once::postgres::pg_command_store> open_sharing(pg_schema const& schema, std::size_t statements,
+                                                               std::chrono::milliseconds statement_timeout = 5s) {
   auto options = schema.options();
   options.shared_commit_statements = statements;
+  options.statement_timeout = statement_timeout;
   auto opened = once::postgres::pg_command_store::open(options);
   if (!opened) throw std::runtime_error(opened.error().message);
   return std::move(*opened);
@@ -88,18 +92,20 @@ decided new_aggregate_command(std::string const& key, std::string const& aggrega
 
 // Commits on a thread of its own; `waits` counts the signal it makes when it queues.
 std::future<app::result<decided_commit>> commit_aside(once::postgres::pg_command_store& store, decided command,
-                                                      counting_waiting& waits) {
-  return std::async(std::launch::async, [&store, &waits, command = std::move(command)] {
+                                                      counting_waiting& waits,
+                                                      app::claim_waits lock_waits = patient_waits()) {
+  return std::async(std::launch::async, [&store, &waits, lock_waits, command = std::move(command)] {
     once::application::waiting_scope scope{waits};
-    return store.commit_decided(command.claim, command.effects, patient_waits());
+    return store.commit_decided(command.claim, command.effects, lock_waits);
   });
 }
 
 // Commits on a thread of its own and returns once the commit queued behind a running statement.
 std::future<app::result<decided_commit>> queue_commit(once::postgres::pg_command_store& store, decided command,
-                                                      counting_waiting& waits) {
+                                                      counting_waiting& waits,
+                                                      app::claim_waits lock_waits = patient_waits()) {
   int const before = waits.signals();
-  auto committing = commit_aside(store, std::move(command), waits);
+  auto committing = commit_aside(store, std::move(command), waits, lock_waits);
   EXPECT_TRUE(eventually([&] { return waits.signals() == before + 1; }, 10s)) << "the commit did not queue";
   return committing;
 }
@@ -119,8 +125,8 @@ class SharedCommits : public ::testing::Test {
     running_ = commit_aside(*store, new_aggregate_command("alone-held", "held"), waits);
     ASSERT_TRUE(eventually([&] { return a_statement_waits_for_a_lock(schema, "alone-held"); }, 10s));
   }
-  std::future<app::result<decided_commit>> queue(decided command) {
-    return queue_commit(*store, std::move(command), waits);
+  std::future<app::result<decided_commit>> queue(decided command, app::claim_waits lock_waits = patient_waits()) {
+    return queue_commit(*store, std::move(command), waits, lock_waits);
   }
   // The running statement's command commits; the queued commands go in the next statement.
   void end_the_running_statement() {
@@ -219,6 +225,52 @@ TEST_F(SharedCommits, AConnectionLostUnderASharedStatementLeavesEachCommandCommi
   EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_intents WHERE key LIKE 'lost-%'"), 4);
   EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_outbox WHERE message_id LIKE 'lost-%'"), 4);
   EXPECT_EQ(transactions_that_wrote(schema, "lost-"), 4);  // each sent again alone
+}
+
+// A store whose statements are bounded closely: 300 ms beyond their allowed lock waits.
+class SharedCommitsBoundedClosely : public SharedCommits {
+ protected:
+  SharedCommitsBoundedClosely() { store = open_sharing(schema, 1, 300ms); }
+};
+
+TEST_F(SharedCommitsBoundedClosely, AStatementPastItsLongestCommandsBoundAnswersOutcomeUnknownAndRetriesCommitOnce) {
+  aggregate_lock_holder first_lock{schema, "slow-first"};
+  aggregate_lock_holder second_lock{schema, "slow-second"};
+  app::claim_waits const two_seconds_each{50ms, 2s};  // each command alone is bounded at 2.35 s
+  hold_a_running_statement();
+  auto const first = new_aggregate_command("slow-0", "slow-first");
+  auto const second = new_aggregate_command("slow-1", "slow-second");
+  auto first_answer = queue(first, two_seconds_each);
+  auto second_answer = queue(second, two_seconds_each);
+  end_the_running_statement();
+  // The shared statement waits for each lock in turn, each time for less
+  // than the 2 s it may, in all for longer than the 2.35 s it is given.
+  ASSERT_TRUE(eventually([&] { return a_statement_waits_for_a_lock(schema, "slow-0"); }, 10s));
+  std::this_thread::sleep_for(1500ms);
+  first_lock.release();
+
+  for (auto* answer : {&first_answer, &second_answer}) {
+    auto const unknown = answer->get();
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error().code, app::error_code::outcome_unknown);
+  }
+  second_lock.release();
+  // Its backend ends the statement (committed or not) and lets the intents go; each retried alone commits once.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return schema.scalar(
+                   "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE "
+                   "'%slow-0%' AND pid <> pg_backend_pid()") == 0;
+      },
+      10s));
+  for (auto const* command : {&first, &second}) {
+    auto const retried = store->commit_decided(command->claim, command->effects, patient_waits());
+    ASSERT_TRUE(retried.has_value()) << retried.error().message;
+    EXPECT_TRUE(retried->state == decided_commit::status::committed ||
+                retried->state == decided_commit::status::repeat);
+  }
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_intents WHERE key LIKE 'slow-%'"), 2);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_outbox WHERE message_id LIKE 'slow-%'"), 2);
 }
 
 }  // namespace
