@@ -236,17 +236,17 @@ class SharedCommitsBoundedClosely : public SharedCommits {
 TEST_F(SharedCommitsBoundedClosely, AStatementPastItsLongestCommandsBoundAnswersOutcomeUnknownAndRetriesCommitOnce) {
   aggregate_lock_holder first_lock{schema, "slow-first"};
   aggregate_lock_holder second_lock{schema, "slow-second"};
-  app::claim_waits const two_seconds_each{50ms, 2s};  // each command alone is bounded at 2.35 s
+  app::claim_waits const four_seconds_each{50ms, 4s};  // each command alone is bounded at 4.35 s
   hold_a_running_statement();
   auto const first = new_aggregate_command("slow-0", "slow-first");
   auto const second = new_aggregate_command("slow-1", "slow-second");
-  auto first_answer = queue(first, two_seconds_each);
-  auto second_answer = queue(second, two_seconds_each);
+  auto first_answer = queue(first, four_seconds_each);
+  auto second_answer = queue(second, four_seconds_each);
   end_the_running_statement();
   // The shared statement waits for each lock in turn, each time for less
-  // than the 2 s it may, in all for longer than the 2.35 s it is given.
+  // than the 4 s it may, in all for longer than the 4.35 s it is given.
   ASSERT_TRUE(eventually([&] { return a_statement_waits_for_a_lock(schema, "slow-0"); }, 10s));
-  std::this_thread::sleep_for(1500ms);
+  std::this_thread::sleep_for(2500ms);
   first_lock.release();
 
   for (auto* answer : {&first_answer, &second_answer}) {
