@@ -13,7 +13,7 @@
 // replays: payments.authorize_payment repeats of 1000 payments made beforehand, one per
 //          account (what it sends as "replay"); from memory with the replay
 //          cache, one PostgreSQL round trip each with --replay-cache 0.
-// pay:     payments.authorize_payment with a new key per command on one of 256 accounts
+// pay:     payments.authorize_payment with a new key per command on one of 256 accounts, at random,
 //          opened beforehand (what bench/http/payments.lua sends as "pay");
 // history: what a new payments.authorize_payment costs on an account that holds --history
 //          payments against one that holds 10: --history-commands commands on each, one at
@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -161,8 +162,12 @@ int main(int argc, char** argv) {
                   static_cast<long long>(fresh.failed));
     }
     if (wants("pay")) {
+      // Accounts at random, each client drawing from a generator of its own (as wrk's threads do).
+      std::vector<std::mt19937> account_pickers;
+      for (int c = 0; c < clients; ++c) account_pickers.emplace_back(static_cast<std::mt19937::result_type>(c + 1));
       auto const paid = measure(clients, std::chrono::seconds{seconds}, [&](int c, std::int64_t n) {
-        auto const account = run_id + "-P-" + std::to_string((n * 7919 + c * 104729) % paying_accounts);
+        std::uniform_int_distribution<int> any_account{0, paying_accounts - 1};
+        auto const account = run_id + "-P-" + std::to_string(any_account(account_pickers[static_cast<std::size_t>(c)]));
         auto const key =
             run_id + "-pay-" + std::to_string(clients) + "-t" + std::to_string(c) + "-" + std::to_string(n);
         auto const outcome =
