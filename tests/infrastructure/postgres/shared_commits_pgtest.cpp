@@ -6,7 +6,6 @@
 #include <future>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -245,7 +244,13 @@ TEST_F(SharedCommitsBoundedClosely, AStatementPastItsLongestCommandsBoundAnswers
   // The shared statement waits for each lock in turn, each time for less
   // than the 4 s it may, in all for longer than the 4.35 s it is given.
   ASSERT_TRUE(eventually([&] { return a_statement_waits_for_a_lock(schema, "slow-0"); }, 10s));
-  std::this_thread::sleep_for(2500ms);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return schema.scalar(
+                   "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE "
+                   "'%slow-0%' AND clock_timestamp() - query_start >= interval '2.5 s'") > 0;
+      },
+      10s));
   first_lock.release();
 
   for (auto* answer : {&first_answer, &second_answer}) {
