@@ -20,11 +20,13 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -107,7 +109,9 @@ bool replayed(once::testing::http_answer const& answer) {
 // The processes, and the faults that can be done to them.
 class world {
  public:
-  explicit world(std::string postgres_dir) : postgres_dir_(std::move(postgres_dir)) {
+  // shared_commits: every service's --shared-commits; absent, their default.
+  world(std::string postgres_dir, std::optional<int> shared_commits)
+      : postgres_dir_(std::move(postgres_dir)), shared_commits_(shared_commits) {
     auto const listening = once::testing::await_log_event(*kafka_, "listening", 20s);
     if (!listening) throw std::runtime_error("once-kafka-mock did not start");
     brokers_ = listening->at("bootstrap_servers").get<std::string>();
@@ -207,6 +211,25 @@ class world {
 
   [[nodiscard]] std::string const& brokers() const noexcept { return brokers_; }
 
+  // The last lines the running fraud-screening and claims-service wrote, for a ledger that does not balance.
+  void print_log_tails(std::size_t lines) {
+    auto const print_tail = [lines](char const* name, std::vector<std::string> const& output) {
+      std::fprintf(stderr, "chaos: the last %zu of %zu lines of %s:\n", std::min(lines, output.size()), output.size(),
+                   name);
+      for (auto at = output.size() > lines ? output.end() - static_cast<std::ptrdiff_t>(lines) : output.begin();
+           at != output.end(); ++at) {
+        std::fprintf(stderr, "  %s\n", at->c_str());
+      }
+    };
+    {
+      std::lock_guard lock{screening_mutex_};
+      print_tail("fraud-screening", screening_->output_lines());
+    }
+    std::vector<std::string> claims_lines;
+    for (auto const& line : claims->log_lines()) claims_lines.push_back(line.dump());
+    print_tail("claims-service", claims_lines);
+  }
+
   once::testing::pg_schema payments_schema;
   once::testing::pg_schema inventory_schema;
   once::testing::pg_schema claims_schema;
@@ -217,9 +240,11 @@ class world {
   std::unique_ptr<once::testing::service_process> facade;
 
  private:
-  static std::vector<std::string> service_arguments(once::testing::pg_schema const& schema) {
-    return {"--store",  "postgres",    "--database-url", schema.url(),
-            "--schema", schema.name(), "--auth-token",   "secret:tenant-chaos"};
+  std::vector<std::string> service_arguments(once::testing::pg_schema const& schema) const {
+    std::vector<std::string> arguments{"--store",  "postgres",    "--database-url", schema.url(),
+                                       "--schema", schema.name(), "--auth-token",   "secret:tenant-chaos"};
+    if (shared_commits_) arguments.insert(arguments.end(), {"--shared-commits", std::to_string(*shared_commits_)});
+    return arguments;
   }
   static void kill_and_restart(once::testing::service_process& service, std::string const& name, ledger& books) {
     service.kill_hard();
@@ -246,6 +271,7 @@ class world {
   }
 
   std::string postgres_dir_;
+  std::optional<int> shared_commits_;
   std::unique_ptr<once::testing::child_process> kafka_ = std::make_unique<once::testing::child_process>(
       ONCE_KAFKA_MOCK, std::vector<std::string>{"--topic", "claims.events:6", "--topic", "claims.events.dlq:6"});
   std::string brokers_;
@@ -484,13 +510,16 @@ int main(int argc, char** argv) {
   int seconds = 90;
   int clients = 4;
   std::string postgres_dir;
+  std::optional<int> shared_commits;
   app.add_option("--seconds", seconds, "how long the faults and the load last")->check(CLI::Range(5, 86400));
   app.add_option("--clients", clients, "client threads")->check(CLI::Range(1, 64));
   app.add_option("--postgres-dir", postgres_dir, "the throwaway-postgres directory of DATABASE_URL")->required();
+  app.add_option("--shared-commits", shared_commits, "every service's --shared-commits (default: theirs)")
+      ->check(CLI::Range(0, 64));
   CLI11_PARSE(app, argc, argv);
 
   ledger books;
-  world w{postgres_dir};
+  world w{postgres_dir, shared_commits};
   std::vector<std::vector<intent>> intents(static_cast<std::size_t>(clients));
   for (int c = 0; c < clients; ++c) set_up_client(w, c);
 
@@ -714,6 +743,26 @@ int main(int argc, char** argv) {
   auto const problems = books.problems();
   for (auto const& problem : problems) std::fprintf(stderr, "chaos: %s\n", problem.c_str());
   bool const balanced = books.get("lost") == 0 && books.get("doubled") == 0 && problems.empty();
+  if (!balanced) {
+    // Where the claims' pipeline stands, to tell a stalled consumer from a stalled relay.
+    std::fprintf(
+        stderr, "chaos: claims outbox %lld ClaimSubmitted, %lld ClaimScreened, %lld unpublished (oldest %lld s)\n",
+        static_cast<long long>(
+            w.claims_schema.scalar("SELECT count(*) FROM ${schema}.once_outbox WHERE event_type = 'ClaimSubmitted'")),
+        static_cast<long long>(
+            w.claims_schema.scalar("SELECT count(*) FROM ${schema}.once_outbox WHERE event_type = 'ClaimScreened'")),
+        static_cast<long long>(
+            w.claims_schema.scalar("SELECT count(*) FROM ${schema}.once_outbox WHERE published_at IS NULL")),
+        static_cast<long long>(w.claims_schema.scalar(
+            "SELECT coalesce(extract(epoch FROM now() - min(created_at))::bigint, 0) FROM ${schema}.once_outbox "
+            "WHERE published_at IS NULL")));
+    std::fprintf(stderr, "chaos: fraud-screening's inbox %lld messages, the last %lld s ago\n",
+                 static_cast<long long>(w.claims_schema.scalar("SELECT count(*) FROM ${schema}.once_inbox")),
+                 static_cast<long long>(w.claims_schema.scalar(
+                     "SELECT coalesce(extract(epoch FROM now() - max(processed_at))::bigint, -1) FROM "
+                     "${schema}.once_inbox")));
+    w.print_log_tails(40);
+  }
   std::printf("\n%s\n", balanced ? "the books balance" : "THE BOOKS DO NOT BALANCE (see above)");
   return balanced ? 0 : 1;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -54,6 +55,14 @@ class kafka_cluster {
   }
   void bring_up() {
     for (int id = 1; id <= brokers_; ++id) (void)rd_kafka_mock_broker_set_up(cluster_, id);
+  }
+
+  // The Kafka protocol's key of OffsetCommit requests (rdkafka_mock.h takes the number).
+  static constexpr std::int16_t offset_commit_requests = 8;
+  // The next `count` requests of `api_key`, to whichever broker, are answered with `error`.
+  void answer_next_requests(std::int16_t api_key, std::size_t count, rd_kafka_resp_err_t error) {
+    std::vector<rd_kafka_resp_err_t> errors(count, error);
+    rd_kafka_mock_push_request_errors_array(cluster_, api_key, count, errors.data());
   }
 
  private:

@@ -109,6 +109,9 @@ int main(int argc, char** argv) {
                 reading::counter, counted(counters.dead_lettered), {{"result", "dead_lettered"}});
   metrics.watch("once_inbox_messages_total", "Messages the inbox consumer took in, by what became of them",
                 reading::counter, counted(counters.ignored), {{"result", "ignored"}});
+  metrics.watch("once_inbox_offset_commits_failed_total",
+                "Offset commits given up on after the message was done (a redelivery is skipped by its receipt)",
+                reading::counter, counted(counters.uncommitted));
 
   sigset_t signals;
   sigemptyset(&signals);

@@ -15,6 +15,25 @@ using application::result;
 
 constexpr std::chrono::milliseconds first_backoff{100};
 constexpr std::chrono::milliseconds last_backoff{5000};
+// How long an offset commit is retried while the group's coordinator is away.
+constexpr std::chrono::milliseconds commit_patience{5000};
+
+// Errors after which the same commit can succeed without this consumer polling.
+bool coordinator_away(RdKafka::ErrorCode error) {
+  switch (error) {
+    case RdKafka::ERR__TRANSPORT:
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__ALL_BROKERS_DOWN:
+    case RdKafka::ERR__WAIT_COORD:
+    case RdKafka::ERR_REQUEST_TIMED_OUT:
+    case RdKafka::ERR_COORDINATOR_NOT_AVAILABLE:
+    case RdKafka::ERR_NOT_COORDINATOR:
+    case RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS:
+      return true;
+    default:
+      return false;
+  }
+}
 
 result<void> apply_settings(RdKafka::Conf& conf, std::map<std::string, std::string> const& settings) {
   std::string problem;
@@ -93,9 +112,27 @@ struct inbox_consumer::state {
     return false;
   }
 
-  // Commits the message's offset (the next one to read); retried while the brokers are away.
-  void commit(RdKafka::Message& raw) {
-    (void)until_done([&] { return consumer->commitSync(&raw) == RdKafka::ERR_NO_ERROR; });
+  // Commits the message's offset (the next one to read). A commit that fails
+  // loses nothing: the message's effects and receipt are committed, so a
+  // redelivery is skipped as a copy. It is retried only while the coordinator
+  // is briefly away, and then not for long: a thread that retries does not
+  // poll, and a consumer that does not poll cannot rejoin its group, so a
+  // commit refused because the group moved on would be refused for ever.
+  void commit(RdKafka::Message& raw, inbox_message const& message) {
+    if (stopping) return;  // as a consumer that died before its commit: the copy is skipped by its receipt
+    auto backoff = first_backoff;
+    auto const until = std::chrono::steady_clock::now() + commit_patience;
+    for (;;) {
+      auto const error = consumer->commitSync(&raw);
+      if (error == RdKafka::ERR_NO_ERROR) return;
+      if (stopping || !coordinator_away(error) || std::chrono::steady_clock::now() + backoff > until) {
+        ++counters.uncommitted;
+        tell("offset_not_committed", message, RdKafka::err2str(error));
+        return;
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, last_backoff);
+    }
   }
 
   // Copies the message to <topic>.dlq with the reason, records it, and lets its partition move on.
@@ -137,14 +174,14 @@ struct inbox_consumer::state {
     auto const message = message_of(raw);
     auto const event_id = message.header("event-id");
     if (!event_id.has_value() || event_id->empty()) {
-      if (dead_letter(message, "the message has no event-id header", 1)) commit(raw);
+      if (dead_letter(message, "the message has no event-id header", 1)) commit(raw, message);
       return;
     }
     auto const type = message.header("event-type").value_or("");
     auto const handler = handlers.find(type);
     if (handler == handlers.end()) {
       ++counters.ignored;
-      commit(raw);
+      commit(raw, message);
       return;
     }
     domain::message_receipt const receipt{options.group, *event_id};
@@ -159,7 +196,7 @@ struct inbox_consumer::state {
     if (known) {
       ++counters.duplicates;
       tell("duplicate", message, {});
-      commit(raw);
+      commit(raw, message);
       return;
     }
     int attempts = 0;
@@ -178,14 +215,14 @@ struct inbox_consumer::state {
           }
           ++counters.handled;
           tell("handled", message, {});
-          commit(raw);
+          commit(raw, message);
           return;
         case handling::verdict::undecodable:
-          if (dead_letter(message, outcome.reason, attempts + 1)) commit(raw);
+          if (dead_letter(message, outcome.reason, attempts + 1)) commit(raw, message);
           return;
         case handling::verdict::failed:
           if (++attempts >= options.max_attempts) {
-            if (dead_letter(message, outcome.reason, attempts)) commit(raw);
+            if (dead_letter(message, outcome.reason, attempts)) commit(raw, message);
             return;
           }
           break;

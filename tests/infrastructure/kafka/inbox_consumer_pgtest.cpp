@@ -6,7 +6,9 @@
 // moves on.
 #include <once/kafka/inbox_consumer.hpp>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -14,6 +16,7 @@
 #include <once/application/command_dispatcher.hpp>
 #include <once/domain/json_decode.hpp>
 #include <once/postgres/pg_command_store.hpp>
+#include <once/testing/eventually.hpp>
 #include <once/testing/pg_schema.hpp>
 
 #include "support/kafka_cluster.hpp"
@@ -161,6 +164,30 @@ TEST(InboxConsumer, AConsumerStoppedAfterItsTransactionButBeforeItsOffsetCommitL
   EXPECT_EQ(second->counters().duplicates.load(), 1);
   EXPECT_EQ(second->counters().handled.load(), 0);
   EXPECT_EQ(world.balance(), 40);
+}
+
+// A commit the brokers refuse for a reason other than their coordinator
+// being away is given up on at once and the partition moves on: the message
+// loses nothing (its receipt is committed). Retrying it instead, without
+// polling, held the partition for ever when the refusal was the group's
+// having moved on, which only polling can mend.
+TEST(InboxConsumer, AnOffsetCommitTheBrokersRefuseIsGivenUpAndTheNextMessagesAreHandled) {
+  consuming_ledgers world;
+  send(world.cluster, "evt-1", deposit_json("D-1", 1));
+  auto consumer = world.consumer("ledger-keeper");
+  world.cluster.answer_next_requests(kafka_cluster::offset_commit_requests, 20,
+                                     RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE);
+  std::thread running{[&] { consumer->run(); }};
+  send(world.cluster, "evt-2", deposit_json("D-2", 2));
+  send(world.cluster, "evt-3", deposit_json("D-3", 4));
+  bool const all_handled = once::testing::eventually([&] { return consumer->counters().handled == 3; },
+                                                     std::chrono::seconds{20}, std::chrono::milliseconds{50});
+  consumer->stop();
+  running.join();
+  EXPECT_TRUE(all_handled);
+  EXPECT_GE(consumer->counters().uncommitted.load(), 1);
+  EXPECT_EQ(world.balance(), 7);
+  EXPECT_EQ(world.deposits(), 3);
 }
 
 TEST(InboxConsumer, AnUndecodableMessageGoesToTheDeadLetterTopicAndTheExceptionsAndThePartitionMovesOn) {

@@ -87,6 +87,8 @@ struct inbox_counters {
   std::atomic<std::int64_t> duplicates{0};  // skipped: their receipt existed
   std::atomic<std::int64_t> dead_lettered{0};
   std::atomic<std::int64_t> ignored{0};  // no handler for the event-type
+  // Offset commits given up on (the message was done; a redelivery is skipped by its receipt).
+  std::atomic<std::int64_t> uncommitted{0};
 };
 
 class inbox_consumer {
