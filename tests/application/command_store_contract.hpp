@@ -399,6 +399,28 @@ TYPED_TEST_P(CommandStoreContract, ADecidedCommitWritesItsEntriesWithItsRoot) {
   EXPECT_EQ(entry_json(this->store->read_entity(claim.target, "lines", "L1")), nlohmann::json::parse(R"({"q":1})"));
 }
 
+TYPED_TEST_P(CommandStoreContract, ADecidedCommitDeletesTheEntriesItRemovesAndKeepsAndReplacesTheOthers) {
+  auto const first = optimistic(contract_claim("decided-removal-1", "decided-shrinking"));
+  ASSERT_EQ(this->store
+                ->commit_decided(
+                    first,
+                    contract_effects_with_entries(
+                        first, 0,
+                        {{"lines", "L1", R"({"q":1})"}, {"lines", "L2", R"({"q":2})"}, {"lines", "L3", R"({"q":3})"}}),
+                    contract_waits())
+                ->state,
+            app::decided_commit::status::committed);
+  auto const second = optimistic(contract_claim("decided-removal-2", "decided-shrinking"));
+  auto const written = this->store->commit_decided(
+      second, contract_effects_with_entries(second, 1, {{"lines", "L1", "", true}, {"lines", "L3", R"({"q":30})"}}),
+      contract_waits());
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  ASSERT_EQ(written->state, app::decided_commit::status::committed);
+  EXPECT_EQ(entry_json(this->store->read_entity(first.target, "lines", "L1")), nullptr);
+  EXPECT_EQ(entry_json(this->store->read_entity(first.target, "lines", "L2")), nlohmann::json::parse(R"({"q":2})"));
+  EXPECT_EQ(entry_json(this->store->read_entity(first.target, "lines", "L3")), nlohmann::json::parse(R"({"q":30})"));
+}
+
 TYPED_TEST_P(CommandStoreContract, ADecidedCommitOfAnIntentInFlightWaitsForItThenSaysSo) {
   auto const claim = contract_claim("decided-twin", "decided-twin");
   auto held = this->store->claim(claim, contract_waits());
@@ -414,6 +436,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     CommandStoreContract, ADecidedCommitOfANewIntentWritesItAndItsRepeatAnswersTheRecord,
     ADecidedCommitOnAMovedAggregateAnswersItAsItIsAndWritesNothing,
     ADecidedRejectionIsCommittedOnlyOnTheVersionItWasDecidedOn, ADecidedCommitWritesItsEntriesWithItsRoot,
+    ADecidedCommitDeletesTheEntriesItRemovesAndKeepsAndReplacesTheOthers,
     ADecidedCommitOfAnIntentInFlightWaitsForItThenSaysSo, EntriesAreWrittenWithTheirRootAndReadOneAtATime,
     ARemovedEntryIsDeletedWithItsRootsCommitAndTheOthersStay, EntriesOfACommitThatLosesItsVersionCheckAreNotWritten,
     EntriesBelongToTheirAggregateAndItsTenant, OfTwoOptimisticClaimsOfOneIntentOnlyOneCommitSucceeds,

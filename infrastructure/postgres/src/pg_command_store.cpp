@@ -253,9 +253,9 @@ struct pg_command_store::impl {
            literal(connection, detail::entities_json(written.entities)) + ')';
   }
 
-  // once_commit's and once_commit_decided's arguments, in parentheses.
+  // once_commit's and once_commit_decided's arguments, in parentheses; `more` (",..." or empty) ends them.
   std::string commit_arguments(pqxx::connection_base& connection, application::command_effects const& effects,
-                               application::claim_waits const& waits) const {
+                               application::claim_waits const& waits, std::string const& more = {}) const {
     auto const& record = effects.record;
     std::string sql = "(";
     sql += literal(connection, record.intent.tenant) + ',' + literal(connection, record.intent.scope) + ',' +
@@ -268,22 +268,17 @@ struct pg_command_store::impl {
     sql += effects.new_state.has_value() ? literal(connection, effects.new_state->state) : std::string{"NULL"};
     sql += ',' + std::to_string(effects.expected_version) + ',';
     sql += effects.outbox.empty() ? std::string{"NULL"} : literal(connection, detail::outbox_json(effects.outbox));
-    sql += ',' + milliseconds(waits.in_flight) + ',' + milliseconds(waits.aggregate) + ')';
+    sql += ',' + milliseconds(waits.in_flight) + ',' + milliseconds(waits.aggregate) + more + ')';
     return sql;
   }
 
   // The calls that write, in the commit's statement and only with its effects, what
-  // the effects carry beside them: the entries changed (after the root's version
-  // check), the message they came from, the step of a pending intent.
+  // the effects carry beside them: the message they came from, the step of a
+  // pending intent (and the entries changed, which once_commit_decided takes itself).
   std::vector<std::string> written_beside(pqxx::connection_base& connection,
                                           application::command_effects const& effects) const {
     std::vector<std::string> calls;
     auto const& record = effects.record;
-    if (effects.new_state.has_value()) {
-      if (auto entities = entities_statement(connection, *effects.new_state); !entities.empty()) {
-        calls.push_back(std::move(entities));
-      }
-    }
     if (effects.inbox.has_value()) {
       calls.push_back(options.schema + ".once_record_receipt(" + literal(connection, effects.inbox->consumer) + ',' +
                       literal(connection, effects.inbox->message_id) + ')');
@@ -308,7 +303,13 @@ struct pg_command_store::impl {
     for (auto const& beside : written_beside(connection, effects)) {
       sql += ", CASE WHEN d.outcome = 'committed' THEN " + beside + " END";
     }
-    return sql + " FROM " + decided_call + commit_arguments(connection, effects, waits) + " AS d";
+    std::string entries;  // p_entities and p_removed (sql/0015)
+    for (auto const part : {detail::entry_part::written, detail::entry_part::removed}) {
+      auto const json =
+          effects.new_state.has_value() ? detail::entries_json(effects.new_state->entities, part) : std::string{};
+      entries += ',' + (json.empty() ? std::string{"NULL"} : literal(connection, json));
+    }
+    return sql + " FROM " + decided_call + commit_arguments(connection, effects, waits, entries) + " AS d";
   }
 
   // One statement, in a transaction of its own. A lost connection leaves the
@@ -522,6 +523,11 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
   std::string commit_statement(application::command_effects const& effects) {
     auto& connection = lease_.connection();
     std::string sql = store_->commit_call + store_->commit_arguments(connection, effects, waits_);
+    if (effects.new_state.has_value()) {
+      if (auto entities = store_->entities_statement(connection, *effects.new_state); !entities.empty()) {
+        sql += ", " + entities;  // after once_commit's version check: an error there rolls both back
+      }
+    }
     for (auto const& beside : store_->written_beside(connection, effects)) sql += ", " + beside;
     if (in_transaction_) sql += "; COMMIT";
     return sql;

@@ -43,6 +43,23 @@ std::string entities_json(std::vector<application::stored_entity> const& entitie
   return out;
 }
 
+std::string entries_json(std::vector<application::stored_entity> const& entities, entry_part part) {
+  using domain::detail::write_json_string;
+  std::string out;
+  for (auto const& entity : entities) {
+    if (entity.removed != (part == entry_part::removed)) continue;
+    out += out.empty() ? "[" : ",";
+    out += "{\"collection\":";
+    write_json_string(out, entity.collection);
+    out += ",\"id\":";
+    write_json_string(out, entity.id);
+    if (part == entry_part::written) out += ",\"state\":" + entity.state;  // already JSON
+    out += '}';
+  }
+  if (!out.empty()) out += ']';
+  return out;
+}
+
 std::string outbox_json(std::vector<application::outbox_message> const& messages) {
   using domain::detail::write_json_string;
   std::string out = "[";

@@ -29,4 +29,10 @@ namespace once::postgres::detail {
 // null for a removed entry).
 [[nodiscard]] std::string entities_json(std::vector<application::stored_entity> const& entities);
 
+// Either part of the entries as a JSON array for once_commit_decided: those
+// written ({"collection", "id", "state"}) or those removed ({"collection",
+// "id"}); empty when the write has none of that part.
+enum class entry_part { written, removed };
+[[nodiscard]] std::string entries_json(std::vector<application::stored_entity> const& entities, entry_part part);
+
 }  // namespace once::postgres::detail
