@@ -69,13 +69,13 @@ class pg_under_test final : public store_under_test {
   std::unique_ptr<once::postgres::pg_command_store> store_;
 };
 
-// The store with pg_options' defaults (shared commits off).
+// The store with pg_options' defaults (shared commits on).
 struct pg_store_factory {
   std::unique_ptr<store_under_test> make(once::application::clock const&) { return std::make_unique<pg_under_test>(); }
 };
-// The same with commits decided at the same moment sharing a transaction (two statements at once).
-struct pg_sharing_store_factory {
-  std::unique_ptr<store_under_test> make(once::application::clock const&) { return std::make_unique<pg_under_test>(2); }
+// The same with shared commits off: each command commits in a transaction of its own.
+struct pg_store_alone_factory {
+  std::unique_ptr<store_under_test> make(once::application::clock const&) { return std::make_unique<pg_under_test>(0); }
 };
 
 // For the store contract suite, which owns a bare command_store.

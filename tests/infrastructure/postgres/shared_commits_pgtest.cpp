@@ -24,9 +24,10 @@
 
 namespace once_tests {
 
-// The semantics and one-step suites, unchanged, on a store that shares commits.
-INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStoreSharingCommits, SemanticsTable, pg_sharing_store_factory);
-INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStoreSharingCommits, OneStepDispatch, pg_sharing_store_factory);
+// The semantics and one-step suites run on the default store, which shares
+// commits; here they run again with each command committing alone.
+INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStoreEachCommitAlone, SemanticsTable, pg_store_alone_factory);
+INSTANTIATE_TYPED_TEST_SUITE_P(PostgresStoreEachCommitAlone, OneStepDispatch, pg_store_alone_factory);
 
 namespace {
 
