@@ -16,12 +16,12 @@ for key in machine date commit; do
 done
 table=$(awk '/^<!-- bench\/run: begin -->$/ { inside = 1; next } /^<!-- bench\/run: end -->$/ { inside = 0 } inside' "$doc")
 run_commit=$(sed -n 's/^  "commit": "\(.*\)",$/\1/p' "$json")
-echo "$table" | grep -qF "at commit $run_commit;" ||
+grep -qF "at commit $run_commit;" <<<"$table" ||
   { echo "docs/performance.md: the table between the bench/run markers is not latest.json's run ($run_commit)"; failed=1; }
 for figure in $figures; do
   grep -Eq "^    \"$figure\": (null|-?[0-9]+(\.[0-9]+)?),?$" "$json" ||
     { echo "latest.json: \"$figure\" missing or not a number"; failed=1; }
-  echo "$table" | grep -qF "\`$figure\`" || { echo "docs/performance.md: no row for $figure"; failed=1; }
+  grep -qF "\`$figure\`" <<<"$table" || { echo "docs/performance.md: no row for $figure"; failed=1; }
 done
 [ "$failed" -eq 0 ] && echo "latest.json holds all $(echo $figures | wc -w) figures; docs/performance.md shows its run"
 exit "$failed"
