@@ -1,5 +1,6 @@
-// Store failures: bounded retries of aborted transactions, no outcome for
-// infrastructure errors, and a safe retry after an unknown commit outcome.
+// Store failures: bounded retries of aborted transactions and of races on
+// an aggregate, no outcome for infrastructure errors, and a safe retry after
+// an unknown commit outcome.
 #include <once/application/command_dispatcher.hpp>
 
 #include <gtest/gtest.h>
@@ -44,6 +45,35 @@ TEST_F(StoreFailures, RetriesStopAtTheBoundAndLeaveTheIntentNew) {
   auto const later = flaky_dispatcher.dispatch(withdraw{"L-1", 10}, envelope_with("w1"));
   ASSERT_TRUE(later.has_value());
   EXPECT_EQ(later->kind(), outcome_kind::applied);
+  EXPECT_EQ(ledger_state_of("L-1")->balance, 90);
+}
+
+TEST_F(StoreFailures, AnAggregateMovedTwiceUnderOneAttemptByOthersIsARaceRetriedSerialised) {
+  flaky.answer_next_decided_commits_moved(2, /*by_own_commit=*/false);
+  auto const outcome = flaky_dispatcher.dispatch(withdraw{"L-1", 10}, envelope_with("w1"));
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(outcome->kind(), outcome_kind::applied);
+  EXPECT_EQ(metrics.retries(), 1);
+  EXPECT_EQ(ledger_state_of("L-1")->balance, 90);
+}
+
+TEST_F(StoreFailures, DecidingAgainBehindThisProcesssOwnCommitsIsQueueingNotARace) {
+  flaky.answer_next_decided_commits_moved(10, /*by_own_commit=*/true);
+  auto const outcome = flaky_dispatcher.dispatch(withdraw{"L-1", 10}, envelope_with("w1"));
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(outcome->kind(), outcome_kind::applied);
+  EXPECT_EQ(metrics.retries(), 0);
+  EXPECT_EQ(metrics.decided_again(), 10);
+  EXPECT_EQ(ledger_state_of("L-1")->balance, 90);
+}
+
+TEST_F(StoreFailures, QueueingBehindOwnCommitsPastItsBoundIsRetriedSerialised) {
+  using dispatcher = once::application::command_dispatcher<ledger>;
+  flaky.answer_next_decided_commits_moved(dispatcher::max_decisions_behind_own_commits + 1, /*by_own_commit=*/true);
+  auto const outcome = flaky_dispatcher.dispatch(withdraw{"L-1", 10}, envelope_with("w1"));
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(outcome->kind(), outcome_kind::applied);
+  EXPECT_EQ(metrics.retries(), 1);
   EXPECT_EQ(ledger_state_of("L-1")->balance, 90);
 }
 

@@ -1,6 +1,8 @@
 // A command store that wraps a real one and fails on purpose: the next N
 // commits answer a chosen error (after rolling back, as a database would), or
-// the next claims fail, or reads of entities' entries fail. It proves what the dispatcher does with store errors.
+// the next claims fail, or reads of entities' entries fail, or the next
+// one-step commits are answered that the aggregate moved. It proves what the
+// dispatcher does with store errors and races.
 #pragma once
 
 #include <atomic>
@@ -25,6 +27,13 @@ class flaky_store final : public once::application::command_store {
   }
   void fail_next_claims(int count) { failing_claims_ = count; }
   void fail_entity_reads(bool failing) { failing_entity_reads_ = failing; }
+  // The next `count` one-step commits write nothing and answer that the
+  // aggregate moved (to what it is), by another's commit or, with
+  // `by_own_commit`, by one of this process the command waited for.
+  void answer_next_decided_commits_moved(int count, bool by_own_commit) {
+    moved_answers_ = count;
+    moved_by_own_commit_ = by_own_commit;
+  }
 
   once::application::result<once::application::claim_result> claim(
       once::application::intent_claim const& claim, once::application::claim_waits const& waits) override {
@@ -49,6 +58,16 @@ class flaky_store final : public once::application::command_store {
   once::application::result<std::optional<once::application::intent_record>> find(
       once::domain::intent_key const& intent) override {
     return inner_->find(intent);
+  }
+  once::application::result<once::application::decided_commit> commit_decided(
+      once::application::intent_claim const& claim, once::application::command_effects effects,
+      once::application::claim_waits const& waits) override {
+    if (moved_answers_ <= 0) return command_store::commit_decided(claim, std::move(effects), waits);
+    --moved_answers_;
+    auto current = inner_->read(claim.target);
+    if (!current) return once::domain::unexpected{std::move(current).error()};
+    return once::application::decided_commit{once::application::decided_commit::status::moved, std::nullopt,
+                                             std::move(*current), moved_by_own_commit_};
   }
 
  private:
@@ -87,6 +106,8 @@ class flaky_store final : public once::application::command_store {
   std::atomic<bool> failing_entity_reads_{false};
   std::atomic<int> failing_commits_{0};
   std::atomic<int> failing_claims_{0};
+  std::atomic<int> moved_answers_{0};
+  bool moved_by_own_commit_ = false;
   once::application::error_code commit_code_ = once::application::error_code::aborted;
   bool fail_after_commit_ = false;
 };

@@ -5,6 +5,18 @@
 #include <utility>
 
 namespace once::postgres::detail {
+namespace {
+
+// Waits for the one wake-up a queued or following commit gets. Statements are
+// bounded (the store's watchdog), so the wait is too; it never ends before
+// the wake-up, since a leader may still be using the commit. Waits of a minute
+// each keep every waiting's timers within range.
+void wait_for(application::wake_signal& signal) {
+  while (!signal.wait_until(application::wait_clock::now() + std::chrono::minutes{1})) {
+  }
+}
+
+}  // namespace
 
 commit_sharing::commit_sharing(std::size_t statements, std::size_t commits_per_statement)
     : statements_(std::max<std::size_t>(1, statements)),
@@ -14,17 +26,27 @@ bool commit_sharing::may_go(commit const& candidate) const {
   return !running_intents_.contains(candidate.intent) && !running_aggregates_.contains(candidate.aggregate);
 }
 
+void commit_sharing::hold_back(std::shared_ptr<commit> const& held, signals& to_wake) {
+  if (running_intents_.contains(held->intent)) {
+    to_wake.push_back(held->signal);  // a twin: alone, now
+    return;
+  }
+  auto const& running = running_aggregates_.at(held->aggregate);
+  held->followed = running;
+  running->followers.push_back(held);
+}
+
 commit_sharing::batch commit_sharing::gather(std::shared_ptr<commit> const& leader, signals& to_wake) {
   ++running_;
   batch sent{leader};
   running_intents_.insert(leader->intent);
-  running_aggregates_.insert(leader->aggregate);
+  running_aggregates_.emplace(leader->aggregate, leader);
   for (auto at = queued_.begin(); at != queued_.end() && sent.size() < commits_per_statement_;) {
     if (!may_go(**at)) {
-      to_wake.push_back((*at)->signal);  // a twin or an aggregate of this statement: alone, now
+      hold_back(*at, to_wake);
     } else {
       running_intents_.insert((*at)->intent);
-      running_aggregates_.insert((*at)->aggregate);
+      running_aggregates_.emplace((*at)->aggregate, *at);
       sent.push_back(*at);
     }
     at = queued_.erase(at);
@@ -34,24 +56,27 @@ commit_sharing::batch commit_sharing::gather(std::shared_ptr<commit> const& lead
 
 commit_sharing::batch commit_sharing::enter(std::shared_ptr<commit> const& mine) {
   std::unique_lock lock(mutex_);
-  if (!may_go(*mine)) return {};
-  if (running_ < statements_) {
+  mine->leads = false;
+  mine->batch.clear();
+  mine->followed.reset();
+  if (running_intents_.contains(mine->intent)) return {};
+  if (!may_go(*mine)) {
+    mine->signal = application::current_waiting().new_signal();
+    signals none;
+    hold_back(mine, none);
+  } else if (running_ < statements_) {
     signals to_wake;
     auto sent = gather(mine, to_wake);
     lock.unlock();
     for (auto const& signal : to_wake) signal->notify();
     return sent;
+  } else {
+    mine->signal = application::current_waiting().new_signal();
+    queued_.push_back(mine);
   }
-  mine->signal = application::current_waiting().new_signal();
-  queued_.push_back(mine);
   auto const signal = mine->signal;
   lock.unlock();
-  // Woken once: to lead, to go alone, or because a statement sent it.
-  // Statements are bounded (the store's watchdog), so the wait is too; it
-  // never ends before the wake-up, since a leader may still be using this
-  // commit. Waits of a minute each keep every waiting's timers within range.
-  while (!signal->wait_until(application::wait_clock::now() + std::chrono::minutes{1})) {
-  }
+  wait_for(*signal);  // to lead, to go alone, because a statement sent it, or its followed commit's ended
   lock.lock();
   if (mine->leads) return std::move(mine->batch);
   return {};
@@ -65,6 +90,8 @@ void commit_sharing::leave(batch const& sent) {
     for (auto const& commit : sent) {
       running_intents_.erase(commit->intent);
       running_aggregates_.erase(commit->aggregate);
+      for (auto const& follower : commit->followers) to_wake.push_back(follower->signal);
+      commit->followers.clear();  // each follower holds what it followed until it has read it
     }
     for (std::size_t i = 1; i < sent.size(); ++i) to_wake.push_back(sent[i]->signal);
     // The statement's place goes to the commit queued longest.
@@ -72,7 +99,7 @@ void commit_sharing::leave(batch const& sent) {
       auto next = std::move(queued_.front());
       queued_.pop_front();
       if (!may_go(*next)) {
-        to_wake.push_back(next->signal);  // its intent or aggregate still runs: alone
+        hold_back(next, to_wake);
         continue;
       }
       next->batch = gather(next, to_wake);

@@ -1,16 +1,20 @@
 // Which decided commits share one statement and its transaction. At most a
 // fixed number of shared statements run at once; a commit that arrives while
 // they all run queues, and the next statement takes the queued commits (one
-// per intent and aggregate). A commit on an intent or aggregate of a running
-// statement goes alone at once instead: it would wait for that statement's
-// lock anyway, and was decided on the version that statement is moving, so
-// queueing would only make it wait twice; and a shared statement then never
-// waits for a lock another of this process holds. No commit waits for
-// company: one alone runs at once, by itself.
+// per intent and aggregate). A commit on the aggregate of a running statement
+// follows that statement's commit on it: it waits for the statement to end,
+// and its caller learns whether the aggregate moved from under its decision
+// (then it decides again on what that commit left, without a statement of
+// its own; sent at once, it would wait for the statement's lock and be
+// answered that the aggregate moved). A twin of an intent in a running
+// statement goes alone at once, to wait for the intent's lock in the server
+// as twins do. So a shared statement never waits for a lock another of this
+// process holds. No commit waits for company: one alone runs at once.
 #pragma once
 
 #include <cstddef>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -33,28 +37,39 @@ class commit_sharing {
     // Under the queue's lock:
     std::shared_ptr<application::wake_signal> signal;
     bool leads = false;
-    std::vector<std::shared_ptr<commit>> batch;  // what a leader sends, itself first
+    std::vector<std::shared_ptr<commit>> batch;      // what a leader sends, itself first
+    std::vector<std::shared_ptr<commit>> followers;  // waiting for this commit's statement to end
+    // Set by enter when this commit waited for the end of `followed`, the
+    // running statement's commit on its aggregate; its caller reads what
+    // `followed` left and, unless it decides again, enters once more.
+    std::shared_ptr<commit> followed;
   };
   using batch = std::vector<std::shared_ptr<commit>>;
 
   commit_sharing(std::size_t statements, std::size_t commits_per_statement);
 
   // Waits (through the current waiting) until `mine` either leads a
-  // statement, answering the commits it sends (`mine` first), or was sent by
-  // another's statement, answering an empty batch. An empty batch at once
-  // when `mine` is to go alone (its intent or aggregate is in a running statement).
+  // statement, answering the commits it sends (`mine` first); or was sent by
+  // another's statement, or followed a running commit on its aggregate until
+  // that commit's statement ended (`mine->followed` set), answering an empty
+  // batch. An empty batch at once when `mine` is to go alone (a twin of its
+  // intent is in a running statement).
   [[nodiscard]] batch enter(std::shared_ptr<commit> const& mine);
   // The statement of `sent` (as enter answered it) ended and its commits are
-  // answered: wakes them and hands the statement's place to queued commits.
+  // answered: wakes them and their followers, and hands the statement's place
+  // to queued commits.
   void leave(batch const& sent);
 
  private:
   using signals = std::vector<std::shared_ptr<application::wake_signal>>;
   // Whether it touches no intent or aggregate of a running statement.
   [[nodiscard]] bool may_go(commit const& candidate) const;
+  // A commit that may not go: it follows the running commit on its aggregate,
+  // or, a twin of a running intent, is to go alone (its signal into `to_wake`,
+  // for the caller to wake after the lock). Under the lock.
+  void hold_back(std::shared_ptr<commit> const& held, signals& to_wake);
   // A statement led by `leader`, with the queued commits that may go along;
-  // those that may not are taken out of the queue to go alone (woken by the
-  // caller, after the lock). Under the lock.
+  // those that may not are taken out of the queue and held back. Under the lock.
   [[nodiscard]] batch gather(std::shared_ptr<commit> const& leader, signals& to_wake);
 
   std::size_t statements_;
@@ -63,7 +78,7 @@ class commit_sharing {
   std::size_t running_ = 0;
   std::deque<std::shared_ptr<commit>> queued_;  // oldest first
   std::set<std::string> running_intents_;
-  std::set<std::string> running_aggregates_;
+  std::map<std::string, std::shared_ptr<commit>> running_aggregates_;  // the running commit on each
 };
 
 }  // namespace once::postgres::detail

@@ -207,10 +207,20 @@ struct shared_commit final : detail::commit_sharing::commit {
     return aggregate.tenant + '\x1f' + aggregate.type + '\x1f' + aggregate.id;
   }
 
+  // Answers this commit; what it committed stays readable by commits that
+  // followed it after its caller (and the effects) are gone.
+  void settle(result<application::decided_commit> given) {
+    if (given && given->state == application::decided_commit::status::committed && effects.new_state.has_value()) {
+      left = stored_aggregate{effects.new_state->ref, effects.new_state->version, effects.new_state->state, {}};
+    }
+    answer = std::move(given);
+  }
+
   intent_claim const& claim;                    // the caller's, alive while it waits
   application::command_effects const& effects;  // the same
   application::claim_waits waits;
   std::optional<result<application::decided_commit>> answer;  // none: commit alone
+  std::optional<stored_aggregate> left;  // the aggregate's root as this commit left it, when it moved it
 };
 
 }  // namespace
@@ -363,7 +373,7 @@ struct pg_command_store::impl {
     };
     if (sent.size() == 1) {
       auto& only = commit_of(0);
-      only.answer = commit_alone(only.claim, only.effects, only.waits);
+      only.settle(commit_alone(only.claim, only.effects, only.waits));
       return;
     }
     auto acquired = pool.acquire();
@@ -382,7 +392,7 @@ struct pg_command_store::impl {
       if (answers.size() != sent.size()) return;  // not what was sent: each alone learns its outcome
       for (std::size_t i = 0; i < sent.size(); ++i) {
         auto& one = commit_of(i);
-        one.answer = read_decided(answers[i], one.claim);
+        one.settle(read_decided(answers[i], one.claim));
       }
     } catch (std::exception const& failure) {
       auto error = detail::translate(failure, phase::committing);
@@ -625,10 +635,19 @@ result<application::decided_commit> pg_command_store::commit_decided(intent_clai
   }
   if (!impl_->sharing.has_value()) return impl_->commit_alone(claim, effects, waits);
   auto mine = std::make_shared<shared_commit>(claim, effects, waits);
-  auto const sent = impl_->sharing->enter(mine);
-  if (!sent.empty()) impl_->commit_together(sent);
-  if (mine->answer.has_value()) return std::move(*mine->answer);
-  return impl_->commit_alone(claim, effects, waits);  // the shared statement failed: on its own
+  for (;;) {
+    auto const sent = impl_->sharing->enter(mine);
+    if (!sent.empty()) impl_->commit_together(sent);
+    if (mine->answer.has_value()) return std::move(*mine->answer);
+    if (mine->followed == nullptr) break;
+    // It waited for this process's commit on its aggregate: decided on the
+    // version that commit moved, it is answered so without a statement.
+    auto const& followed = static_cast<shared_commit const&>(*mine->followed);
+    if (followed.left.has_value() && followed.left->version > effects.expected_version) {
+      return application::decided_commit{application::decided_commit::status::moved, std::nullopt, followed.left, true};
+    }
+  }
+  return impl_->commit_alone(claim, effects, waits);  // alone: a twin runs, or the shared statement failed
 }
 
 result<std::optional<stored_aggregate>> pg_command_store::read(aggregate_ref const& ref) {

@@ -1,6 +1,7 @@
 // Which decided commits share a statement (no database needed): a commit
-// goes at once when a statement's place is free, queues otherwise, and goes
-// alone at once when its intent or aggregate is in a statement already.
+// goes at once when a statement's place is free, queues otherwise, follows
+// the running commit on its aggregate until that statement ends, and goes
+// alone at once when a twin of its intent is in a statement already.
 #include "commit_sharing.hpp"
 
 #include <chrono>
@@ -80,39 +81,48 @@ TEST(CommitSharing, CommitsArrivingWhileEveryStatementRunsGoTogetherInTheNext) {
   EXPECT_TRUE(went_along_third.get().empty());
 }
 
-// While a statement with intent i-0 on aggregate a-0 runs, `commit` is answered at once, to go alone.
-void expect_alone_at_once_beside_a_running_statement(std::shared_ptr<commit_sharing::commit> commit) {
+TEST(CommitSharing, ACommitOnTheAggregateOfARunningStatementFollowsItsCommitUntilTheStatementEnds) {
   commit_sharing sharing{1, 64};
   counting_waiting waits;
   auto const running = sharing.enter(commit_of("i-0", "a-0"));
-  auto alone = enter_aside(sharing, std::move(commit), waits);
+  auto const follower = commit_of("i-1", "a-0");
+  auto followed = queue(sharing, follower, waits);
+  EXPECT_EQ(followed.wait_for(50ms), std::future_status::timeout) << "answered before the statement it follows ended";
+
+  sharing.leave(running);
+  EXPECT_TRUE(followed.get().empty());
+  EXPECT_EQ(follower->followed, running[0]);
+  // Entering again after its followed commit ended, it goes.
+  expect_alone_then_leave(sharing, sharing.enter(follower), follower);
+  EXPECT_EQ(follower->followed, nullptr);
+}
+
+TEST(CommitSharing, ATwinOfACommitInARunningStatementGoesAloneAtOnce) {
+  commit_sharing sharing{1, 64};
+  counting_waiting waits;
+  auto const running = sharing.enter(commit_of("i-0", "a-0"));
+  auto alone = enter_aside(sharing, commit_of("i-0", "a-1"), waits);
   ASSERT_EQ(alone.wait_for(5s), std::future_status::ready) << "it queued behind the statement it would wait for";
   EXPECT_TRUE(alone.get().empty());
   EXPECT_EQ(waits.signals(), 0);
   sharing.leave(running);
 }
 
-TEST(CommitSharing, ACommitOnTheAggregateOfARunningStatementGoesAloneAtOnce) {
-  expect_alone_at_once_beside_a_running_statement(commit_of("i-1", "a-0"));
-}
-
-TEST(CommitSharing, ATwinOfACommitInARunningStatementGoesAloneAtOnce) {
-  expect_alone_at_once_beside_a_running_statement(commit_of("i-0", "a-1"));
-}
-
-TEST(CommitSharing, OfQueuedCommitsOnOneAggregateOneGoesInTheStatementAndTheOthersAloneAtOnce) {
+TEST(CommitSharing, OfQueuedCommitsOnOneAggregateOneGoesInTheStatementAndTheOthersFollowIt) {
   commit_sharing sharing{1, 64};
   counting_waiting waits;
   auto const running = sharing.enter(commit_of("i-0", "a-0"));
   auto const first = commit_of("i-1", "hot");
+  auto const second = commit_of("i-2", "hot");
   auto led = queue(sharing, first, waits);
-  auto alone = queue(sharing, commit_of("i-2", "hot"), waits);
+  auto followed = queue(sharing, second, waits);
 
   sharing.leave(running);
   auto const sent = led.get();
-  ASSERT_EQ(alone.wait_for(5s), std::future_status::ready) << "it waited for the statement it would wait for";
-  EXPECT_TRUE(alone.get().empty());
+  EXPECT_EQ(followed.wait_for(50ms), std::future_status::timeout) << "answered before the statement it follows ended";
   expect_alone_then_leave(sharing, sent, first);
+  EXPECT_TRUE(followed.get().empty());
+  EXPECT_EQ(second->followed, first);
 }
 
 TEST(CommitSharing, AStatementTakesNoMoreCommitsThanItsLimit) {

@@ -1,7 +1,9 @@
 // Commits decided at the same moment sharing one transaction
 // (pg_options::shared_commit_statements): each command keeps its own checks
-// and answer, a shared statement that fails sends each of its commands again
-// alone, and a connection lost under one leaves each command committed once.
+// and answer, a command on the aggregate of a running statement waits for it
+// and is answered without a statement when it moved the aggregate, a shared
+// statement that fails sends each of its commands again alone, and a
+// connection lost under one leaves each command committed once.
 #include <chrono>
 #include <future>
 #include <memory>
@@ -180,6 +182,43 @@ TEST_F(SharedCommits, EachCommandOfASharedStatementHasItsOwnAnswer) {
   EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_intents WHERE key = 'shared-moved'"), 0);
   // done-before, existing, alone-held and shared-new
   EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_outbox"), 4);
+}
+
+TEST_F(SharedCommits, ACommandOnTheAggregateOfARunningStatementIsAnsweredWhatThatStatementLeft) {
+  hold_a_running_statement();
+  auto follows = queue(new_aggregate_command("follows-held", "held"));  // decided on version 0, as the running one
+  EXPECT_EQ(follows.wait_for(50ms), std::future_status::timeout) << "answered before the statement it follows ended";
+  end_the_running_statement();
+
+  auto const moved = follows.get();
+  ASSERT_TRUE(moved.has_value()) << moved.error().message;
+  EXPECT_EQ(moved->state, decided_commit::status::moved);
+  EXPECT_TRUE(moved->moved_by_own_commit);
+  ASSERT_TRUE(moved->current.has_value());
+  EXPECT_EQ(moved->current->version, 1);
+  EXPECT_EQ(schema.scalar("SELECT count(*) FROM ${schema}.once_intents WHERE key = 'follows-held'"), 0);
+  EXPECT_EQ(transactions_that_wrote(schema, ""), 1) << "it sent no statement of its own";
+}
+
+TEST_F(SharedCommits, ACommandFollowingACommitThatWasNotWrittenIsSentItself) {
+  auto const first = new_aggregate_command("first", "agg-first");
+  expect_committed(store->commit_decided(first.claim, first.effects, patient_waits()));
+  hold_a_running_statement();
+  auto clash = new_aggregate_command("clash", "agg-clash");
+  clash.effects.outbox.at(0).message_id = first.effects.outbox.at(0).message_id;  // refused: message ids are unique
+  auto refused = queue(clash);
+  auto along = queue(new_aggregate_command("along", "agg-along"));
+  auto follows = queue(new_aggregate_command("follows-clash", "agg-clash"));
+  end_the_running_statement();
+
+  expect_committed(along.get());
+  auto const sent = follows.get();
+  ASSERT_TRUE(sent.has_value()) << sent.error().message;
+  EXPECT_EQ(sent->state, decided_commit::status::committed);
+  // Alone, the clash is refused, or answered moved if the follower was first.
+  auto const clashed = refused.get();
+  EXPECT_TRUE(!clashed.has_value() || clashed->state == decided_commit::status::moved);
+  EXPECT_EQ(schema.scalar("SELECT version FROM ${schema}.once_aggregates WHERE aggregate_id = 'agg-clash'"), 1);
 }
 
 TEST_F(SharedCommits, AStatementThatFailsSendsEachOfItsCommandsAgainAlone) {

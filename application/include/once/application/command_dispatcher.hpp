@@ -201,6 +201,11 @@ class command_dispatcher final : public step_recoverer {
     return store_->find(intent.untyped());
   }
 
+  /// How often one attempt decides again behind this process's own commits on
+  /// its aggregate (decided_commit::moved_by_own_commit) before it counts as
+  /// contended and serialises instead.
+  static constexpr int max_decisions_behind_own_commits = 64;
+
  private:
   using state_type = typename A::state;
   using event_type = typename A::event;
@@ -335,6 +340,8 @@ class command_dispatcher final : public step_recoverer {
       known = std::move(*stored);
       guessed = false;
     }
+    bool lost_a_race = false;
+    int queued_behind_own_commits = 0;
     for (bool refreshed = false;;) {
       auto const read_entry = [this, &claim](std::string_view collection, std::string const& id) {
         return store_->read_entity(claim.target, collection, id);
@@ -382,7 +389,12 @@ class command_dispatcher final : public step_recoverer {
       } else {
         cache_.forget(claim.target);
       }
-      if (refreshed) return fail(error_code::aborted, "the aggregate " + claim.target.id + " moved while deciding");
+      // Moving under a decision made on what the store answered is a race, left to
+      // handle(); moved by this process's own commit it waited for, the command
+      // is queueing on the aggregate, within a bound.
+      bool const lost = said->moved_by_own_commit ? ++queued_behind_own_commits > max_decisions_behind_own_commits
+                                                  : std::exchange(lost_a_race, true);
+      if (lost) return fail(error_code::aborted, "the aggregate " + claim.target.id + " moved while deciding");
       metrics_->decided_again(Command::type_name);
       known = std::move(said->current);
       guessed = false;

@@ -84,6 +84,9 @@ struct decided_commit {
   status state = status::committed;
   std::optional<intent_record> existing;    // when repeat
   std::optional<stored_aggregate> current;  // when moved: the aggregate as it is now, or none if it does not exist
+  /// When moved: by a commit of this process that the command waited for. Deciding
+  /// again on `current` is queueing behind that commit, not a race lost to another.
+  bool moved_by_own_commit = false;
 };
 
 class command_store {
