@@ -1,6 +1,7 @@
 #include "libpq_statement.hpp"
 
 #include <charconv>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -123,36 +124,54 @@ bool rows::field::as<bool>() const {
   throw std::invalid_argument("not a boolean: '" + std::string{text.substr(0, 32)} + "'");
 }
 
-std::vector<rows> execute_each(lending_connection& connection, std::string const& sql) {
+namespace {
+
+// Waits for the connection's socket through the current waiting; the watchdog bounds every wait.
+void wait_for(PGconn* handle, waiting::readiness wanted) {
+  (void)current_waiting().until_ready(PQsocket(handle), wanted, wait_clock::time_point::max());
+}
+
+PGconn* open_handle(lending_connection& connection) {
   PGconn* handle = connection.handle();
   if (handle == nullptr || PQstatus(handle) != CONNECTION_OK) throw_lost(handle);
-  waiting& waits = current_waiting();
-  auto const wait_for = [&](waiting::readiness wanted) {
-    (void)waits.until_ready(PQsocket(handle), wanted, wait_clock::time_point::max());  // the watchdog bounds it
-  };
   // Non-blocking: sending a large statement waits through the waiting too.
   if (PQisnonblocking(handle) == 0 && PQsetnonblocking(handle, 1) != 0) throw_lost(handle);
-  if (PQsendQuery(handle, sql.c_str()) == 0) throw_lost(handle);
+  return handle;
+}
+
+// Sends what libpq holds for the server.
+void flush(PGconn* handle) {
   for (;;) {
     int const unsent = PQflush(handle);
-    if (unsent == 0) break;
+    if (unsent == 0) return;
     if (unsent < 0) throw_lost(handle);
-    wait_for(waiting::readiness::writable);
+    wait_for(handle, waiting::readiness::writable);
     // The server may answer (an error) before it has read everything: read it, or both sides wait.
     if (PQconsumeInput(handle) == 0) throw_lost(handle);
   }
+}
+
+// The next result, waiting for it through the current waiting.
+PGresult* next_result(PGconn* handle) {
+  while (PQisBusy(handle) != 0) {
+    wait_for(handle, waiting::readiness::readable);
+    if (PQconsumeInput(handle) == 0) throw_lost(handle);
+  }
+  return PQgetResult(handle);
+}
+
+}  // namespace
+
+std::vector<rows> execute_each(lending_connection& connection, std::string const& sql) {
+  PGconn* handle = open_handle(connection);
+  if (PQsendQuery(handle, sql.c_str()) == 0) throw_lost(handle);
+  flush(handle);
   // A script answers one result per statement; after an error the server
   // runs none of the rest, so an error is last. `answers` owns each result as
   // it comes, so a wait that throws leaks none.
   std::vector<rows> answers;
   PGresult* last = nullptr;
-  for (;;) {
-    while (PQisBusy(handle) != 0) {
-      wait_for(waiting::readiness::readable);
-      if (PQconsumeInput(handle) == 0) throw_lost(handle);
-    }
-    PGresult* next = PQgetResult(handle);
-    if (next == nullptr) break;
+  while (PGresult* next = next_result(handle)) {
     last = next;
     answers.emplace_back(next);
   }
@@ -161,6 +180,72 @@ std::vector<rows> execute_each(lending_connection& connection, std::string const
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return answers;
   if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) throw_refusal(handle, last, sql);
   throw pqxx::sql_error{std::string{"unexpected answer: "} + PQresStatus(status), sql, ""};
+}
+
+std::vector<rows> execute_pipeline(lending_connection& connection,
+                                   std::vector<parameterized_statement> const& statements) {
+  PGconn* handle = open_handle(connection);
+  if (PQenterPipelineMode(handle) == 0) throw_lost(handle);
+  // What each answer in the pipeline is for: a statement's text parsed, or the statement run.
+  struct request {
+    parameterized_statement const* statement;
+    bool runs;
+  };
+  std::vector<request> answered_for;
+  std::string const* parsed = nullptr;
+  std::vector<char const*> values;
+  for (auto const& statement : statements) {
+    values.clear();
+    for (auto const& parameter : statement.parameters) values.push_back(parameter ? parameter->c_str() : nullptr);
+    int const count = static_cast<int>(values.size());
+    if (parsed == nullptr || *parsed != statement.text) {
+      if (PQsendPrepare(handle, "", statement.text.c_str(), count, nullptr) == 0) throw_lost(handle);
+      answered_for.push_back({&statement, false});
+      parsed = &statement.text;
+    }
+    if (PQsendQueryPrepared(handle, "", count, values.data(), nullptr, nullptr, 0) == 0) throw_lost(handle);
+    answered_for.push_back({&statement, true});
+  }
+  if (PQpipelineSync(handle) == 0) throw_lost(handle);
+  flush(handle);
+  // Each request answers one result and a null; after an error, the server
+  // skips the rest (PGRES_PIPELINE_ABORTED) up to the Sync, and the
+  // transaction is rolled back. Read to the Sync before throwing.
+  std::vector<rows> answers;
+  std::unique_ptr<PGresult, decltype(&PQclear)> refusal{nullptr, PQclear};
+  std::string const* refused_text = nullptr;
+  std::size_t next_request = 0;
+  bool ended_one = false;
+  for (;;) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> next{next_result(handle), PQclear};
+    if (next == nullptr) {
+      // The end of one request's answer; two ends in a row would mean libpq expects nothing more before the Sync.
+      if (PQstatus(handle) != CONNECTION_OK) throw_lost(handle);
+      if (ended_one) throw pqxx::broken_connection{"a pipeline ended before its Sync"};
+      ended_one = true;
+      continue;
+    }
+    ended_one = false;
+    auto const status = PQresultStatus(next.get());
+    if (status == PGRES_PIPELINE_SYNC) break;
+    // Answers that match no request leave the connection in a state not known: it is not used again.
+    if (next_request >= answered_for.size()) throw pqxx::broken_connection{"more answers than requests in a pipeline"};
+    auto const [statement, runs] = answered_for[next_request++];
+    if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) {
+      if (PQstatus(handle) != CONNECTION_OK) throw_refusal(handle, next.get(), "");
+      if (refusal == nullptr) {
+        refused_text = &statement->text;
+        refusal = std::move(next);
+      }
+    } else if (runs && status == PGRES_TUPLES_OK) {
+      answers.emplace_back(next.release());
+    } else if (status != PGRES_COMMAND_OK && status != PGRES_PIPELINE_ABORTED) {
+      throw pqxx::broken_connection{std::string{"unexpected answer in a pipeline: "} + PQresStatus(status)};
+    }
+  }
+  if (PQexitPipelineMode(handle) == 0) throw_lost(handle);
+  if (refusal != nullptr) throw_refusal(handle, refusal.get(), *refused_text);
+  return answers;
 }
 
 rows execute(lending_connection& connection, std::string const& sql) {

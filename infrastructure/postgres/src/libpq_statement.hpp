@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,6 +128,25 @@ double rows::field::as<double>() const;
 [[nodiscard]] rows execute(lending_connection& connection, std::string const& sql);
 // The same, answering each statement's rows, in order.
 [[nodiscard]] std::vector<rows> execute_each(lending_connection& connection, std::string const& sql);
+
+// A statement whose values travel apart from its text ($1, $2, ...; the
+// server infers their types), with no quoting and no session state.
+struct parameterized_statement {
+  std::string text;
+  std::vector<std::optional<std::string>> parameters;  // none: NULL
+};
+
+// Sends the statements in one pipeline of the extended protocol, ended by
+// one Sync: one round trip and one implicit transaction, so that either all
+// of them are committed or none (as a script of several statements). A text
+// equal to the one before it is parsed and analysed once for both (the
+// unnamed prepared statement, bound again): for a pipeline of commands that
+// call one function, that work is done once instead of once per command.
+// Answers each statement's rows, in order; throws as `execute` does, after
+// reading the pipeline to its end, so a refused one leaves the connection
+// ready for the next.
+[[nodiscard]] std::vector<rows> execute_pipeline(lending_connection& connection,
+                                                 std::vector<parameterized_statement> const& statements);
 
 // Whether a connection that sat idle can still be used. An idle connection
 // has nothing to read: anything there is the server's farewell (the FATAL

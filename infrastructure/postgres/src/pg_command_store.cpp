@@ -127,6 +127,13 @@ claim_row read_claim_row(detail::rows::row const& row, intent_claim const& claim
   return answer;
 }
 
+// "$first,...,$(first + count - 1)": the parameters of a call.
+std::string placeholders(std::size_t first, std::size_t count) {
+  std::string text;
+  for (std::size_t i = 0; i < count; ++i) text += (i == 0 ? "$" : ",$") + std::to_string(first + i);
+  return text;
+}
+
 std::string milliseconds(std::chrono::milliseconds wait) {
   return std::to_string(std::max<std::int64_t>(1, wait.count()));
 }
@@ -137,16 +144,18 @@ struct no_answer_in_time : pqxx::broken_connection {
   using pqxx::broken_connection::broken_connection;
 };
 
-// Runs one script on the leased connection, outside libpqxx's own transaction
-// handling (the scripts carry their own BEGIN/COMMIT), within `bound`: past
-// it the watchdog shuts the socket down and the statement fails as a lost
-// connection. Answers each statement's rows, in order.
-std::vector<detail::rows> run_each(detail::statement_watchdog& watchdog, connection_pool::lease& lease,
-                                   std::string const& sql, std::chrono::milliseconds bound) {
+// Runs `send` (a script or a pipeline) on the leased connection, outside
+// libpqxx's own transaction handling (the scripts carry their own
+// BEGIN/COMMIT), within `bound`: past it the watchdog shuts the socket down
+// and the statement fails as a lost connection. Answers each statement's
+// rows, in order.
+template <typename Send>
+std::vector<detail::rows> run_bounded(detail::statement_watchdog& watchdog, connection_pool::lease& lease,
+                                      std::chrono::milliseconds bound, Send const& send) {
   auto& connection = lease.connection();
   auto guard = watchdog.arm(connection.sock(), detail::statement_watchdog::clock::now() + bound);
   try {
-    return detail::execute_each(connection, sql);
+    return send(connection);
   } catch (pqxx::broken_connection const&) {
     if (guard.expired()) {
       throw no_answer_in_time{"no answer from PostgreSQL within " + std::to_string(bound.count()) +
@@ -154,6 +163,20 @@ std::vector<detail::rows> run_each(detail::statement_watchdog& watchdog, connect
     }
     throw;
   }
+}
+
+std::vector<detail::rows> run_each(detail::statement_watchdog& watchdog, connection_pool::lease& lease,
+                                   std::string const& sql, std::chrono::milliseconds bound) {
+  return run_bounded(watchdog, lease, bound,
+                     [&](detail::lending_connection& connection) { return detail::execute_each(connection, sql); });
+}
+
+std::vector<detail::rows> run_pipeline(detail::statement_watchdog& watchdog, connection_pool::lease& lease,
+                                       std::vector<detail::parameterized_statement> const& statements,
+                                       std::chrono::milliseconds bound) {
+  return run_bounded(watchdog, lease, bound, [&](detail::lending_connection& connection) {
+    return detail::execute_pipeline(connection, statements);
+  });
 }
 
 // The same, answering the last statement's rows.
@@ -236,8 +259,10 @@ struct pg_command_store::impl {
         claim_call("BEGIN; SET LOCAL idle_in_transaction_session_timeout = " +
                    std::to_string(std::max<std::int64_t>(1, options.claim_timeout.count())) + "; SELECT * FROM " +
                    options.schema + ".once_claim("),
-        commit_call("SELECT " + options.schema + ".once_commit"),
-        decided_call(options.schema + ".once_commit_decided"),
+        commit_call("SELECT " + options.schema + ".once_commit(" + placeholders(1, commit_parameters) + ')'),
+        decided_from(" FROM " + options.schema + ".once_commit_decided(" +
+                     placeholders(1, commit_parameters + entry_parameters) + ") AS d"),
+        decided_text("SELECT d.*" + decided_from),
         read_call("SELECT * FROM " + options.schema + ".once_read_aggregate("),
         find_call("SELECT * FROM " + options.schema + ".once_find_intent("),
         entity_call("SELECT * FROM " + options.schema + ".once_read_entity(") {
@@ -263,63 +288,86 @@ struct pg_command_store::impl {
            literal(connection, detail::entities_json(written.entities)) + ')';
   }
 
-  // once_commit's and once_commit_decided's arguments, in parentheses; `more` (",..." or empty) ends them.
-  std::string commit_arguments(pqxx::connection_base& connection, application::command_effects const& effects,
-                               application::claim_waits const& waits, std::string const& more = {}) const {
+  // once_commit's first arguments, shared with once_commit_decided (sql/0002, sql/0011).
+  static constexpr std::size_t commit_parameters = 17;
+  std::vector<std::optional<std::string>> commit_values(application::command_effects const& effects,
+                                                        application::claim_waits const& waits) const {
     auto const& record = effects.record;
-    std::string sql = "(";
-    sql += literal(connection, record.intent.tenant) + ',' + literal(connection, record.intent.scope) + ',' +
-           literal(connection, record.intent.key) + ',' + literal(connection, record.command_type) + ',' +
-           literal(connection, record.fingerprint) + ',' + literal(connection, record.target.type) + ',' +
-           literal(connection, record.target.id) + ',' + std::to_string(record.aggregate_version) + ",'" +
-           std::string{to_sql(record.status)} + "'," + literal(connection, record.stored_result) + ",'" +
-           detail::iso_utc(record.created_at) + "',";
-    sql += record.expires_at.has_value() ? "'" + detail::iso_utc(*record.expires_at) + "'," : std::string{"NULL,"};
-    sql += effects.new_state.has_value() ? literal(connection, effects.new_state->state) : std::string{"NULL"};
-    sql += ',' + std::to_string(effects.expected_version) + ',';
-    sql += effects.outbox.empty() ? std::string{"NULL"} : literal(connection, detail::outbox_json(effects.outbox));
-    sql += ',' + milliseconds(waits.in_flight) + ',' + milliseconds(waits.aggregate) + more + ')';
-    return sql;
+    std::vector<std::optional<std::string>> values{
+        record.intent.tenant,
+        record.intent.scope,
+        record.intent.key,
+        record.command_type,
+        record.fingerprint,
+        record.target.type,
+        record.target.id,
+        std::to_string(record.aggregate_version),
+        std::string{to_sql(record.status)},
+        record.stored_result,
+        detail::iso_utc(record.created_at),
+        record.expires_at.has_value() ? std::optional{detail::iso_utc(*record.expires_at)} : std::nullopt,
+        effects.new_state.has_value() ? std::optional{effects.new_state->state} : std::nullopt,
+        std::to_string(effects.expected_version),
+        effects.outbox.empty() ? std::nullopt : std::optional{detail::outbox_json(effects.outbox)},
+        milliseconds(waits.in_flight),
+        milliseconds(waits.aggregate)};
+    return values;
+  }
+
+  // once_commit_decided's last two arguments (sql/0015): the entries written and removed, appended to `values`.
+  static constexpr std::size_t entry_parameters = 2;
+  static void append_entry_values(application::command_effects const& effects,
+                                  std::vector<std::optional<std::string>>& values) {
+    for (auto const part : {detail::entry_part::written, detail::entry_part::removed}) {
+      auto json =
+          effects.new_state.has_value() ? detail::entries_json(effects.new_state->entities, part) : std::string{};
+      values.push_back(json.empty() ? std::nullopt : std::optional{std::move(json)});
+    }
+  }
+
+  // A call of `function` in the schema with `arguments` appended to `values` as its parameters.
+  std::string call(std::string const& function, std::vector<std::string> arguments,
+                   std::vector<std::optional<std::string>>& values) const {
+    auto const first = values.size() + 1;
+    auto const count = arguments.size();
+    for (auto& argument : arguments) values.emplace_back(std::move(argument));
+    return options.schema + '.' + function + '(' + placeholders(first, count) + ')';
   }
 
   // The calls that write, in the commit's statement and only with its effects, what
   // the effects carry beside them: the message they came from, the step of a
-  // pending intent (and the entries changed, which once_commit_decided takes itself).
-  std::vector<std::string> written_beside(pqxx::connection_base& connection,
-                                          application::command_effects const& effects) const {
+  // pending intent (and the entries changed, which once_commit_decided takes
+  // itself). Their values are appended to `values`.
+  std::vector<std::string> written_beside(application::command_effects const& effects,
+                                          std::vector<std::optional<std::string>>& values) const {
     std::vector<std::string> calls;
     auto const& record = effects.record;
     if (effects.inbox.has_value()) {
-      calls.push_back(options.schema + ".once_record_receipt(" + literal(connection, effects.inbox->consumer) + ',' +
-                      literal(connection, effects.inbox->message_id) + ')');
+      calls.push_back(call("once_record_receipt", {effects.inbox->consumer, effects.inbox->message_id}, values));
     }
     if (effects.step.has_value()) {
       auto const& step = *effects.step;
-      calls.push_back(options.schema + ".once_start_step(" + literal(connection, record.intent.tenant) + ',' +
-                      literal(connection, record.intent.scope) + ',' + literal(connection, record.intent.key) + ',' +
-                      literal(connection, record.command_type) + ',' + literal(connection, record.fingerprint) + ',' +
-                      literal(connection, record.target.type) + ',' + literal(connection, record.target.id) + ',' +
-                      literal(connection, step.reference) + ',' + literal(connection, step.command) + ',' +
-                      literal(connection, step.holder) + ",'" + detail::iso_utc(step.lease_until) + "')");
+      calls.push_back(call("once_start_step",
+                           {record.intent.tenant, record.intent.scope, record.intent.key, record.command_type,
+                            record.fingerprint, record.target.type, record.target.id, step.reference, step.command,
+                            step.holder, detail::iso_utc(step.lease_until)},
+                           values));
     }
     return calls;
   }
 
   // once_commit_decided's statement for one command, with the writes beside
-  // its effects made only when it committed them.
-  std::string decided_statement(pqxx::connection_base& connection, application::command_effects const& effects,
-                                application::claim_waits const& waits) const {
-    std::string sql = "SELECT d.*";
-    for (auto const& beside : written_beside(connection, effects)) {
-      sql += ", CASE WHEN d.outcome = 'committed' THEN " + beside + " END";
-    }
-    std::string entries;  // p_entities and p_removed (sql/0015)
-    for (auto const part : {detail::entry_part::written, detail::entry_part::removed}) {
-      auto const json =
-          effects.new_state.has_value() ? detail::entries_json(effects.new_state->entities, part) : std::string{};
-      entries += ',' + (json.empty() ? std::string{"NULL"} : literal(connection, json));
-    }
-    return sql + " FROM " + decided_call + commit_arguments(connection, effects, waits, entries) + " AS d";
+  // its effects made only when it committed them. Commands with nothing
+  // beside them share one text, which a pipeline parses once for all of them.
+  detail::parameterized_statement decided_statement(application::command_effects const& effects,
+                                                    application::claim_waits const& waits) const {
+    auto values = commit_values(effects, waits);
+    append_entry_values(effects, values);
+    auto const beside = written_beside(effects, values);
+    if (beside.empty()) return {decided_text, std::move(values)};
+    std::string text = "SELECT d.*";
+    for (auto const& written : beside) text += ", CASE WHEN d.outcome = 'committed' THEN " + written + " END";
+    return {text + decided_from, std::move(values)};
   }
 
   // One statement, in a transaction of its own. A lost connection leaves the
@@ -336,9 +384,8 @@ struct pg_command_store::impl {
     std::optional<connection_pool::lease> lease{std::move(*acquired)};
     for (int attempt = 1;; ++attempt) {
       try {
-        return read_decided(
-            run(watchdog, *lease, decided_statement(lease->connection(), effects, waits), bound_with_waits(waits)),
-            claim);
+        auto answers = run_pipeline(watchdog, *lease, {decided_statement(effects, waits)}, bound_with_waits(waits));
+        return read_decided(answers.empty() ? detail::rows{} : answers.front(), claim);
       } catch (std::exception const& failure) {
         auto error = detail::translate(failure, phase::committing);
         if (!detail::connection_is_lost(error))
@@ -380,15 +427,14 @@ struct pg_command_store::impl {
     if (!acquired) return;  // each tries alone, waiting for a connection itself
     auto& lease = *acquired;
     try {
-      std::string script;
+      std::vector<detail::parameterized_statement> pipeline;
       std::chrono::milliseconds bound{0};
       for (std::size_t i = 0; i < sent.size(); ++i) {
         auto const& one = commit_of(i);
-        if (i > 0) script += ";\n";
-        script += decided_statement(lease.connection(), one.effects, one.waits);
+        pipeline.push_back(decided_statement(one.effects, one.waits));
         bound = std::max(bound, bound_with_waits(one.waits));
       }
-      auto answers = run_each(watchdog, lease, script, bound);
+      auto answers = run_pipeline(watchdog, lease, pipeline, bound);
       if (answers.size() != sent.size()) return;  // not what was sent: each alone learns its outcome
       for (std::size_t i = 0; i < sent.size(); ++i) {
         auto& one = commit_of(i);
@@ -458,8 +504,9 @@ struct pg_command_store::impl {
   detail::statement_watchdog watchdog;
   std::string look_call;
   std::string claim_call;
-  std::string commit_call;
-  std::string decided_call;
+  std::string commit_call;   // once_commit's statement, its values the first commit_parameters
+  std::string decided_from;  // FROM once_commit_decided(...): its values commit_values and entry_values
+  std::string decided_text;  // its statement when nothing is written beside the commit
   std::string read_call;
   std::string find_call;
   std::string entity_call;
@@ -507,16 +554,16 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
   [[nodiscard]] result<void> commit(application::command_effects effects) override {
     if (finished_) return fail(error_code::internal, "this claim was already committed");
     finished_ = true;
-    std::string sql;
+    std::vector<detail::parameterized_statement> statements;
     try {
-      sql = commit_statement(effects);
+      statements = commit_statements(effects);
     } catch (std::exception const& failure) {  // the connection died before anything was sent
       lease_.discard();
       return fail(error_code::unavailable, std::string{"connection lost before committing: "} + failure.what(),
                   "08006");
     }
     try {
-      (void)run(store_->watchdog, lease_, sql, store_->bound_with_waits(waits_));
+      (void)run_pipeline(store_->watchdog, lease_, statements, store_->bound_with_waits(waits_));
     } catch (std::exception const& failure) {
       auto error = detail::translate(failure, phase::committing);
       if (detail::connection_is_lost(error)) {
@@ -530,17 +577,20 @@ class pg_command_store::pg_claim final : public application::claimed_intent {
   }
 
  private:
-  std::string commit_statement(application::command_effects const& effects) {
-    auto& connection = lease_.connection();
-    std::string sql = store_->commit_call + store_->commit_arguments(connection, effects, waits_);
-    if (effects.new_state.has_value()) {
-      if (auto entities = store_->entities_statement(connection, *effects.new_state); !entities.empty()) {
-        sql += ", " + entities;  // after once_commit's version check: an error there rolls both back
+  // once_commit and what is written beside it, in one statement (an error
+  // there rolls all of it back), then COMMIT when the claim serialises.
+  std::vector<detail::parameterized_statement> commit_statements(application::command_effects const& effects) {
+    auto values = store_->commit_values(effects, waits_);
+    std::string text = store_->commit_call;
+    if (effects.new_state.has_value()) {  // after once_commit's version check
+      if (auto entities = store_->entities_statement(lease_.connection(), *effects.new_state); !entities.empty()) {
+        text += ", " + entities;
       }
     }
-    for (auto const& beside : store_->written_beside(connection, effects)) sql += ", " + beside;
-    if (in_transaction_) sql += "; COMMIT";
-    return sql;
+    for (auto const& beside : store_->written_beside(effects, values)) text += ", " + beside;
+    std::vector<detail::parameterized_statement> statements{{std::move(text), std::move(values)}};
+    if (in_transaction_) statements.push_back({"COMMIT", {}});
+    return statements;
   }
 
   impl* store_;

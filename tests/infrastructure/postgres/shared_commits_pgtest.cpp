@@ -56,21 +56,31 @@ app::claim_waits patient_waits() {
 class aggregate_lock_holder {
  public:
   aggregate_lock_holder(pg_schema const& schema, std::string const& aggregate_id)
-      : connection_(schema.url()),
-        lock_key_(schema.name() + ".once_aggregate_lock('tenant-c', 'contract.aggregate', '" + aggregate_id + "')") {
+      : connection_(schema.url()), lock_key_(aggregate_lock_key(schema, aggregate_id)) {
     pqxx::nontransaction{connection_}.exec("SELECT pg_advisory_lock(" + lock_key_ + ")");
   }
   void release() { pqxx::nontransaction{connection_}.exec("SELECT pg_advisory_unlock(" + lock_key_ + ")"); }
+
+  // The lock's key of an aggregate of the contract's commands, as an SQL expression.
+  static std::string aggregate_lock_key(pg_schema const& schema, std::string const& aggregate_id) {
+    return schema.name() + ".once_aggregate_lock('tenant-c', 'contract.aggregate', '" + aggregate_id + "')";
+  }
 
  private:
   pqxx::connection connection_;
   std::string lock_key_;
 };
 
-// Some backend waits for an advisory lock while running a statement that names `text`.
-bool a_statement_waits_for_a_lock(pg_schema const& schema, std::string const& text) {
-  return schema.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE '%" + text +
-                       "%'") > 0;
+// The backend whose statement waits for the lock of the aggregate (one
+// held by an aggregate_lock_holder), 0 when none does. Statements carry
+// their values as parameters, so pg_stat_activity's text does not tell one
+// command from another; the lock waited for does.
+int backend_waiting_for(pg_schema const& schema, std::string const& aggregate_id) {
+  // A bigint advisory key is held as its high and low 32 bits.
+  return static_cast<int>(
+      schema.scalar("SELECT coalesce(max(pid), 0) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND "
+                    "(classid::bigint << 32 | objid::bigint) = " +
+                    aggregate_lock_holder::aggregate_lock_key(schema, aggregate_id)));
 }
 
 // How many transactions wrote the intents whose keys start with `prefix`.
@@ -124,7 +134,7 @@ class SharedCommits : public ::testing::Test {
   // Starts a command on "held" and returns once its statement waits for the test's lock.
   void hold_a_running_statement() {
     running_ = commit_aside(*store, new_aggregate_command("alone-held", "held"), waits);
-    ASSERT_TRUE(eventually([&] { return a_statement_waits_for_a_lock(schema, "alone-held"); }, 10s));
+    ASSERT_TRUE(eventually([&] { return backend_waiting_for(schema, "held") != 0; }, 10s));
   }
   std::future<app::result<decided_commit>> queue(decided command, app::claim_waits lock_waits = patient_waits()) {
     return queue_commit(*store, std::move(command), waits, lock_waits);
@@ -251,12 +261,10 @@ TEST_F(SharedCommits, AConnectionLostUnderASharedStatementLeavesEachCommandCommi
     queued.push_back(queue(new_aggregate_command("lost-" + std::to_string(i), "agg-" + std::to_string(i))));
   }
   end_the_running_statement();
-  // The shared statement now waits for the second lock, its first command's
-  // (pg_stat_activity shows a statement's first 1,024 bytes).
-  ASSERT_TRUE(eventually([&] { return a_statement_waits_for_a_lock(schema, "lost-held"); }, 10s));
-  EXPECT_EQ(schema.scalar("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-                          "WHERE wait_event = 'advisory' AND query LIKE '%lost-held%' AND query LIKE '%lost-0%'"),
-            1);
+  // The shared statement now waits for the second lock, its first command's.
+  ASSERT_TRUE(eventually([&] { return backend_waiting_for(schema, "held-in-shared") != 0; }, 10s));
+  EXPECT_TRUE(schema.scalar("SELECT pg_terminate_backend(" +
+                            std::to_string(backend_waiting_for(schema, "held-in-shared")) + ")::int") == 1);
   shared_statements_lock.release();
 
   for (auto& answer : queued) expect_committed(answer.get());
@@ -283,12 +291,13 @@ TEST_F(SharedCommitsBoundedClosely, AStatementPastItsLongestCommandsBoundAnswers
   end_the_running_statement();
   // The shared statement waits for each lock in turn, each time for less
   // than the 4 s it may, in all for longer than the 4.35 s it is given.
-  ASSERT_TRUE(eventually([&] { return a_statement_waits_for_a_lock(schema, "slow-0"); }, 10s));
+  ASSERT_TRUE(eventually([&] { return backend_waiting_for(schema, "slow-first") != 0; }, 10s));
+  auto const shared_backend = std::to_string(backend_waiting_for(schema, "slow-first"));
   ASSERT_TRUE(eventually(
       [&] {
-        return schema.scalar(
-                   "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE "
-                   "'%slow-0%' AND clock_timestamp() - query_start >= interval '2.5 s'") > 0;
+        return schema.scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = " + shared_backend +
+                             " AND wait_event = 'advisory' AND clock_timestamp() - query_start >= interval '2.5 s'") >
+               0;
       },
       10s));
   first_lock.release();
@@ -302,9 +311,8 @@ TEST_F(SharedCommitsBoundedClosely, AStatementPastItsLongestCommandsBoundAnswers
   // Its backend ends the statement (committed or not) and lets the intents go; each retried alone commits once.
   ASSERT_TRUE(eventually(
       [&] {
-        return schema.scalar(
-                   "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE "
-                   "'%slow-0%' AND pid <> pg_backend_pid()") == 0;
+        return schema.scalar("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid = " +
+                             shared_backend) == 0;
       },
       10s));
   for (auto const* command : {&first, &second}) {
