@@ -1,11 +1,16 @@
 // The store's connection pool when a retry asks for a certainly new
 // connection (acquire_fresh): in a full pool the connection idle longest
 // makes room at once, and of the idle connections only those the server
-// ended are dropped.
+// ended are dropped. And its connections' sockets: TCP keepalives and a
+// user timeout, so that a peer that vanished is noticed.
 #include "connection_pool.hpp"
 
 #include <chrono>
 #include <string>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <gtest/gtest.h>
 #include <pqxx/connection>
@@ -84,6 +89,46 @@ TEST(ConnectionPool, AFreshConnectionDropsTheIdleConnectionsTheServerEndedAndKee
   auto again = pool.acquire();
   ASSERT_TRUE(again.has_value()) << again.error().message;
   EXPECT_EQ(backend_of(*again), kept);
+}
+
+// An integer option of the connection's socket, -1 when it cannot be read.
+int socket_option(connection_pool::lease& lease, int level, int name) {
+  int value = -1;
+  socklen_t size = sizeof value;
+  if (::getsockopt(lease.connection().sock(), level, name, &value, &size) != 0) return -1;
+  return value;
+}
+
+TEST(ConnectionPool, ItsConnectionsProbeAnIdlePeerAfterTenSecondsAndGiveItUpWithinTwentyFive) {
+  pg_schema schema;
+  auto options = pool_options(schema, 1);
+  options.statement_timeout = 4s;
+  connection_pool pool{options};
+  auto lease = pool.acquire();
+  ASSERT_TRUE(lease.has_value()) << lease.error().message;
+  EXPECT_EQ(socket_option(*lease, SOL_SOCKET, SO_KEEPALIVE), 1);
+  EXPECT_EQ(socket_option(*lease, IPPROTO_TCP, TCP_KEEPIDLE), 10);
+  EXPECT_EQ(socket_option(*lease, IPPROTO_TCP, TCP_KEEPINTVL), 5);
+  EXPECT_EQ(socket_option(*lease, IPPROTO_TCP, TCP_KEEPCNT), 3);  // 10 s + 3 probes 5 s apart
+  // Unacknowledged data (a statement sent to a vanished peer) is given up with the statement's bound.
+  EXPECT_EQ(socket_option(*lease, IPPROTO_TCP, TCP_USER_TIMEOUT), 4000);
+}
+
+TEST(ConnectionPool, KeepaliveSettingsInTheDatabaseUrlStand) {
+  pg_schema schema;
+  auto options = pool_options(schema, 1);
+  auto& url = options.database_url;
+  if (url.rfind("postgres", 0) == 0) {  // a URI, as scripts/throwaway-postgres gives
+    url += std::string{url.find('?') == std::string::npos ? "?" : "&"} + "keepalives_idle=30&keepalives_count=2";
+  } else {
+    url += " keepalives_idle=30 keepalives_count=2";
+  }
+  connection_pool pool{options};
+  auto lease = pool.acquire();
+  ASSERT_TRUE(lease.has_value()) << lease.error().message;
+  EXPECT_EQ(socket_option(*lease, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+  EXPECT_EQ(socket_option(*lease, IPPROTO_TCP, TCP_KEEPCNT), 2);
+  EXPECT_EQ(socket_option(*lease, IPPROTO_TCP, TCP_KEEPINTVL), 5);  // the one the URL left to the pool
 }
 
 }  // namespace
