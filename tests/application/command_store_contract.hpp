@@ -366,6 +366,35 @@ TYPED_TEST_P(CommandStoreContract, ADecidedCommitOnAMovedAggregateAnswersItAsItI
   EXPECT_FALSE(this->store->read(ghost.target)->has_value());
 }
 
+TYPED_TEST_P(CommandStoreContract, ADecidedCommitReplacesAnExpiredRecordOfItsIntentAndLeavesNoneWhenItsAggregateMoved) {
+  auto const now = std::chrono::system_clock::now();
+  auto expiring = optimistic(contract_claim("decided-expiring", "decided-expiry", now - 2h));
+  expiring.expires_at = now - 1h;
+  ASSERT_EQ(this->store->commit_decided(expiring, contract_effects(expiring, 0), contract_waits())->state,
+            app::decided_commit::status::committed);
+  ASSERT_FALSE(this->store->find(expiring.intent)->has_value());
+
+  // The same intent later, decided on a version the aggregate has moved past: nothing of it stays.
+  auto const later = optimistic(contract_claim("decided-expiring", "decided-expiry", now));
+  auto const stale = this->store->commit_decided(later, contract_effects(later, 0), contract_waits());
+  ASSERT_TRUE(stale.has_value()) << stale.error().message;
+  ASSERT_EQ(stale->state, app::decided_commit::status::moved);
+  EXPECT_FALSE(this->store->find(later.intent)->has_value());
+
+  // Decided on the version it has: a new record in place of the expired one.
+  auto effects = contract_effects(later, 1, R"({"n":2})");
+  effects.outbox.front().message_id += "-2";  // the expired command's event stays in the outbox
+  auto const fresh = this->store->commit_decided(later, std::move(effects), contract_waits());
+  ASSERT_TRUE(fresh.has_value()) << fresh.error().message;
+  ASSERT_EQ(fresh->state, app::decided_commit::status::committed);
+  auto const record = this->store->find(later.intent);
+  ASSERT_TRUE(record->has_value());
+  EXPECT_EQ((*record)->aggregate_version, 2);
+  EXPECT_FALSE((*record)->expires_at.has_value());
+  EXPECT_EQ(this->store->commit_decided(later, contract_effects(later, 2), contract_waits())->state,
+            app::decided_commit::status::repeat);
+}
+
 TYPED_TEST_P(CommandStoreContract, ADecidedRejectionIsCommittedOnlyOnTheVersionItWasDecidedOn) {
   auto const one = optimistic(contract_claim("refused-1", "refusing"));
   ASSERT_EQ(this->store->commit_decided(one, contract_effects(one, 0), contract_waits())->state,
@@ -435,6 +464,7 @@ TYPED_TEST_P(CommandStoreContract, ADecidedCommitOfAnIntentInFlightWaitsForItThe
 REGISTER_TYPED_TEST_SUITE_P(
     CommandStoreContract, ADecidedCommitOfANewIntentWritesItAndItsRepeatAnswersTheRecord,
     ADecidedCommitOnAMovedAggregateAnswersItAsItIsAndWritesNothing,
+    ADecidedCommitReplacesAnExpiredRecordOfItsIntentAndLeavesNoneWhenItsAggregateMoved,
     ADecidedRejectionIsCommittedOnlyOnTheVersionItWasDecidedOn, ADecidedCommitWritesItsEntriesWithItsRoot,
     ADecidedCommitDeletesTheEntriesItRemovesAndKeepsAndReplacesTheOthers,
     ADecidedCommitOfAnIntentInFlightWaitsForItThenSaysSo, EntriesAreWrittenWithTheirRootAndReadOneAtATime,
