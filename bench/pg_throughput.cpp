@@ -6,12 +6,14 @@
 //
 //   bench/pg-bench            (starts a durable throwaway PostgreSQL, builds, runs this)
 //   once_pg_bench --database-url URL [--seconds 5] [--clients 1,4,16,64] [--scenarios new,cold,hot,replay]
-//                 [--shared-commits N]
+//                 [--shared-commits N] [--light-load-commits N] [--light-load-beside M]
 //
 // "once" decides a new intent on the aggregate as it last saw it and commits
 // in one statement, with the store's default shared commits (or N); "once,
-// each commit alone" is the same with them off; "once, claim then commit" is
-// the dispatcher with commit_in_one_step off (once_look, then once_commit).
+// each commit alone" is the same with them off; "once, light load M" (with
+// --light-load-beside M) is "once" with light_load_commit_statements M;
+// "once, claim then commit" is the dispatcher with commit_in_one_step off
+// (once_look, then once_commit).
 // The last column is the CPU of this machine's PostgreSQL processes per
 // command (from /proc).
 #include <algorithm>
@@ -178,6 +180,12 @@ int main(int argc, char** argv) {
   app.add_option("--shared-commits", shared_statements,
                  "pg_options::shared_commit_statements of \"once\"; above 0, a row with each command alone beside it")
       ->capture_default_str();
+  std::size_t light_load_statements = once::postgres::pg_options{}.light_load_commit_statements;
+  app.add_option("--light-load-commits", light_load_statements, "pg_options::light_load_commit_statements of \"once\"")
+      ->capture_default_str();
+  std::size_t light_load_beside = 0;
+  app.add_option("--light-load-beside", light_load_beside,
+                 "above 0, new and cold rows of \"once\" with light_load_commit_statements this instead, beside it");
   CLI11_PARSE(app, argc, argv);
   auto const client_counts = once_bench::parse_number_list(clients_text);
   auto const duration = std::chrono::seconds{seconds};
@@ -186,6 +194,7 @@ int main(int argc, char** argv) {
   std::string const schema = "bench_" + std::to_string(::getpid());
   once::postgres::pg_options options{url, schema, 64, std::chrono::milliseconds{30000}, "once-bench"};
   options.shared_commit_statements = shared_statements;
+  options.light_load_commit_statements = light_load_statements;
   if (auto migrated = once::postgres::migrate(options); !migrated) {
     std::fprintf(stderr, "migrate: %s\n", migrated.error().message.c_str());
     return 1;
@@ -212,6 +221,13 @@ int main(int argc, char** argv) {
   if (!alone_store) return 1;
   once::application::command_dispatcher<counter> alone{**alone_store};
   constexpr char const* alone_name = "once, each commit alone";
+  // The one-step path with another light-load bound, measured in the same sequence of cells.
+  auto beside_options = options;
+  beside_options.light_load_commit_statements = light_load_beside;
+  auto beside_store = once::postgres::pg_command_store::open(beside_options);
+  if (!beside_store) return 1;
+  once::application::command_dispatcher<counter> beside{**beside_store};
+  std::string const beside_name = "once, light load " + std::to_string(light_load_beside);
   once::domain::envelope env;
   env.tenant = "tenant-bench";
 
@@ -232,7 +248,9 @@ int main(int argc, char** argv) {
     // Aggregates that exist but that no dispatcher has seen: C-<n> for the one-step path, K-<n> for the other.
     pqxx::connection connection{url};
     pqxx::nontransaction statement{connection};
-    for (char const* prefix : {"C-", "K-"}) {
+    std::vector<std::string> prefixes{"C-", "K-"};
+    if (light_load_beside > 0) prefixes.emplace_back("D-");
+    for (auto const& prefix : prefixes) {
       statement.exec("INSERT INTO " + schema +
                      ".once_aggregates (tenant, aggregate_type, aggregate_id, version, state) "
                      "SELECT 'tenant-bench', 'bench.counter', '" +
@@ -275,6 +293,12 @@ int main(int argc, char** argv) {
                                   return command_through(alone, "S-" + std::to_string(rng() % 100000), retries);
                                 }));
       }
+      if (light_load_beside > 0) {
+        cells.push_back(measure("new intents, 100k aggregates", beside_name, clients, duration,
+                                [&](int, std::mt19937& rng, std::int64_t& retries) {
+                                  return command_through(beside, "L-" + std::to_string(rng() % 100000), retries);
+                                }));
+      }
     }
     if (wants("cold")) {
       // A fresh dispatcher each time: it has seen none of them.
@@ -287,6 +311,13 @@ int main(int argc, char** argv) {
                               [&](int, std::mt19937& rng, std::int64_t& retries) {
                                 return command_through(two_step, "K-" + std::to_string(rng() % 100000), retries);
                               }));
+      if (light_load_beside > 0) {
+        once::application::command_dispatcher<counter> unseen_beside{**beside_store};
+        cells.push_back(measure("new intents, 100k existing aggregates not seen before", beside_name, clients, duration,
+                                [&](int, std::mt19937& rng, std::int64_t& retries) {
+                                  return command_through(unseen_beside, "D-" + std::to_string(rng() % 100000), retries);
+                                }));
+      }
     }
     if (wants("hot")) {
       cells.push_back(measure(
@@ -380,6 +411,18 @@ int main(int argc, char** argv) {
           clients, ratio(at("new intents, 100k aggregates", "once"), at("new intents, 100k aggregates", alone_name)),
           ratio(at("new intents, 100k aggregates", alone_name), at("new intents, 100k aggregates", "naive")),
           ratio(at("hot set of 10 aggregates", "once"), at("hot set of 10 aggregates", alone_name)));
+    }
+  }
+  if (light_load_beside > 0) {
+    for (int clients : client_counts) {
+      auto const versus = [&](std::string const& scenario) {
+        auto const mine = rate.find(scenario + "/once/" + std::to_string(clients));
+        auto const other = rate.find(scenario + "/" + beside_name + "/" + std::to_string(clients));
+        return mine == rate.end() || other == rate.end() || other->second == 0 ? 0.0 : mine->second / other->second;
+      };
+      std::printf("  %2d clients: new once/%s %.2fx | cold once/%s %.2fx\n", clients, beside_name.c_str(),
+                  versus("new intents, 100k aggregates"), beside_name.c_str(),
+                  versus("new intents, 100k existing aggregates not seen before"));
     }
   }
   auto const hot4 = rate.find("hot set of 10 aggregates/once/4");

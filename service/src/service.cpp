@@ -130,6 +130,11 @@ void add_options(CLI::App& app, options& into) {
                  "statements at once (0: each command its own transaction)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1024}))
       ->capture_default_str();
+  app.add_option("--light-load-commits", into.postgres.light_load_commit_statements,
+                 "while each running commit statement carries a single command, up to this many go at once "
+                 "(never fewer than --shared-commits)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1024}))
+      ->capture_default_str();
 }
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char const* const* argv) {

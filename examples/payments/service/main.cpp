@@ -5,6 +5,7 @@
 //     [--schema NAME] [--pool-size N] [--no-migrate] [--replay-cache N] [--log-level LEVEL]
 //     [--max-connections N] [--idle-timeout-ms MS] [--request-timeout-ms MS]
 //     [--statement-timeout-ms MS] [--claim-timeout-ms MS] [--connect-timeout-ms MS] [--shared-commits N]
+//     [--light-load-commits N]
 //
 // The flags, the migration at start, the logs, /healthz, /readyz, /metrics and
 // the drain on SIGTERM are once::service's (once/service/service.hpp); this

@@ -18,9 +18,14 @@ void wait_for(application::wake_signal& signal) {
 
 }  // namespace
 
-commit_sharing::commit_sharing(std::size_t statements, std::size_t commits_per_statement)
-    : statements_(std::max<std::size_t>(1, statements)),
+commit_sharing::commit_sharing(statement_places places, std::size_t commits_per_statement)
+    : places_{std::max({std::size_t{1}, places.while_shared, places.while_alone}),
+              std::max<std::size_t>(1, places.while_shared)},
       commits_per_statement_(std::max<std::size_t>(1, commits_per_statement)) {}
+
+std::size_t commit_sharing::places() const {
+  return carrying_several_ > 0 ? places_.while_shared : places_.while_alone;
+}
 
 bool commit_sharing::may_go(commit const& candidate) const {
   return !running_intents_.contains(candidate.intent) && !running_aggregates_.contains(candidate.aggregate);
@@ -51,6 +56,7 @@ commit_sharing::batch commit_sharing::gather(std::shared_ptr<commit> const& lead
     }
     at = queued_.erase(at);
   }
+  if (sent.size() > 1) ++carrying_several_;
   return sent;
 }
 
@@ -64,7 +70,7 @@ commit_sharing::batch commit_sharing::enter(std::shared_ptr<commit> const& mine)
     mine->signal = application::current_waiting().new_signal();
     signals none;
     hold_back(mine, none);
-  } else if (running_ < statements_) {
+  } else if (running_ < places()) {
     signals to_wake;
     auto sent = gather(mine, to_wake);
     lock.unlock();
@@ -87,6 +93,7 @@ void commit_sharing::leave(batch const& sent) {
   {
     std::lock_guard lock(mutex_);
     --running_;
+    if (sent.size() > 1) --carrying_several_;
     for (auto const& commit : sent) {
       running_intents_.erase(commit->intent);
       running_aggregates_.erase(commit->aggregate);
@@ -95,7 +102,7 @@ void commit_sharing::leave(batch const& sent) {
     }
     for (std::size_t i = 1; i < sent.size(); ++i) to_wake.push_back(sent[i]->signal);
     // The statement's place goes to the commit queued longest.
-    while (running_ < statements_ && !queued_.empty()) {
+    while (running_ < places() && !queued_.empty()) {
       auto next = std::move(queued_.front());
       queued_.pop_front();
       if (!may_go(*next)) {

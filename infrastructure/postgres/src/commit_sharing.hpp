@@ -1,7 +1,10 @@
-// Which decided commits share one statement and its transaction. At most a
-// fixed number of shared statements run at once; a commit that arrives while
-// they all run queues, and the next statement takes the queued commits (one
-// per intent and aggregate). A commit on the aggregate of a running statement
+// Which decided commits share one statement and its transaction. A bounded
+// number of statements run at once; a commit that arrives while they all run
+// queues, and the next statement takes the queued commits (one per intent and
+// aggregate). The bound is larger while every running statement carries a
+// single commit (a light load: commits go at once, each in a statement of its
+// own) than once one carries several (commits queue: fewer, fuller statements
+// spend less of the server per commit). A commit on the aggregate of a running statement
 // follows that statement's commit on it: it waits for the statement to end,
 // and its caller learns whether the aggregate moved from under its decision
 // (then it decides again on what that commit left, without a statement of
@@ -46,7 +49,13 @@ class commit_sharing {
   };
   using batch = std::vector<std::shared_ptr<commit>>;
 
-  commit_sharing(std::size_t statements, std::size_t commits_per_statement);
+  // How many statements may run at once.
+  struct statement_places {
+    std::size_t while_alone;   // while each running statement carries a single commit
+    std::size_t while_shared;  // once one carries several: commits are queuing
+  };
+
+  commit_sharing(statement_places places, std::size_t commits_per_statement);
 
   // Waits (through the current waiting) until `mine` either leads a
   // statement, answering the commits it sends (`mine` first); or was sent by
@@ -62,6 +71,8 @@ class commit_sharing {
 
  private:
   using signals = std::vector<std::shared_ptr<application::wake_signal>>;
+  // How many statements may run now. Under the lock.
+  [[nodiscard]] std::size_t places() const;
   // Whether it touches no intent or aggregate of a running statement.
   [[nodiscard]] bool may_go(commit const& candidate) const;
   // A commit that may not go: it follows the running commit on its aggregate,
@@ -72,10 +83,11 @@ class commit_sharing {
   // those that may not are taken out of the queue and held back. Under the lock.
   [[nodiscard]] batch gather(std::shared_ptr<commit> const& leader, signals& to_wake);
 
-  std::size_t statements_;
+  statement_places places_;
   std::size_t commits_per_statement_;
   std::mutex mutex_;
   std::size_t running_ = 0;
+  std::size_t carrying_several_ = 0;            // running statements with more than one commit
   std::deque<std::shared_ptr<commit>> queued_;  // oldest first
   std::set<std::string> running_intents_;
   std::map<std::string, std::shared_ptr<commit>> running_aggregates_;  // the running commit on each

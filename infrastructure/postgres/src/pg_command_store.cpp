@@ -266,7 +266,11 @@ struct pg_command_store::impl {
         read_call("SELECT * FROM " + options.schema + ".once_read_aggregate("),
         find_call("SELECT * FROM " + options.schema + ".once_find_intent("),
         entity_call("SELECT * FROM " + options.schema + ".once_read_entity(") {
-    if (options.shared_commit_statements > 0) sharing.emplace(options.shared_commit_statements, commits_per_statement);
+    if (options.shared_commit_statements > 0) {
+      sharing.emplace(detail::commit_sharing::statement_places{.while_alone = options.light_load_commit_statements,
+                                                               .while_shared = options.shared_commit_statements},
+                      commits_per_statement);
+    }
   }
 
   // A shared statement's most commands: enough for every client of a large pool at once.

@@ -1,5 +1,6 @@
 // Which decided commits share a statement (no database needed): a commit
-// goes at once when a statement's place is free, queues otherwise, follows
+// goes at once when a statement's place is free, queues otherwise (with fewer
+// places once a running statement carries several commits), follows
 // the running commit on its aggregate until that statement ends, and goes
 // alone at once when a twin of its intent is in a statement already.
 #include "commit_sharing.hpp"
@@ -21,6 +22,9 @@ namespace {
 using once::postgres::detail::commit_sharing;
 using once::testing::eventually;
 using namespace std::chrono_literals;
+
+// One statement at a time, however many commits it carries.
+constexpr commit_sharing::statement_places one_place{.while_alone = 1, .while_shared = 1};
 
 std::shared_ptr<commit_sharing::commit> commit_of(std::string intent, std::string aggregate) {
   return std::make_shared<commit_sharing::commit>(std::move(intent), std::move(aggregate));
@@ -53,13 +57,13 @@ void expect_alone_then_leave(commit_sharing& sharing, commit_sharing::batch cons
 }
 
 TEST(CommitSharing, ACommitGoesAtOnceAloneWhenAStatementsPlaceIsFree) {
-  commit_sharing sharing{1, 64};
+  commit_sharing sharing{one_place, 64};
   auto const mine = commit_of("i-1", "a-1");
   expect_alone_then_leave(sharing, sharing.enter(mine), mine);
 }
 
 TEST(CommitSharing, CommitsArrivingWhileEveryStatementRunsGoTogetherInTheNext) {
-  commit_sharing sharing{1, 64};
+  commit_sharing sharing{one_place, 64};
   counting_waiting waits;
   auto const running = sharing.enter(commit_of("i-0", "a-0"));
   auto const first = commit_of("i-1", "a-1");
@@ -82,7 +86,7 @@ TEST(CommitSharing, CommitsArrivingWhileEveryStatementRunsGoTogetherInTheNext) {
 }
 
 TEST(CommitSharing, ACommitOnTheAggregateOfARunningStatementFollowsItsCommitUntilTheStatementEnds) {
-  commit_sharing sharing{1, 64};
+  commit_sharing sharing{one_place, 64};
   counting_waiting waits;
   auto const running = sharing.enter(commit_of("i-0", "a-0"));
   auto const follower = commit_of("i-1", "a-0");
@@ -98,7 +102,7 @@ TEST(CommitSharing, ACommitOnTheAggregateOfARunningStatementFollowsItsCommitUnti
 }
 
 TEST(CommitSharing, ATwinOfACommitInARunningStatementGoesAloneAtOnce) {
-  commit_sharing sharing{1, 64};
+  commit_sharing sharing{one_place, 64};
   counting_waiting waits;
   auto const running = sharing.enter(commit_of("i-0", "a-0"));
   auto alone = enter_aside(sharing, commit_of("i-0", "a-1"), waits);
@@ -109,7 +113,7 @@ TEST(CommitSharing, ATwinOfACommitInARunningStatementGoesAloneAtOnce) {
 }
 
 TEST(CommitSharing, OfQueuedCommitsOnOneAggregateOneGoesInTheStatementAndTheOthersFollowIt) {
-  commit_sharing sharing{1, 64};
+  commit_sharing sharing{one_place, 64};
   counting_waiting waits;
   auto const running = sharing.enter(commit_of("i-0", "a-0"));
   auto const first = commit_of("i-1", "hot");
@@ -126,7 +130,7 @@ TEST(CommitSharing, OfQueuedCommitsOnOneAggregateOneGoesInTheStatementAndTheOthe
 }
 
 TEST(CommitSharing, AStatementTakesNoMoreCommitsThanItsLimit) {
-  commit_sharing sharing{1, 2};
+  commit_sharing sharing{one_place, 2};
   counting_waiting waits;
   auto const running = sharing.enter(commit_of("i-0", "a-0"));
   auto led = queue(sharing, commit_of("i-1", "a-1"), waits);
@@ -141,6 +145,43 @@ TEST(CommitSharing, AStatementTakesNoMoreCommitsThanItsLimit) {
   auto const next = led_next.get();
   EXPECT_EQ(next.size(), 1U);
   sharing.leave(next);
+}
+
+TEST(CommitSharing, WhileEveryRunningStatementCarriesOneCommitCommitsGoAloneUpToTheLighterLoadsPlaces) {
+  commit_sharing sharing{{.while_alone = 2, .while_shared = 1}, 64};
+  counting_waiting waits;
+  auto const first = sharing.enter(commit_of("i-0", "a-0"));
+  auto const second = sharing.enter(commit_of("i-1", "a-1"));  // a second place: no statement carries several
+  ASSERT_EQ(second.size(), 1U);
+  auto led = queue(sharing, commit_of("i-2", "a-2"), waits);  // both places taken
+
+  sharing.leave(first);
+  auto const next = led.get();
+  EXPECT_EQ(next.size(), 1U);
+  sharing.leave(next);
+  sharing.leave(second);
+}
+
+TEST(CommitSharing, OnceARunningStatementCarriesSeveralCommitsNewCommitsQueueBeyondTheLoadedPlaces) {
+  commit_sharing sharing{{.while_alone = 2, .while_shared = 1}, 64};
+  counting_waiting waits;
+  auto const first = sharing.enter(commit_of("i-0", "a-0"));
+  auto const second = sharing.enter(commit_of("i-1", "a-1"));
+  auto led = queue(sharing, commit_of("i-2", "a-2"), waits);
+  auto along = queue(sharing, commit_of("i-3", "a-3"), waits);
+  sharing.leave(first);
+  auto const shared = led.get();
+  ASSERT_EQ(shared.size(), 2U);
+
+  // One statement runs, carrying two commits: the one place of a loaded store is taken.
+  sharing.leave(second);
+  auto const after_shared = commit_of("i-4", "a-4");
+  auto waits_its_turn = queue(sharing, after_shared, waits);
+  EXPECT_EQ(waits_its_turn.wait_for(50ms), std::future_status::timeout) << "went beside a statement carrying several";
+
+  sharing.leave(shared);
+  EXPECT_TRUE(along.get().empty());
+  expect_alone_then_leave(sharing, waits_its_turn.get(), after_shared);
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ std::unique_ptr<once::postgres::pg_command_store> open_sharing(pg_schema const& 
                                                                std::chrono::milliseconds statement_timeout = 5s) {
   auto options = schema.options();
   options.shared_commit_statements = statements;
+  options.light_load_commit_statements = statements;  // a second command queues, however light the load
   options.statement_timeout = statement_timeout;
   auto opened = once::postgres::pg_command_store::open(options);
   if (!opened) throw std::runtime_error(opened.error().message);

@@ -31,14 +31,17 @@ struct pg_options {
   /// TCP keepalives and tcp_user_timeout are set too, unless database_url sets them.
   std::chrono::milliseconds connect_timeout{5000};
   /// Decided commands committed at the same moment share one transaction
-  /// (one statement per command in one round trip, one WAL flush): at most
-  /// this many such statements run at once, and commands decided while they
-  /// run queue and go together in the next. Each keeps its own checks and
-  /// answer; a statement that fails sends its commands again one by one.
-  /// 0: every command commits in a transaction of its own. Two by default:
-  /// one at a time gains nothing; four gain at 4 clients and lose at 16 and
-  /// 64 (docs/performance.md, "Shared commits" and "Next").
+  /// (one statement per command in one round trip, one WAL flush): while
+  /// commands queue, at most this many such statements run at the same time,
+  /// and commands decided while they run go together in the next. Each keeps its own
+  /// checks and answer; a statement that fails sends its commands again one
+  /// by one. 0: every command commits in a transaction of its own.
   std::size_t shared_commit_statements = 2;
+  /// Under a light load, while every running statement carries a single
+  /// command, up to this many go at once, each alone: a queue would only
+  /// delay them. Never fewer than shared_commit_statements. The defaults,
+  /// two and four, are measured in docs/performance.md ("Shared commits").
+  std::size_t light_load_commit_statements = 4;
 };
 
 /// Lower-case letters, digits and underscores, starting with a letter or an
