@@ -3,16 +3,17 @@
 // queues, and the next statement takes the queued commits (one per intent and
 // aggregate). The bound is larger while every running statement carries a
 // single commit (a light load: commits go at once, each in a statement of its
-// own) than once one carries several (commits queue: fewer, fuller statements
-// spend less of the server per commit). A commit on the aggregate of a running statement
-// follows that statement's commit on it: it waits for the statement to end,
-// and its caller learns whether the aggregate moved from under its decision
-// (then it decides again on what that commit left, without a statement of
-// its own; sent at once, it would wait for the statement's lock and be
-// answered that the aggregate moved). A twin of an intent in a running
-// statement goes alone at once, to wait for the intent's lock in the server
-// as twins do. So a shared statement never waits for a lock another of this
-// process holds. No commit waits for company: one alone runs at once.
+// own) than once one carries several (commits queue: fewer, fuller
+// statements spend less of the server per commit). A commit on the aggregate
+// of a running statement follows that statement's commit on it: it waits for
+// the statement to end, and its caller learns whether the aggregate moved
+// from under its decision (then it decides again on what that commit left,
+// without a statement of its own; sent at once, it would wait for the
+// statement's lock and be answered that the aggregate moved). A twin of an
+// intent in a running statement goes alone at once, to wait for the intent's
+// lock in the server as twins do. So a shared statement never waits for a
+// lock another of this process holds. No commit waits for company: one alone
+// runs at once.
 #pragma once
 
 #include <cstddef>

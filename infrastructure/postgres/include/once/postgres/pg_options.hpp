@@ -33,9 +33,9 @@ struct pg_options {
   /// Decided commands committed at the same moment share one transaction
   /// (one statement per command in one round trip, one WAL flush): while
   /// commands queue, at most this many such statements run at the same time,
-  /// and commands decided while they run go together in the next. Each keeps its own
-  /// checks and answer; a statement that fails sends its commands again one
-  /// by one. 0: every command commits in a transaction of its own.
+  /// and commands decided while they run go together in the next. Each keeps
+  /// its own checks and answer; a statement that fails sends its commands
+  /// again one by one. 0: every command commits in a transaction of its own.
   std::size_t shared_commit_statements = 2;
   /// Under a light load, while every running statement carries a single
   /// command, up to this many go at once, each alone: a queue would only
