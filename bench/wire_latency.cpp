@@ -8,7 +8,8 @@
 //
 // Prints one line: requests, p50, p90, p99 and max in ms, and how many took
 // longer than --over-ms. Needs CAP_NET_RAW (a packet socket), so root.
-// HTTP/1.1 without pipelining: one request in flight per connection.
+// HTTP/1.1 without pipelining: one request in flight per connection; a
+// request whose connection ends before its answer is not counted.
 #include <CLI/CLI.hpp>
 
 #include <arpa/inet.h>
@@ -35,7 +36,8 @@ struct captured_segment {
   std::uint16_t source_port = 0;
   std::uint16_t destination_port = 0;
   bool carries_payload = false;
-  double seconds = 0;  // the kernel's receive timestamp
+  bool ends_connection = false;  // FIN or RST
+  double seconds = 0;            // the kernel's receive timestamp
 };
 
 // A TCP segment of an IPv4 packet, or nothing for anything else.
@@ -51,6 +53,7 @@ bool parse_segment(unsigned char const* packet, std::size_t length, captured_seg
   segment.source_port = ntohs(tcp.source);
   segment.destination_port = ntohs(tcp.dest);
   segment.carries_payload = ntohs(ip.tot_len) > ip_header + tcp_header;
+  segment.ends_connection = tcp.fin != 0 || tcp.rst != 0;
   return true;
 }
 
@@ -120,25 +123,27 @@ int main(int argc, char** argv) {
     // Loopback shows each packet twice, sent and received; the received copy is enough.
     if (got <= 0 || from.sll_pkttype == PACKET_OUTGOING) continue;
     captured_segment segment;
-    if (!parse_segment(packet.data(), std::min(static_cast<std::size_t>(got), packet.size()), segment) ||
-        !segment.carries_payload) {
-      continue;
-    }
-    for (auto* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
-        timespec stamp{};
-        std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
-        segment.seconds = static_cast<double>(stamp.tv_sec) + static_cast<double>(stamp.tv_nsec) * 1e-9;
+    if (!parse_segment(packet.data(), std::min(static_cast<std::size_t>(got), packet.size()), segment)) continue;
+    bool const to_server = segment.destination_port == server_port;
+    if (!to_server && segment.source_port != server_port) continue;
+    auto const client_port = to_server ? segment.source_port : segment.destination_port;
+    if (segment.carries_payload) {
+      for (auto* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
+          timespec stamp{};
+          std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+          segment.seconds = static_cast<double>(stamp.tv_sec) + static_cast<double>(stamp.tv_nsec) * 1e-9;
+        }
+      }
+      if (to_server) {
+        request_started.try_emplace(client_port, segment.seconds);  // later segments of a request keep its start
+      } else if (auto const started = request_started.find(client_port); started != request_started.end()) {
+        latencies_ms.push_back((segment.seconds - started->second) * 1000);
+        request_started.erase(started);  // the rest of the answer is not a new one
       }
     }
-    if (segment.destination_port == server_port) {
-      request_started.try_emplace(segment.source_port, segment.seconds);  // later segments of a request keep its start
-    } else if (segment.source_port == server_port) {
-      auto const started = request_started.find(segment.destination_port);
-      if (started == request_started.end()) continue;  // the rest of an answer already counted
-      latencies_ms.push_back((segment.seconds - started->second) * 1000);
-      request_started.erase(started);
-    }
+    // A request left without an answer must not lend its start to a later connection on the same port.
+    if (segment.ends_connection) request_started.erase(client_port);
   }
   ::close(fd);
   if (latencies_ms.empty()) {
