@@ -33,3 +33,11 @@ prepare_replays() {  # prepare_replays RUN_ID: accounts B-0..B-999 with one paym
 wrk_payments() {
   wrk -t 2 -c "$2" -d "${3}s" --latency -s "$root/bench/http/payments.lua" "$base" -- "$1" "$4" "${5:-1000}"
 }
+
+# wrk_figures MODE CONNECTIONS KEY_PREFIX [SPREAD]: "requests/s p99_ms" of a $seconds-second wrk run
+wrk_figures() {
+  wrk_payments "$1" "$2" "$seconds" "$3" "${4:-1000}" | awk '
+    /Requests\/sec/ { rate = $2 }
+    $1 == "99%" { v = $2; f = (v ~ /us$/ ? 0.001 : v ~ /ms$/ ? 1 : v ~ /s$/ ? 1000 : 1); sub(/[a-z]+$/, "", v); p99 = v * f }
+    END { printf "%s %.2f\n", rate, p99 }'
+}
