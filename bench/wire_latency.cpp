@@ -57,6 +57,17 @@ bool parse_segment(unsigned char const* packet, std::size_t length, captured_seg
   return true;
 }
 
+// The kernel's receive timestamp of a packet read with recvmsg (SO_TIMESTAMPNS), or 0 without one.
+double received_seconds(msghdr& message) {
+  for (auto* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPNS) continue;
+    timespec stamp{};
+    std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+    return static_cast<double>(stamp.tv_sec) + static_cast<double>(stamp.tv_nsec) * 1e-9;
+  }
+  return 0;
+}
+
 int open_loopback_capture() {
   int const fd = ::socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
   if (fd < 0) return -1;
@@ -128,13 +139,7 @@ int main(int argc, char** argv) {
     if (!to_server && segment.source_port != server_port) continue;
     auto const client_port = to_server ? segment.source_port : segment.destination_port;
     if (segment.carries_payload) {
-      for (auto* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
-          timespec stamp{};
-          std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
-          segment.seconds = static_cast<double>(stamp.tv_sec) + static_cast<double>(stamp.tv_nsec) * 1e-9;
-        }
-      }
+      segment.seconds = received_seconds(message);
       if (to_server) {
         request_started.try_emplace(client_port, segment.seconds);  // later segments of a request keep its start
       } else if (auto const started = request_started.find(client_port); started != request_started.end()) {
