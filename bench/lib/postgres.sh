@@ -15,6 +15,9 @@ start_bench_postgres() {
 stop_bench_postgres() {
   [ -z "$bench_pg_dir" ] || "$root/scripts/throwaway-postgres" stop "$bench_pg_dir"
 }
+drop_schema() {  # drop_schema NAME: the schema and everything in it, if it is there
+  psql "$DATABASE_URL" -qc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $1 CASCADE" >/dev/null
+}
 machine_line() {  # cores, CPU model, PostgreSQL version
   echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), PostgreSQL $(psql "$DATABASE_URL" -Atc 'SHOW server_version')"
 }
