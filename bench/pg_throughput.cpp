@@ -62,9 +62,11 @@ struct cell {
   double server_cpu_us = 0;  // CPU of this machine's PostgreSQL processes per command; 0 when none run here
 };
 
-// The CPU time (user + system) of this machine's processes named postgres, in seconds.
+// The CPU time (user + system) this machine's processes named postgres have
+// spent, with that of the children they have reaped (the postmaster's cutime
+// and cstime): an autovacuum worker that starts and ends within a cell counts.
 double postgres_cpu_seconds() {
-  double total = 0;
+  long long ticks = 0;
   for (auto const& entry : std::filesystem::directory_iterator{"/proc"}) {
     std::ifstream stat{entry.path() / "stat"};
     std::string line;
@@ -76,18 +78,12 @@ double postgres_cpu_seconds() {
       continue;
     std::istringstream fields{line.substr(close + 2)};
     std::string field;
-    long long user = 0;
-    long long system = 0;
-    for (int index = 3; fields >> field; ++index) {  // field 3 is the state; 14 and 15 are utime and stime
-      if (index == 14) user = std::stoll(field);
-      if (index == 15) {
-        system = std::stoll(field);
-        break;
-      }
+    // Field 3 is the state; 14 and 15 are utime and stime, 16 and 17 cutime and cstime.
+    for (int index = 3; index <= 17 && fields >> field; ++index) {
+      if (index >= 14) ticks += std::stoll(field);
     }
-    total += static_cast<double>(user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   }
-  return total;
+  return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 std::string replace_schema(std::string text, std::string const& schema) {
