@@ -62,11 +62,9 @@ struct cell {
   double server_cpu_us = 0;  // CPU of this machine's PostgreSQL processes per command; 0 when none run here
 };
 
-// The CPU time (user + system) this machine's processes named postgres have
-// spent, with that of the children they have reaped (the postmaster's cutime
-// and cstime): an autovacuum worker that starts and ends within a cell counts.
-double postgres_cpu_seconds() {
-  long long ticks = 0;
+// The CPU ticks (user + system) of each of this machine's processes named postgres, by PID.
+std::map<int, long long> postgres_cpu_ticks() {
+  std::map<int, long long> ticks;
   for (auto const& entry : std::filesystem::directory_iterator{"/proc"}) {
     std::ifstream stat{entry.path() / "stat"};
     std::string line;
@@ -78,12 +76,25 @@ double postgres_cpu_seconds() {
       continue;
     std::istringstream fields{line.substr(close + 2)};
     std::string field;
-    // Field 3 is the state; 14 and 15 are utime and stime, 16 and 17 cutime and cstime.
-    for (int index = 3; index <= 17 && fields >> field; ++index) {
-      if (index >= 14) ticks += std::stoll(field);
+    long long spent = 0;
+    for (int index = 3; index <= 15 && fields >> field; ++index) {  // field 3 is the state; 14 and 15 utime and stime
+      if (index >= 14) spent += std::stoll(field);
     }
+    ticks[std::stoi(line.substr(0, open))] = spent;
   }
-  return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return ticks;
+}
+
+// The CPU seconds the server's processes alive at both readings spent between
+// them: the backends, the WAL writer, the checkpointer. An autovacuum worker
+// that starts or ends within a cell is left out, since the rows it cleans are
+// as often an earlier cell's (and one that ends must not lower the sum).
+double postgres_cpu_seconds_between(std::map<int, long long> const& before, std::map<int, long long> const& after) {
+  long long spent = 0;
+  for (auto const& [pid, ticks] : after) {
+    if (auto const earlier = before.find(pid); earlier != before.end()) spent += ticks - earlier->second;
+  }
+  return static_cast<double>(spent) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 std::string replace_schema(std::string text, std::string const& schema) {
@@ -98,7 +109,7 @@ std::string replace_schema(std::string text, std::string const& schema) {
 cell measure(std::string scenario, std::string implementation, int clients, std::chrono::seconds duration,
              std::function<bool(int, std::mt19937&, std::int64_t&)> const& one) {
   std::atomic<std::int64_t> rolled_back{0};
-  auto const cpu_before = postgres_cpu_seconds();
+  auto const cpu_before = postgres_cpu_ticks();
   auto const run = once::testing::run_clients(clients, duration, [&](int c) {
     return [&one, &rolled_back, c, rng = std::mt19937{static_cast<unsigned>(c * 7919 + 1)}]() mutable {
       std::int64_t retries = 0;
@@ -108,7 +119,8 @@ cell measure(std::string scenario, std::string implementation, int clients, std:
     };
   });
   auto const commands = run.per_second * static_cast<double>(duration.count());
-  auto const cpu_us = commands > 0 ? (postgres_cpu_seconds() - cpu_before) * 1e6 / commands : 0.0;
+  auto const cpu_us =
+      commands > 0 ? postgres_cpu_seconds_between(cpu_before, postgres_cpu_ticks()) * 1e6 / commands : 0.0;
   return {std::move(scenario),     std::move(implementation), clients, run.per_second, run.percentile_ms(0.50),
           run.percentile_ms(0.99), rolled_back.load(),        cpu_us};
 }
