@@ -85,14 +85,16 @@ std::map<int, long long> postgres_cpu_ticks() {
   return ticks;
 }
 
-// The CPU seconds the server's processes alive at both readings spent between
-// them: the backends, the WAL writer, the checkpointer. An autovacuum worker
-// that starts or ends within a cell is left out, since the rows it cleans are
-// as often an earlier cell's (and one that ends must not lower the sum).
+// The CPU seconds the server's processes alive at the second reading spent
+// since the first, or since they started: the backends (a pool may connect
+// within a cell), the WAL writer, the checkpointer. A process that ends within
+// a cell, such as an autovacuum worker, is left out rather than lowering the
+// sum by what it had spent before.
 double postgres_cpu_seconds_between(std::map<int, long long> const& before, std::map<int, long long> const& after) {
   long long spent = 0;
   for (auto const& [pid, ticks] : after) {
-    if (auto const earlier = before.find(pid); earlier != before.end()) spent += ticks - earlier->second;
+    auto const earlier = before.find(pid);
+    spent += ticks - (earlier == before.end() ? 0 : earlier->second);
   }
   return static_cast<double>(spent) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
